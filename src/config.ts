@@ -1,0 +1,224 @@
+import path from 'node:path';
+import { ConfigProblem, type Env, type VarDoc, int, list, oneOf, str } from './config-spec.js';
+
+/**
+ * The one place that reads process.env. Every variable is declared once below with its default, parser and
+ * description; `loadConfig` validates all of them, reports every problem in one message, and returns a
+ * frozen, typed object. The README's configuration table is generated from the same declarations
+ * (`npm run config:docs`) and a test keeps the two in step.
+ */
+interface VarSpec<T> extends VarDoc {
+  parse: (value: string) => T;
+  fallback: T;
+}
+
+function declare<T>(
+  name: string,
+  fallback: T,
+  parse: (value: string) => T,
+  description: string,
+  aliases: string[] = [],
+): VarSpec<T> {
+  const shown =
+    fallback === undefined ? '(unset)' : Array.isArray(fallback) ? fallback.join(',') : String(fallback);
+  return { name, fallback, parse, description, aliases, default: shown };
+}
+
+const optional = (value: string): string | undefined => (value.trim() === '' ? undefined : value.trim());
+
+export const VARS = {
+  host: declare('MNEMO_HOST', '127.0.0.1', str, 'Interface the HTTP and WebSocket server binds to.'),
+  port: declare('MNEMO_PORT', 7700, int(0, 65535), 'Port of the server (0 picks a free one).'),
+  env: declare(
+    'MNEMO_ENV',
+    'development',
+    oneOf('development', 'local', 'test', 'staging', 'production'),
+    'Deployment environment, reported by /health.',
+  ),
+  logLevel: declare(
+    'MNEMO_LOG_LEVEL',
+    'info',
+    oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+    'Log level (JSON lines on stdout).',
+  ),
+  dataDir: declare(
+    'MNEMO_DATA_DIR',
+    './data',
+    str,
+    'Directory for the generated admin key and the embedded Redis (AOF files).',
+  ),
+  redisUrl: declare(
+    'REDIS_URL',
+    undefined as string | undefined,
+    optional,
+    'External Redis: redis://, rediss://, unix:///path, or redis-cluster://host:port,host:port. Unset: start an embedded redis-server.',
+  ),
+  keyPrefix: declare(
+    'MNEMO_KEY_PREFIX',
+    'mnemo',
+    (value: string) => {
+      if (!/^[A-Za-z0-9_.-]{1,32}$/.test(value))
+        throw new ConfigProblem('expected 1-32 characters of [A-Za-z0-9_.-]');
+      return value;
+    },
+    'Prefix of every Redis key and channel, so several deployments can share one Redis.',
+  ),
+  redisServerBin: declare(
+    'MNEMO_REDIS_SERVER',
+    'redis-server',
+    str,
+    'redis-server executable used for the embedded Redis (>= 7.0).',
+  ),
+  adminKey: declare(
+    'MNEMO_ADMIN_KEY',
+    undefined as string | undefined,
+    optional,
+    'Admin key for /admin/keys and the engram admin bootstrap. Unset: generated once and kept in <data dir>/admin.key (mode 0600).',
+    ['PLYRA_ADMIN_API_KEY'],
+  ),
+  corsOrigins: declare(
+    'MNEMO_CORS_ORIGINS',
+    ['*'],
+    list,
+    'Comma-separated origins allowed by CORS, or * for any.',
+    ['PLYRA_CORS_ORIGINS'],
+  ),
+  bodyLimitBytes: declare(
+    'MNEMO_BODY_LIMIT_BYTES',
+    1_048_576,
+    int(1024, 512 * 1024 * 1024),
+    'Largest accepted request body; larger bodies get 413.',
+  ),
+  shutdownTimeoutMs: declare(
+    'MNEMO_SHUTDOWN_TIMEOUT_MS',
+    10_000,
+    int(0, 600_000),
+    'How long shutdown waits for in-flight requests before closing connections.',
+  ),
+  layerRateLimitRpm: declare(
+    'MNEMO_RATE_LIMIT_RPM',
+    600,
+    int(1, 10_000_000),
+    'Default requests per minute of a layer-API key (a key may set its own rate_limit_rpm).',
+    ['PLYRA_RATE_LIMIT_RPM'],
+  ),
+  engramRateLimitRpm: declare(
+    'MNEMO_ENGRAM_RATE_LIMIT_RPM',
+    600,
+    int(1, 10_000_000),
+    'Requests per minute per engram-API credential.',
+  ),
+  engramWriteRateLimitRpm: declare(
+    'MNEMO_ENGRAM_WRITE_RATE_LIMIT_RPM',
+    60,
+    int(1, 10_000_000),
+    'POST/PATCH requests per minute per engram-API credential.',
+  ),
+  credentialCacheTtlMs: declare(
+    'MNEMO_CREDENTIAL_CACHE_TTL_MS',
+    60_000,
+    int(0, 3_600_000),
+    'How long an instance caches a verified credential; revocation drops it everywhere at once regardless.',
+  ),
+  eventStreamMaxLen: declare(
+    'MNEMO_EVENT_STREAM_MAXLEN',
+    100_000,
+    int(1_000, 100_000_000),
+    'Events kept per workspace stream (approximate trim); older ids cannot be resumed from.',
+  ),
+  workingCapacity: declare(
+    'MNEMO_WORKING_CAPACITY',
+    50,
+    int(1, 100_000),
+    'Working-memory entries per namespace; when full the lowest-importance (then oldest) entry is evicted.',
+  ),
+  workingTtlSeconds: declare(
+    'MNEMO_WORKING_TTL_SECONDS',
+    0,
+    int(0, 10 * 365 * 86_400),
+    'Default lifetime of a working-memory entry in seconds; 0 keeps entries until evicted or deleted.',
+  ),
+} as const;
+
+type VarKey = keyof typeof VARS;
+type VarValues = { -readonly [K in VarKey]: (typeof VARS)[K]['fallback'] };
+
+export type RedisTarget =
+  | { kind: 'embedded' }
+  | { kind: 'url'; url: string }
+  | { kind: 'cluster'; nodes: { host: string; port: number }[]; password?: string; tls: boolean };
+
+export interface Config extends Omit<VarValues, 'redisUrl' | 'dataDir'> {
+  dataDir: string;
+  redis: RedisTarget;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function parseRedisTarget(url: string | undefined): RedisTarget {
+  if (url === undefined) return { kind: 'embedded' };
+  const cluster = /^rediss?-cluster:\/\//i.exec(url);
+  if (cluster) {
+    const tls = url.toLowerCase().startsWith('rediss');
+    const rest = url.slice(cluster[0].length);
+    const at = rest.lastIndexOf('@');
+    const auth = at >= 0 ? rest.slice(0, at) : '';
+    const hosts = (at >= 0 ? rest.slice(at + 1) : rest).replace(/\/.*$/, '');
+    const nodes = hosts.split(',').map((h) => {
+      const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(h.trim());
+      if (!m) throw new ConfigProblem(`cluster node "${h}" is not host:port`);
+      return { host: m[1] as string, port: Number(m[2]) };
+    });
+    const password = auth.includes(':') ? decodeURIComponent(auth.slice(auth.indexOf(':') + 1)) : auth;
+    return { kind: 'cluster', nodes, tls, ...(password ? { password } : {}) };
+  }
+  if (!/^(rediss?|unix):\/\//i.test(url)) {
+    throw new ConfigProblem('expected redis://, rediss://, unix:// or redis-cluster:// URL');
+  }
+  return { kind: 'url', url };
+}
+
+/** Reads, validates and freezes the configuration. Throws ConfigError listing every problem. */
+export function loadConfig(env: Env = process.env, overrides: Partial<VarValues> = {}): Readonly<Config> {
+  const problems: string[] = [];
+  const values: Partial<Record<VarKey, unknown>> = {};
+  for (const [key, spec] of Object.entries(VARS) as [VarKey, VarSpec<unknown>][]) {
+    if (key in overrides) {
+      values[key] = overrides[key];
+      continue;
+    }
+    const source = [spec.name, ...(spec.aliases ?? [])].find((n) => env[n] !== undefined && env[n] !== '');
+    if (source === undefined) {
+      values[key] = spec.fallback;
+      continue;
+    }
+    try {
+      values[key] = spec.parse(env[source] as string);
+    } catch (err) {
+      problems.push(`${source}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  let redis: RedisTarget = { kind: 'embedded' };
+  try {
+    redis = parseRedisTarget(values.redisUrl as string | undefined);
+  } catch (err) {
+    problems.push(`REDIS_URL: ${(err as Error).message}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const { redisUrl: _ignored, ...rest } = values as VarValues;
+  return Object.freeze({ ...rest, dataDir: path.resolve(rest.dataDir), redis });
+}
+
+/** Markdown table of every variable, for the README. */
+export function configTable(): string {
+  const rows = Object.values(VARS).map((v) => {
+    const names = [v.name, ...(v.aliases ?? [])].map((n) => `\`${n}\``).join(' / ');
+    return `| ${names} | \`${v.default}\` | ${v.description} |`;
+  });
+  return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
