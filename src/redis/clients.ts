@@ -1,0 +1,117 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from '../config.js';
+import type { Logger } from '../log.js';
+
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Connection roles. Each role gets its own connection because their needs conflict:
+ * - command:    request-path commands fail fast when Redis is down (no offline queue, one retry), so a
+ *               request answers 503 at once instead of hanging.
+ * - subscriber: pub/sub; queues while reconnecting and re-subscribes by itself.
+ * - blocking:   long-running reads (XREAD BLOCK) that must not delay request-path commands.
+ * - bullmq:     BullMQ requires maxRetriesPerRequest: null on worker connections.
+ */
+export type RedisRole = 'command' | 'subscriber' | 'blocking' | 'bullmq';
+
+const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+
+function roleOptions(role: RedisRole): RedisOptions {
+  switch (role) {
+    case 'command':
+      return { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+    case 'subscriber':
+      return { enableOfflineQueue: true, maxRetriesPerRequest: null };
+    case 'blocking':
+      return { enableOfflineQueue: true, maxRetriesPerRequest: null };
+    case 'bullmq':
+      return { enableOfflineQueue: true, maxRetriesPerRequest: null };
+  }
+}
+
+/** Builds connections for one Redis deployment (standalone URL or cluster), named by role for the logs. */
+export class RedisFactory {
+  private readonly clients = new Set<RedisClient>();
+
+  constructor(
+    private readonly target: Exclude<RedisTarget, { kind: 'embedded' }>,
+    private readonly log: Logger,
+  ) {}
+
+  create(role: RedisRole): RedisClient {
+    const base: RedisOptions = {
+      ...roleOptions(role),
+      connectionName: `mnemo:${role}`,
+      retryStrategy,
+      connectTimeout: 5000,
+      lazyConnect: false,
+    };
+    let client: RedisClient;
+    if (this.target.kind === 'cluster') {
+      const options: ClusterOptions = {
+        clusterRetryStrategy: retryStrategy,
+        enableOfflineQueue: base.enableOfflineQueue ?? true,
+        redisOptions: {
+          ...base,
+          ...(this.target.password ? { password: this.target.password } : {}),
+          ...(this.target.tls ? { tls: {} } : {}),
+        },
+      };
+      client = new Cluster(this.target.nodes, options);
+    } else {
+      client = new Redis(this.target.url, base);
+    }
+    let wasReady = false;
+    client.on('ready', () => {
+      if (wasReady) this.log.info({ role }, 'redis connection restored');
+      wasReady = true;
+    });
+    client.on('error', (err: Error) => this.log.debug({ role, err: err.message }, 'redis connection error'));
+    client.on('end', () => this.clients.delete(client));
+    this.clients.add(client);
+    return client;
+  }
+
+  /** Closes every connection this factory made (QUIT, then disconnect if QUIT cannot be sent). */
+  async closeAll(): Promise<void> {
+    await Promise.all(
+      [...this.clients].map(async (client) => {
+        try {
+          await client.quit();
+        } catch {
+          client.disconnect();
+        }
+      }),
+    );
+    this.clients.clear();
+  }
+}
+
+/** Resolves once the client is ready, or rejects after `timeoutMs`. */
+export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = (): void => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+    };
+    client.on('ready', onReady);
+  });
+}
+
+const CONNECTION_ERROR =
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|MaxRetriesPerRequest|LOADING|All nodes failed|ClusterAllFailed|Command timed out/i;
+
+/** True for errors that mean "Redis cannot be reached right now" (answered 503), as opposed to bugs. */
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return CONNECTION_ERROR.test(err.name) || CONNECTION_ERROR.test(err.message);
+}

@@ -1,0 +1,221 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../log.js';
+
+/**
+ * The embedded default: with no REDIS_URL, mnemo runs its own redis-server as a child process on 127.0.0.1,
+ * with its files in <data dir>/redis and the append-only file on (fsync every second), so data survives a
+ * restart. The child is stopped after the service has drained; a child left behind by a crashed mnemo is
+ * found by its pid file and shut down cleanly before a new one starts on the same files.
+ */
+export const MIN_REDIS_MAJOR = 7;
+
+export class RedisServerUnavailable extends Error {
+  override name = 'RedisServerUnavailable';
+}
+
+const INSTALL_HINT =
+  'Install Redis 7 or newer (Debian/Ubuntu: `sudo apt-get install -y redis-server`; macOS: `brew install redis`), ' +
+  'point MNEMO_REDIS_SERVER at a redis-server binary, or set REDIS_URL to use an existing Redis.';
+
+/** Returns the version of `bin` ("7.0.15"), or throws RedisServerUnavailable with an install hint. */
+export async function redisServerVersion(bin: string): Promise<string> {
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile(bin, ['--version'], { timeout: 10_000, encoding: 'utf8' }, (err, stdout) => {
+      if (err) reject(Object.assign(new Error(err.message), { code: err.code }));
+      else resolve(stdout);
+    });
+  }).catch((err: Error & { code?: unknown }) => {
+    const why =
+      err.code === 'ENOENT' ? `"${bin}" was not found on PATH` : `"${bin} --version" failed (${err.message})`;
+    throw new RedisServerUnavailable(`No usable redis-server: ${why}. ${INSTALL_HINT}`);
+  });
+  const match = /v=(\d+)\.(\d+)\.(\d+)/.exec(output);
+  if (!match)
+    throw new RedisServerUnavailable(
+      `Cannot read the version of "${bin}" from "${output.trim()}". ${INSTALL_HINT}`,
+    );
+  if (Number(match[1]) < MIN_REDIS_MAJOR) {
+    throw new RedisServerUnavailable(
+      `redis-server ${match[1]}.${match[2]}.${match[3]} is too old: mnemo needs ${MIN_REDIS_MAJOR}.0 or newer. ${INSTALL_HINT}`,
+    );
+  }
+  return `${match[1]}.${match[2]}.${match[3]}`;
+}
+
+export interface EmbeddedRedis {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly version: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedRedisOptions {
+  bin: string;
+  dataDir: string;
+  log: Logger;
+  /** How long to wait for the server to load its data and answer PING. */
+  readyTimeoutMs?: number;
+  /** A fixed port instead of a free one (tests restart a server on the same port). */
+  port?: number;
+}
+
+export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
+  const version = await redisServerVersion(options.bin);
+  const dir = path.join(options.dataDir, 'redis');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const pidFile = path.join(dir, 'redis.pid');
+  await stopLeftover(pidFile, options.log);
+
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = options.port ?? (await freePort());
+    try {
+      return await launch(options, version, dir, pidFile, port);
+    } catch (err) {
+      lastError = err as Error;
+      // A port race (someone took the port between probe and bind) is the one failure worth retrying.
+      if (!/Address already in use/i.test(lastError.message)) break;
+    }
+  }
+  throw lastError ?? new Error('embedded redis-server did not start');
+}
+
+async function launch(
+  options: EmbeddedRedisOptions,
+  version: string,
+  dir: string,
+  pidFile: string,
+  port: number,
+): Promise<EmbeddedRedis> {
+  const logFile = path.join(dir, 'redis.log');
+  const args = [
+    '--bind', '127.0.0.1',
+    '--port', String(port),
+    '--protected-mode', 'yes',
+    '--dir', dir,
+    '--appendonly', 'yes',
+    '--appendfsync', 'everysec',
+    '--save', '',
+    '--daemonize', 'no',
+    '--pidfile', pidFile,
+    '--logfile', logFile,
+  ]; // prettier-ignore
+  const child = spawn(options.bin, args, { stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killOnExit = (): void => {
+    child.kill('SIGTERM');
+  };
+  process.once('exit', killOnExit);
+
+  let childExited = false;
+  const ready = await Promise.race([
+    waitForPong(port, options.readyTimeoutMs ?? 120_000, () => childExited).then(() => true),
+    exited.then(() => {
+      childExited = true;
+      return false;
+    }),
+  ]);
+  if (!ready) {
+    process.off('exit', killOnExit);
+    const tail = await readFile(logFile, 'utf8').then(
+      (text) => text.trim().split('\n').slice(-5).join('\n'),
+      () => '',
+    );
+    throw new Error(`embedded redis-server exited during start-up. Last log lines (${logFile}):\n${tail}`);
+  }
+  options.log.info({ port, dir, version, redisPid: child.pid }, 'embedded redis-server started');
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    pid: child.pid ?? -1,
+    version,
+    stop: async () => {
+      process.off('exit', killOnExit);
+      await stopChild(child, exited);
+      options.log.info({ port }, 'embedded redis-server stopped');
+    },
+  };
+}
+
+/** SIGTERM makes redis-server fsync its AOF and exit; SIGKILL only if it does not within 15 s. */
+async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), 15_000);
+  });
+  const done = await Promise.race([exited.then(() => true), timeout]);
+  clearTimeout(timer);
+  if (!done) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+async function stopLeftover(pidFile: string, log: Logger): Promise<void> {
+  const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''));
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('redis-server')) {
+    await rm(pidFile, { force: true });
+    return;
+  }
+  log.warn({ pid }, 'a redis-server from an earlier run still owns the data directory; stopping it first');
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 300 && isAlive(pid); i++) await sleep(50);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls with a raw PING until the server answers +PONG (it answers -LOADING while reading its AOF). */
+async function waitForPong(port: number, timeoutMs: number, gaveUp: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !gaveUp()) {
+    if (await pingOnce(port)) return;
+    await sleep(25);
+  }
+  throw new Error(`embedded redis-server did not answer PING within ${timeoutMs} ms`);
+}
+
+function pingOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let reply = '';
+    const finish = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => finish(false));
+    socket.once('error', () => finish(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
+    });
+  });
+}

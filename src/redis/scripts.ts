@@ -1,0 +1,97 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ChainableCommander } from 'ioredis';
+import { LUA_DIR } from '../paths.js';
+import type { RedisClient } from './clients.js';
+import { checkScriptReply } from './script-errors.js';
+
+/**
+ * Lua scripts live in lua/<camelName>-<numKeys>.lua; the file name is the contract (command name and key
+ * count). `--- @include "name"` pulls lua/includes/<name>.lua in once. Scripts are registered with ioredis
+ * defineCommand, which sends EVALSHA and falls back to EVAL on NOSCRIPT (also inside pipelines).
+ */
+export interface ScriptSource {
+  name: string;
+  numberOfKeys: number;
+  file: string;
+  /** The script with includes inlined: what Redis runs. */
+  lua: string;
+}
+
+export type ScriptArg = string | number | Buffer;
+
+const FILE_PATTERN = /^([a-z][A-Za-z0-9]*)-(\d+)\.lua$/;
+const INCLUDE_PATTERN = /^--- @include "([A-Za-z0-9]+)"\s*$/gm;
+
+function inlineIncludes(source: string, dir: string, seen: Set<string>): string {
+  return source.replace(INCLUDE_PATTERN, (_line, name: string) => {
+    if (seen.has(name)) return '';
+    seen.add(name);
+    const included = readFileSync(path.join(dir, 'includes', `${name}.lua`), 'utf8');
+    return inlineIncludes(included, dir, seen);
+  });
+}
+
+/** Reads every script of `dir` (default: the project's lua/). */
+export function readScripts(dir = LUA_DIR): ScriptSource[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.lua'))
+    .sort()
+    .map((file) => {
+      const match = FILE_PATTERN.exec(file);
+      if (!match) throw new Error(`lua/${file}: name must be <camelName>-<numKeys>.lua`);
+      const raw = readFileSync(path.join(dir, file), 'utf8');
+      return {
+        name: match[1] as string,
+        numberOfKeys: Number(match[2]),
+        file,
+        lua: inlineIncludes(raw, dir, new Set()),
+      };
+    });
+}
+
+type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>;
+
+/** The registered scripts of one client; typed wrappers in domain code call `run`. */
+export class Scripts {
+  private readonly byName = new Map<string, ScriptSource>();
+
+  constructor(
+    private readonly client: RedisClient,
+    sources: ScriptSource[] = readScripts(),
+  ) {
+    for (const source of sources) {
+      if (this.byName.has(source.name)) throw new Error(`two scripts are named ${source.name}`);
+      this.byName.set(source.name, source);
+      client.defineCommand(source.name, { numberOfKeys: source.numberOfKeys, lua: source.lua });
+    }
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  private argsFor(name: string, keys: string[], args: ScriptArg[]): ScriptArg[] {
+    const source = this.byName.get(name);
+    if (!source) throw new Error(`no Lua script named ${name}`);
+    if (keys.length !== source.numberOfKeys) {
+      throw new Error(`script ${name} takes ${source.numberOfKeys} keys, got ${keys.length}`);
+    }
+    return [...keys, ...args];
+  }
+
+  /** Runs a script; negative integer replies become ScriptError. */
+  async run<T = unknown>(name: string, keys: string[], args: ScriptArg[] = []): Promise<T> {
+    const all = this.argsFor(name, keys, args);
+    const fn = (this.client as unknown as Record<string, ScriptFn>)[name] as ScriptFn;
+    return checkScriptReply(name, (await fn.apply(this.client, all)) as T);
+  }
+
+  /** Queues a script on a pipeline or transaction; the caller checks replies with checkScriptReply. */
+  queue(pipeline: ChainableCommander, name: string, keys: string[], args: ScriptArg[] = []): void {
+    const all = this.argsFor(name, keys, args);
+    const fn = (pipeline as unknown as Record<string, (...a: ScriptArg[]) => unknown>)[name];
+    if (!fn) throw new Error(`script ${name} is not defined on this pipeline's client`);
+    fn.apply(pipeline, all);
+  }
+}

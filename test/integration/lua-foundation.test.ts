@@ -1,0 +1,134 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { randomHex } from '../../src/ids.js';
+import { Keys } from '../../src/redis/keys.js';
+import { ScriptError } from '../../src/redis/script-errors.js';
+import { Scripts } from '../../src/redis/scripts.js';
+
+/** Each foundation script against a real redis-server. */
+let redis: Redis;
+let scripts: Scripts;
+const keys = new Keys(`lua${randomHex(4)}`);
+
+beforeAll(async () => {
+  redis = new Redis(inject('redisUrl'));
+  scripts = new Scripts(redis);
+});
+afterAll(async () => {
+  await redis.quit();
+});
+
+describe('rateLimit-2', () => {
+  const run = (cred: string, limit: number, secondary = 0) =>
+    scripts.run<number[]>(
+      'rateLimit',
+      [keys.rateLimitBucket(cred, 'all'), keys.rateLimitBucket(cred, 'write')],
+      [limit, 60_000, secondary],
+    );
+
+  it('allows a burst of the limit, then refuses with a retry time', async () => {
+    const cred = randomHex(4);
+    const replies = [];
+    for (let i = 0; i < 5; i++) replies.push(await run(cred, 5));
+    expect(replies.map((r) => r[0])).toEqual([1, 1, 1, 1, 1]);
+    expect(replies.map((r) => r[2])).toEqual([4, 3, 2, 1, 0]);
+    const denied = await run(cred, 5);
+    expect(denied[0]).toBe(0);
+    expect(denied[2]).toBe(0);
+    expect(denied[4]).toBeGreaterThan(0);
+    expect(denied[4]).toBeLessThanOrEqual(12_000); // one emission interval of 60 s / 5
+  });
+
+  it('counts a request in both buckets only when both allow it', async () => {
+    const cred = randomHex(4);
+    expect((await run(cred, 100, 2))[0]).toBe(1);
+    expect((await run(cred, 100, 2))[0]).toBe(1);
+    const denied = await run(cred, 100, 2);
+    expect(denied[0]).toBe(0);
+    expect(denied[1]).toBe(2); // reports the bucket that refused
+    // The general bucket was not charged for the refused write: 98 left, one more read makes 97.
+    const read = await run(cred, 100, 0);
+    expect(read[0]).toBe(1);
+    expect(read[2]).toBe(97);
+  });
+
+  it('expires its state', async () => {
+    const cred = randomHex(4);
+    await run(cred, 10);
+    const ttl = await redis.pttl(keys.rateLimitBucket(cred, 'all'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000 + 1000);
+  });
+});
+
+describe('layer key scripts', () => {
+  const create = (hash: string, id: string, ws: string) =>
+    scripts.run<number>(
+      'createLayerKey',
+      [keys.layerKeyByHash(hash), keys.layerKeyById(id), keys.layerKeysOfWorkspace(ws)],
+      [hash, id, ws, 'label', 'live', '', '2026-01-01T00:00:00.000Z', 1, 'plm_live_abc...'],
+    );
+
+  it('createLayerKey stores record, pointer and list entry, and refuses a duplicate', async () => {
+    const hash = randomHex(32);
+    const id = `key_${randomHex(8)}`;
+    expect(await create(hash, id, 'w1')).toBe(1);
+    expect(await redis.hget(keys.layerKeyByHash(hash), 'workspace_id')).toBe('w1');
+    expect(await redis.hget(keys.layerKeyByHash(hash), 'is_active')).toBe('1');
+    expect(await redis.get(keys.layerKeyById(id))).toBe(hash);
+    expect(await redis.zrange(keys.layerKeysOfWorkspace('w1'), '0', '-1')).toContain(id);
+    await expect(create(hash, id, 'w1')).rejects.toMatchObject({ kind: 'conflict' });
+  });
+
+  it('revokeLayerKey deactivates once, publishes the invalidation, and reports unknown ids', async () => {
+    const hash = randomHex(32);
+    const id = `key_${randomHex(8)}`;
+    await create(hash, id, 'w2');
+    const sub = new Redis(inject('redisUrl'));
+    const channel = keys.credentialInvalidationChannel();
+    const messages: string[] = [];
+    await sub.subscribe(channel);
+    sub.on('message', (_c: string, m: string) => messages.push(m));
+    const args = [hash, '2026-01-02T00:00:00.000Z', channel, `layer:${hash}`];
+    expect(
+      await scripts.run('revokeLayerKey', [keys.layerKeyById(id), keys.layerKeyByHash(hash)], args),
+    ).toBe(1);
+    expect(
+      await scripts.run('revokeLayerKey', [keys.layerKeyById(id), keys.layerKeyByHash(hash)], args),
+    ).toBe(0);
+    expect(await redis.hget(keys.layerKeyByHash(hash), 'is_active')).toBe('0');
+    await expect.poll(() => messages).toEqual([`layer:${hash}`]);
+    await sub.quit();
+
+    const unknown = scripts.run(
+      'revokeLayerKey',
+      [keys.layerKeyById('key_none'), keys.layerKeyByHash('none')],
+      args,
+    );
+    await expect(unknown).rejects.toBeInstanceOf(ScriptError);
+    await expect(unknown).rejects.toMatchObject({ kind: 'not_found' });
+    const wrongHash = scripts.run(
+      'revokeLayerKey',
+      [keys.layerKeyById(id), keys.layerKeyByHash(hash)],
+      ['other', ...args.slice(1)],
+    );
+    await expect(wrongHash).rejects.toMatchObject({ kind: 'mismatch' });
+  });
+
+  it('touchLayerKey writes last use only on existing records', async () => {
+    const hash = randomHex(32);
+    await create(hash, `key_${randomHex(8)}`, 'w3');
+    expect(
+      await scripts.run('touchLayerKey', [keys.layerKeyByHash(hash)], ['2026-03-03T00:00:00.000Z']),
+    ).toBe(1);
+    expect(await redis.hget(keys.layerKeyByHash(hash), 'last_used_at')).toBe('2026-03-03T00:00:00.000Z');
+    const missing = keys.layerKeyByHash(randomHex(32));
+    expect(await scripts.run('touchLayerKey', [missing], ['2026-03-03T00:00:00.000Z'])).toBe(0);
+    expect(await redis.exists(missing)).toBe(0);
+  });
+
+  it('refuses a call with the wrong number of keys before reaching Redis', async () => {
+    await expect(scripts.run('touchLayerKey', [], [])).rejects.toThrow(/takes 1 keys, got 0/);
+  });
+});
