@@ -1,0 +1,49 @@
+/**
+ * Verified credentials by key hash, kept for a short TTL so the hot path needs no Redis read for auth.
+ * Correctness never depends on the TTL: revocation and deactivation publish an invalidation that every
+ * instance applies at once (see CredentialInvalidation), and a lost subscriber connection clears the cache.
+ * Unknown keys are never cached, so guessing cannot fill memory.
+ */
+export class CredentialCache<V extends { tags: readonly string[] }> {
+  private readonly entries = new Map<string, { value: V; expiresAt: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 50_000,
+  ) {}
+
+  get(hash: string, now = Date.now()): V | undefined {
+    const entry = this.entries.get(hash);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= now) {
+      this.entries.delete(hash);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(hash: string, value: V, now = Date.now()): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= this.maxEntries) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(hash, { value, expiresAt: now + this.ttlMs });
+  }
+
+  /** Drops every entry carrying `tag` (e.g. `layer:<hash>`, `user:<org>:<id>`). */
+  invalidate(tag: string): void {
+    for (const [hash, entry] of this.entries) {
+      if (entry.value.tags.includes(tag)) this.entries.delete(hash);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

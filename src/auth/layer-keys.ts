@@ -1,0 +1,193 @@
+import { MnemoError, fail } from '../errors.js';
+import { prefixedId, randomHex } from '../ids.js';
+import type { Logger } from '../log.js';
+import type { RedisClient } from '../redis/clients.js';
+import type { Keys } from '../redis/keys.js';
+import { ScriptError } from '../redis/script-errors.js';
+import type { Scripts } from '../redis/scripts.js';
+import { CredentialCache } from './credential-cache.js';
+import type { Authenticated, LayerKeyPrincipal } from './principal.js';
+import { sha256Hex } from './secrets.js';
+
+/**
+ * Layer-API keys: `plm_live_<48 hex>` / `plm_test_<48 hex>`, bound to one workspace, stored only as SHA-256
+ * and found by that hash in one lookup. Verified keys are cached per instance; revocation is atomic with
+ * an invalidation message, so every instance stops accepting the key at once.
+ */
+export const LAYER_KEY_PATTERN = /^plm_(live|test)_[0-9a-f]{48}$/;
+
+export type KeyEnv = 'live' | 'test';
+
+export interface LayerKeyRecord {
+  key_id: string;
+  workspace_id: string;
+  label: string | null;
+  env: KeyEnv;
+  key_prefix: string;
+  rate_limit_rpm: number | null;
+  created_at: string;
+  last_used_at: string | null;
+  is_active: boolean;
+}
+
+export interface CreatedLayerKey {
+  key: string;
+  record: LayerKeyRecord;
+}
+
+interface CachedKey {
+  principal: LayerKeyPrincipal;
+  tags: readonly string[];
+}
+
+/** Last-used times are written at most this often per key and instance. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export class LayerKeyService {
+  readonly cache: CredentialCache<CachedKey>;
+  private readonly lastTouched = new Map<string, number>();
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly scripts: Scripts,
+    private readonly keys: Keys,
+    private readonly defaultRpm: number,
+    cacheTtlMs: number,
+    private readonly log: Logger,
+  ) {
+    this.cache = new CredentialCache(cacheTtlMs);
+  }
+
+  async create(input: {
+    workspaceId: string;
+    label?: string | null;
+    env: KeyEnv;
+    rateLimitRpm?: number | null;
+  }): Promise<CreatedLayerKey> {
+    const key = `plm_${input.env}_${randomHex(24)}`;
+    const hash = sha256Hex(key);
+    const keyId = prefixedId('key');
+    const now = new Date();
+    const record: LayerKeyRecord = {
+      key_id: keyId,
+      workspace_id: input.workspaceId,
+      label: input.label ?? null,
+      env: input.env,
+      key_prefix: `${key.slice(0, 16)}...`,
+      rate_limit_rpm: input.rateLimitRpm ?? null,
+      created_at: now.toISOString(),
+      last_used_at: null,
+      is_active: true,
+    };
+    await this.scripts.run(
+      'createLayerKey',
+      [
+        this.keys.layerKeyByHash(hash),
+        this.keys.layerKeyById(keyId),
+        this.keys.layerKeysOfWorkspace(input.workspaceId),
+      ],
+      [
+        hash,
+        keyId,
+        record.workspace_id,
+        record.label ?? '',
+        record.env,
+        record.rate_limit_rpm === null ? '' : String(record.rate_limit_rpm),
+        record.created_at,
+        now.getTime(),
+        record.key_prefix,
+      ],
+    );
+    return { key, record };
+  }
+
+  /** Keys of a workspace, newest first. */
+  async list(workspaceId: string): Promise<LayerKeyRecord[]> {
+    const ids = await this.redis.zrevrange(this.keys.layerKeysOfWorkspace(workspaceId), 0, -1);
+    if (ids.length === 0) return [];
+    const hashes = await this.redis.mget(ids.map((id) => this.keys.layerKeyById(id)));
+    const pipeline = this.redis.pipeline();
+    for (const hash of hashes) pipeline.hgetall(this.keys.layerKeyByHash(hash ?? 'missing'));
+    const rows = (await pipeline.exec()) ?? [];
+    return rows
+      .map(([err, row]) => (err ? undefined : toRecord(row as Record<string, string>)))
+      .filter((r): r is LayerKeyRecord => r !== undefined);
+  }
+
+  /** Revokes a key; false when the id is unknown. Revoking twice is not an error. */
+  async revoke(keyId: string): Promise<boolean> {
+    const idKey = this.keys.layerKeyById(keyId);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const hash = await this.redis.get(idKey);
+      if (hash === null) return false;
+      try {
+        await this.scripts.run(
+          'revokeLayerKey',
+          [idKey, this.keys.layerKeyByHash(hash)],
+          [hash, new Date().toISOString(), this.keys.credentialInvalidationChannel(), `layer:${hash}`],
+        );
+        // This instance drops the key even if its subscriber is momentarily behind.
+        this.cache.invalidate(`layer:${hash}`);
+        return true;
+      } catch (err) {
+        if (err instanceof ScriptError && err.kind === 'not_found') return false;
+        if (!(err instanceof ScriptError && err.kind === 'mismatch')) throw err;
+      }
+    }
+    throw new MnemoError('conflict', 'The key changed while it was being revoked; try again');
+  }
+
+  /** Resolves a bearer token to its principal; throws 401 for anything but an active key. */
+  async authenticate(token: string | undefined): Promise<Authenticated<LayerKeyPrincipal>> {
+    if (token === undefined || !LAYER_KEY_PATTERN.test(token)) throw fail.unauthorized();
+    const hash = sha256Hex(token);
+    let cached = this.cache.get(hash);
+    if (!cached) {
+      const row = await this.redis.hgetall(this.keys.layerKeyByHash(hash));
+      const record = toRecord(row);
+      if (!record || !record.is_active) throw fail.unauthorized();
+      cached = {
+        principal: {
+          kind: 'layer-key',
+          keyId: record.key_id,
+          keyHash: hash,
+          workspaceId: record.workspace_id,
+          env: record.env,
+          rateLimitRpm: record.rate_limit_rpm ?? this.defaultRpm,
+        },
+        tags: [`layer:${hash}`, `workspace:${record.workspace_id}`],
+      };
+      this.cache.set(hash, cached);
+    }
+    this.touch(hash);
+    const { principal } = cached;
+    return { principal, rate: { credentialId: `layer:${principal.keyId}`, rpm: principal.rateLimitRpm } };
+  }
+
+  /** Records last use, at most once a minute per key on this instance, off the request path. */
+  private touch(hash: string): void {
+    const now = Date.now();
+    if (now - (this.lastTouched.get(hash) ?? 0) < TOUCH_INTERVAL_MS) return;
+    this.lastTouched.set(hash, now);
+    if (this.lastTouched.size > 100_000) this.lastTouched.clear();
+    this.scripts
+      .run('touchLayerKey', [this.keys.layerKeyByHash(hash)], [new Date(now).toISOString()])
+      .catch((err: unknown) => this.log.debug({ err }, 'could not record key use'));
+  }
+}
+
+function toRecord(row: Record<string, string> | null | undefined): LayerKeyRecord | undefined {
+  if (!row || row.key_id === undefined) return undefined;
+  const rpm = row.rate_limit_rpm ? Number(row.rate_limit_rpm) : null;
+  return {
+    key_id: row.key_id,
+    workspace_id: row.workspace_id ?? '',
+    label: row.label ? row.label : null,
+    env: row.env === 'test' ? 'test' : 'live',
+    key_prefix: row.key_prefix ?? '',
+    rate_limit_rpm: rpm,
+    created_at: row.created_at ?? '',
+    last_used_at: row.last_used_at ? row.last_used_at : null,
+    is_active: row.is_active === '1',
+  };
+}

@@ -1,0 +1,18 @@
+import type { AdminKeyVerifier } from './auth/admin-key.js';
+import type { LayerKeyService } from './auth/layer-keys.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { RedisHealth } from './redis/health.js';
+
+/**
+ * What route handlers may use. Built once by the composition root (src/app.ts); routes receive it and
+ * close over the parts they need. Transport code reaches Redis only through these services.
+ */
+export interface Services {
+  config: Readonly<Config>;
+  log: Logger;
+  startedAt: number;
+  redisHealth: RedisHealth;
+  adminKey: AdminKeyVerifier;
+  layerKeys: LayerKeyService;
+}
