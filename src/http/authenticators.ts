@@ -1,0 +1,16 @@
+import { fail } from '../errors.js';
+import type { Services } from '../services.js';
+import type { Authenticators } from './server.js';
+
+/** How each route `auth` kind turns a request's credential into a principal. */
+export function buildAuthenticators(services: Services): Authenticators {
+  return {
+    none: async () => ({ principal: undefined }),
+    // Admin routes accept the admin key only; any other credential is 401, as the reference server does.
+    admin: async ({ token }) => {
+      if (token === undefined || !services.adminKey.matches(token)) throw fail.unauthorized();
+      return { principal: { kind: 'admin' } };
+    },
+    layer: ({ token }) => services.layerKeys.authenticate(token),
+  };
+}

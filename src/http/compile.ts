@@ -1,0 +1,99 @@
+import type { TSchema } from '@sinclair/typebox';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import fastJson from 'fast-json-stringify';
+import { MnemoError } from '../errors.js';
+import type { AnyRoute } from './route.js';
+
+/**
+ * Compiles each route's schemas once at boot: ajv validators for params, querystring and body, and a
+ * fast-json-stringify serializer per response status. Query strings and path parameters arrive as
+ * strings, so their validator coerces types; bodies are validated exactly as sent.
+ */
+export interface CompiledRoute {
+  route: AnyRoute;
+  paramNames: string[];
+  validateParams?: ValidateFunction;
+  validateQuery?: ValidateFunction;
+  validateBody?: ValidateFunction;
+  /** Names of query parameters whose schema is an array (they may repeat: ?tag=a&tag=b). */
+  arrayQueryParams: Set<string>;
+  serializers: Map<number, (body: unknown) => string>;
+}
+
+// ajv-formats is CommonJS; under NodeNext its callable sits on `.default`.
+const addFormats = (addFormatsModule as unknown as { default: (ajv: Ajv) => Ajv }).default;
+
+function makeAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({
+    allErrors: false,
+    coerceTypes: coerce ? 'array' : false,
+    useDefaults: true,
+    strict: false,
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+const bodyAjv = makeAjv(false);
+const stringAjv = makeAjv(true);
+
+export function paramNamesOf(path: string): string[] {
+  return [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string);
+}
+
+export function compileRoute(route: AnyRoute): CompiledRoute {
+  const { schema } = route;
+  const serializers = new Map<number, (body: unknown) => string>();
+  for (const [status, responseSchema] of Object.entries(schema.response as Record<string, TSchema>)) {
+    serializers.set(Number(status), fastJson(responseSchema as object) as (body: unknown) => string);
+  }
+  const querySchema = schema.querystring as { properties?: Record<string, { type?: string }> } | undefined;
+  const arrayQueryParams = new Set(
+    Object.entries(querySchema?.properties ?? {})
+      .filter(([, s]) => s.type === 'array')
+      .map(([name]) => name),
+  );
+  return {
+    route,
+    paramNames: paramNamesOf(route.path),
+    ...(schema.params ? { validateParams: stringAjv.compile(schema.params) } : {}),
+    ...(schema.querystring ? { validateQuery: stringAjv.compile(schema.querystring) } : {}),
+    ...(schema.body ? { validateBody: bodyAjv.compile(schema.body) } : {}),
+    arrayQueryParams,
+    serializers,
+  };
+}
+
+/** Validates (and, for strings, coerces) `value` in place; throws a 400 whose detail names the field. */
+export function validate(
+  fn: ValidateFunction | undefined,
+  value: unknown,
+  part: 'body' | 'query' | 'path',
+): void {
+  if (!fn || fn(value)) return;
+  throw new MnemoError('validation', describeError(fn.errors?.[0], part));
+}
+
+function describeError(error: ErrorObject | undefined, part: string): string {
+  if (!error) return `Invalid ${part}`;
+  const field = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+  const where = field ? `${part}.${field}` : part;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return `${where === part ? part : where}.${String(params.missingProperty)} is required`;
+    case 'additionalProperties':
+      return `${where}.${String(params.additionalProperty)} is not allowed`;
+    case 'enum':
+      return `${where} must be one of: ${(params.allowedValues as unknown[]).map(String).join(', ')}`;
+    case 'type':
+      return `${where} must be ${String(params.type)}`;
+    default:
+      return `${where} ${error.message ?? 'is invalid'}`;
+  }
+}

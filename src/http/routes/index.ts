@@ -1,0 +1,18 @@
+import type { Services } from '../../services.js';
+import type { AnyRoute } from '../route.js';
+import { adminKeyRoutes } from './layer/admin-keys.js';
+import { healthRoutes } from './layer/health.js';
+import { layerMeRoutes } from './layer/me.js';
+import { openApiRoutes } from './openapi.js';
+
+/** The route table of both faces. Each resource's routes live in their own file. */
+export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRoute[] {
+  const routes: AnyRoute[] = [
+    ...healthRoutes(services),
+    ...adminKeyRoutes(services),
+    ...layerMeRoutes(),
+    ...extra,
+  ];
+  routes.push(...openApiRoutes(() => routes));
+  return routes;
+}

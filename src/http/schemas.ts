@@ -1,0 +1,34 @@
+import { Type, type Static, type TSchema, type SchemaOptions } from '@sinclair/typebox';
+
+/**
+ * Schema helpers shared by every route file. Enums are plain JSON Schema `enum`s (clear ajv messages,
+ * clean OpenAPI); nullable values use a type array, which ajv, fast-json-stringify and OpenAPI 3.1 share.
+ */
+export function StringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+export function Nullable<T extends TSchema>(schema: T) {
+  const base = schema as TSchema & { type?: string | string[]; enum?: unknown[] };
+  const types = Array.isArray(base.type) ? base.type : base.type ? [base.type] : [];
+  return Type.Unsafe<Static<T> | null>({
+    ...base,
+    ...(types.length > 0 ? { type: [...types, 'null'] } : {}),
+    ...(base.enum ? { enum: [...base.enum, null] } : {}),
+  });
+}
+
+/** An ISO 8601 timestamp string. */
+export const Timestamp = (options: SchemaOptions = {}) => Type.String({ format: 'date-time', ...options });
+
+/** The layer API's error body, for OpenAPI. */
+export const LayerError = Type.Object({ detail: Type.String(), status: Type.Integer() });
+
+/** RFC 7807 problem document, for OpenAPI. */
+export const Problem = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  instance: Type.String(),
+});

@@ -1,0 +1,402 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import * as uWS from 'uWebSockets.js';
+import type { Authenticated, PrincipalByAuth, RatePolicy } from '../auth/principal.js';
+import type { RateDecision } from '../auth/rate-limiter.js';
+import { bearerToken } from '../auth/bearer.js';
+import { MnemoError, isMnemoError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { isConnectionError } from '../redis/clients.js';
+import { parseJsonBody, readBody, type ResponseState } from './body.js';
+import { compileRoute, validate, type CompiledRoute } from './compile.js';
+import { CorsPolicy } from './cors.js';
+import { faceOfUrl, renderError } from './error-dialects.js';
+import { isRawReply, isReply, type AnyRoute, type AuthKind, type Face } from './route.js';
+import { statusLine } from './status.js';
+
+/**
+ * The HTTP core on uWebSockets.js. uWS discipline lives here and nowhere else: everything needed from the
+ * request is copied synchronously, onAborted is registered before any await, every later write is corked,
+ * and no exception escapes a uWS callback (a failing handler answers 500 in its face's dialect).
+ */
+export interface AuthRequest {
+  token: string | undefined;
+  header(name: string): string | undefined;
+}
+
+export type Authenticators = {
+  [K in AuthKind]: (request: AuthRequest) => Promise<Authenticated<PrincipalByAuth[K]>>;
+};
+
+export interface RateLimitCheck {
+  check(policy: RatePolicy, writeHeavy: boolean): Promise<RateDecision>;
+}
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  bodyLimitBytes: number;
+  corsOrigins: readonly string[];
+  log: Logger;
+  authenticators: Authenticators;
+  rateLimiter: RateLimitCheck;
+}
+
+interface PathGroup {
+  pattern: string;
+  byMethod: Map<string, CompiledRoute>;
+  methods: string[];
+}
+
+interface Exchange {
+  res: uWS.HttpResponse;
+  state: ResponseState;
+  started: number;
+  face: Face;
+  url: string;
+  requestId: string;
+  origin: string | undefined;
+  headOnly: boolean;
+  rateHeaders: [string, string][];
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+export class HttpServer {
+  readonly app: uWS.TemplatedApp = uWS.App();
+  readonly compiled: CompiledRoute[];
+  private listenSocket: uWS.us_listen_socket | undefined;
+  private inFlight = 0;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly cors: CorsPolicy;
+
+  constructor(
+    routes: AnyRoute[],
+    private readonly options: HttpServerOptions,
+  ) {
+    this.cors = new CorsPolicy(options.corsOrigins);
+    this.compiled = routes.map(compileRoute);
+    for (const group of groupByPath(this.compiled)) {
+      this.app.any(group.pattern, (res, req) => this.dispatch(res, req, group));
+    }
+    this.app.any('/*', (res, req) => {
+      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+      this.sendError(exchange, new MnemoError('not_found', `No route for ${req.getUrl()}`));
+    });
+  }
+
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(this.options.host, this.options.port, (socket) => {
+        if (!socket) {
+          reject(new Error(`cannot listen on ${this.options.host}:${this.options.port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        resolve(uWS.us_socket_local_port(socket));
+      });
+    });
+  }
+
+  /** Stops accepting connections; requests on open keep-alive connections get 503 from now on. */
+  stopAccepting(): void {
+    this.draining = true;
+    if (this.listenSocket) {
+      uWS.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = undefined;
+    }
+  }
+
+  /** Resolves when no request is in flight, or after `timeoutMs`; true when drained. */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Closes every remaining connection (keep-alive and WebSocket). */
+  closeConnections(): void {
+    this.app.close();
+  }
+
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  private dispatch(res: uWS.HttpResponse, req: uWS.HttpRequest, group: PathGroup): void {
+    const method = req.getCaseSensitiveMethod().toUpperCase();
+    if (method === 'OPTIONS') {
+      const origin = req.getHeader('origin') || undefined;
+      const requested = req.getHeader('access-control-request-headers') || undefined;
+      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+      this.write(exchange, 204, undefined, '', this.cors.preflightHeaders(origin, group.methods, requested));
+      return;
+    }
+    const compiled =
+      group.byMethod.get(method) ?? (method === 'HEAD' ? group.byMethod.get('GET') : undefined);
+    if (!compiled) {
+      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+      const error = new MnemoError(
+        'method_not_allowed',
+        `Method ${method} is not allowed on ${req.getUrl()}`,
+        {
+          headers: { Allow: group.methods.join(', ') },
+        },
+      );
+      this.sendError(exchange, error);
+      return;
+    }
+    this.serve(res, req, compiled, method === 'HEAD');
+  }
+
+  private exchange(res: uWS.HttpResponse, req: uWS.HttpRequest, face: Face, headOnly: boolean): Exchange {
+    const state: ResponseState = { aborted: false, finished: false };
+    res.onAborted(() => {
+      state.aborted = true;
+    });
+    const given = req.getHeader('x-request-id');
+    return {
+      res,
+      state,
+      started: performance.now(),
+      face,
+      url: req.getUrl(),
+      requestId: REQUEST_ID_PATTERN.test(given) ? given : randomUUID(),
+      origin: req.getHeader('origin') || undefined,
+      headOnly,
+      rateHeaders: [],
+    };
+  }
+
+  private serve(
+    res: uWS.HttpResponse,
+    req: uWS.HttpRequest,
+    compiled: CompiledRoute,
+    headOnly: boolean,
+  ): void {
+    const exchange = this.exchange(res, req, compiled.route.face, headOnly);
+    if (this.draining) {
+      this.sendError(exchange, new MnemoError('unavailable', 'The server is shutting down'), true);
+      return;
+    }
+    // Copy everything out of the request now: it is stack-allocated and gone after this tick.
+    const headers: Record<string, string> = {};
+    req.forEach((name, value) => {
+      headers[name] = value;
+    });
+    const rawQuery = req.getQuery() ?? '';
+    const rawParams = compiled.paramNames.map((_, i) => req.getParameter(i) ?? '');
+    const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+    let body: Promise<Buffer> | undefined;
+    if (compiled.validateBody) {
+      const declared =
+        headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
+      body = readBody(res, this.options.bodyLimitBytes, declared, exchange.state);
+      body.catch(() => undefined); // handled where awaited; avoid an unhandled rejection if we fail earlier
+    }
+    this.inFlight++;
+    this.run(exchange, compiled, headers, rawQuery, rawParams, ip, body)
+      .catch((err: unknown) => this.options.log.error({ err }, 'unexpected failure while answering'))
+      .finally(() => this.requestDone());
+  }
+
+  private async run(
+    exchange: Exchange,
+    compiled: CompiledRoute,
+    headers: Record<string, string>,
+    rawQuery: string,
+    rawParams: string[],
+    ip: string,
+    bodyPromise: Promise<Buffer> | undefined,
+  ): Promise<void> {
+    const { route } = compiled;
+    try {
+      const header = (name: string): string | undefined => headers[name.toLowerCase()];
+      let principal: PrincipalByAuth[AuthKind] = undefined;
+      if (route.auth !== 'none') {
+        const authenticate = this.options.authenticators[route.auth as AuthKind] as (
+          r: AuthRequest,
+        ) => Promise<Authenticated<unknown>>;
+        const authenticated = await authenticate({ token: bearerToken(headers.authorization), header });
+        principal = authenticated.principal as PrincipalByAuth[AuthKind];
+        if (authenticated.rate) await this.applyRateLimit(exchange, authenticated.rate, route);
+      }
+      let body: unknown;
+      if (bodyPromise) {
+        body = parseJsonBody(await bodyPromise) ?? {};
+        validate(compiled.validateBody, body, 'body');
+      }
+      const params = decodeParams(compiled.paramNames, rawParams);
+      validate(compiled.validateParams, params, 'path');
+      const query = parseQuery(rawQuery, compiled.arrayQueryParams);
+      validate(compiled.validateQuery, query, 'query');
+
+      const result = await route.handler({
+        params,
+        query,
+        body,
+        principal,
+        requestId: exchange.requestId,
+        header,
+        ip,
+      });
+      if (isRawReply(result)) {
+        this.write(exchange, result.status, result.contentType, result.text, []);
+        return;
+      }
+      const {
+        status,
+        body: payload,
+        headers: extra,
+      } = isReply(result) ? result : { status: route.status ?? 200, body: result, headers: undefined };
+      const serialize = compiled.serializers.get(status);
+      if (!serialize)
+        throw new Error(`${route.method} ${route.path} declares no response schema for ${status}`);
+      this.write(
+        exchange,
+        status,
+        'application/json',
+        serialize(payload),
+        extra ? Object.entries(extra) : [],
+      );
+    } catch (err) {
+      this.sendError(exchange, this.toMnemoError(err, exchange, route));
+    }
+  }
+
+  private async applyRateLimit(exchange: Exchange, policy: RatePolicy, route: AnyRoute): Promise<void> {
+    const writeHeavy = route.writeHeavy ?? WRITE_METHODS.has(route.method);
+    const decision = await this.options.rateLimiter.check(policy, writeHeavy);
+    exchange.rateHeaders = [
+      ['RateLimit-Limit', String(decision.limit)],
+      ['RateLimit-Remaining', String(decision.remaining)],
+      ['RateLimit-Reset', String(decision.resetSeconds)],
+    ];
+    if (!decision.allowed) {
+      throw new MnemoError('rate_limited', `Rate limit of ${decision.limit} requests per minute exceeded`, {
+        headers: { 'Retry-After': String(decision.retryAfterSeconds) },
+      });
+    }
+  }
+
+  private toMnemoError(err: unknown, exchange: Exchange, route: AnyRoute): MnemoError {
+    if (isMnemoError(err)) return err;
+    if (isConnectionError(err)) {
+      this.options.log.warn(
+        { requestId: exchange.requestId, err: (err as Error).message },
+        'redis unavailable',
+      );
+      return new MnemoError('unavailable', 'Storage is temporarily unavailable; retry shortly', {
+        headers: { 'Retry-After': '1' },
+      });
+    }
+    this.options.log.error(
+      { err, requestId: exchange.requestId, route: `${route.method} ${route.path}` },
+      'request handler failed',
+    );
+    return new MnemoError('internal', 'Internal server error');
+  }
+
+  private sendError(exchange: Exchange, error: MnemoError, closeConnection = false): void {
+    const rendered = renderError(exchange.face, error, exchange.url);
+    const close = closeConnection || error.code === 'payload_too_large';
+    this.write(
+      exchange,
+      rendered.status,
+      rendered.contentType,
+      rendered.body,
+      Object.entries(rendered.headers),
+      close,
+    );
+  }
+
+  private write(
+    exchange: Exchange,
+    status: number,
+    contentType: string | undefined,
+    body: string,
+    extra: [string, string][],
+    closeConnection = false,
+  ): void {
+    const { res, state } = exchange;
+    if (state.aborted || state.finished) return;
+    state.finished = true;
+    const latency = (performance.now() - exchange.started).toFixed(3);
+    const cors = this.cors.responseHeaders(exchange.origin);
+    res.cork(() => {
+      res.writeStatus(statusLine(status));
+      if (contentType) res.writeHeader('Content-Type', contentType);
+      res.writeHeader('X-Request-Id', exchange.requestId);
+      res.writeHeader('X-Latency-Ms', latency);
+      for (const [name, value] of cors) res.writeHeader(name, value);
+      for (const [name, value] of exchange.rateHeaders) res.writeHeader(name, value);
+      for (const [name, value] of extra) res.writeHeader(name, value);
+      if (exchange.headOnly) res.endWithoutBody(Buffer.byteLength(body), closeConnection);
+      else res.end(body, closeConnection);
+    });
+  }
+
+  private requestDone(): void {
+    this.inFlight--;
+    if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+}
+
+function groupByPath(routes: CompiledRoute[]): PathGroup[] {
+  const groups = new Map<string, PathGroup>();
+  for (const compiled of routes) {
+    // Routes differing only in parameter names share one uWS pattern; parameters are read by position.
+    const shape = compiled.route.path.replace(/:[A-Za-z0-9_]+/g, ':p');
+    let group = groups.get(shape);
+    if (!group) {
+      group = { pattern: compiled.route.path, byMethod: new Map(), methods: [] };
+      groups.set(shape, group);
+    }
+    if (group.byMethod.has(compiled.route.method)) {
+      throw new Error(`duplicate route ${compiled.route.method} ${compiled.route.path}`);
+    }
+    group.byMethod.set(compiled.route.method, compiled);
+    group.methods.push(compiled.route.method);
+    if (compiled.route.method === 'GET') group.methods.push('HEAD');
+  }
+  return [...groups.values()];
+}
+
+function decodeParams(names: string[], raw: string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  names.forEach((name, i) => {
+    try {
+      params[name] = decodeURIComponent(raw[i] ?? '');
+    } catch {
+      throw new MnemoError('validation', `path.${name} is not valid percent-encoding`);
+    }
+  });
+  return params;
+}
+
+function parseQuery(raw: string, arrays: Set<string>): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  if (raw === '') return query;
+  for (const [name, value] of new URLSearchParams(raw)) {
+    if (arrays.has(name)) {
+      const list = (query[name] as string[] | undefined) ?? [];
+      list.push(...value.split(',').filter((v) => v !== ''));
+      query[name] = list;
+    } else if (!(name in query)) {
+      query[name] = value;
+    }
+  }
+  return query;
+}

@@ -1,0 +1,67 @@
+import { startMnemo } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { RedisServerUnavailable } from './redis/embedded.js';
+import { VERSION } from './version.js';
+
+/** Process entry: load config, start, and stop gracefully on SIGINT/SIGTERM (a second signal exits at once). */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  let mnemo;
+  try {
+    mnemo = await startMnemo(config, log);
+  } catch (err) {
+    if (err instanceof RedisServerUnavailable) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(3);
+    }
+    log.fatal({ err }, 'mnemo failed to start');
+    process.exit(1);
+  }
+  log.info(
+    {
+      url: mnemo.url,
+      version: VERSION,
+      env: config.env,
+      redis: config.redis.kind === 'embedded' ? 'embedded' : 'external',
+    },
+    'mnemo is listening',
+  );
+
+  // `npm start` forwards the terminal's SIGINT to us while the terminal also sends it to our process group,
+  // so one Ctrl-C can arrive twice: only a signal more than a second after the first one forces the exit.
+  let stoppingSince = 0;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stoppingSince > 0) {
+      if (Date.now() - stoppingSince < 1000) return;
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    stoppingSince = Date.now();
+    log.info({ signal }, 'shutting down: draining requests');
+    mnemo
+      .close()
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();
