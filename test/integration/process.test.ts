@@ -1,0 +1,97 @@
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, isAlive, spawnService } from '../helpers/process.js';
+import { request } from '../helpers/server.js';
+
+/** The service as users run it: the real entry point, embedded redis-server, signals. */
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'mnemo-process-'));
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('embedded default', () => {
+  it('starts its own redis-server, keeps a generated admin key private, stops cleanly, and keeps data', async () => {
+    const port = await freePort();
+    const env = { MNEMO_DATA_DIR: dataDir, MNEMO_PORT: String(port) };
+    const first = spawnService(env);
+    await first.waitFor(/mnemo is listening/);
+    const base = `http://127.0.0.1:${port}`;
+
+    const health = await request(base, 'GET', '/health');
+    expect(health.status).toBe(200);
+    expect(health.json.database).toBe('ok');
+
+    const keyFile = path.join(dataDir, 'admin.key');
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    const adminKey = (await readFile(keyFile, 'utf8')).trim();
+    expect(adminKey).toMatch(/^plm_admin_[0-9a-f]{48}$/);
+    expect(first.output()).toContain(keyFile);
+    expect(first.output()).not.toContain(adminKey);
+
+    const created = await request(base, 'POST', '/admin/keys', {
+      token: adminKey,
+      body: { workspace_id: 'persisted' },
+    });
+    expect(created.status).toBe(200);
+    const redisPid = Number(/"redisPid":(\d+)/.exec(first.output())?.[1]);
+    expect(isAlive(redisPid)).toBe(true);
+    expect((await stat(path.join(dataDir, 'redis', 'appendonlydir'))).isDirectory()).toBe(true);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toMatch(/embedded redis-server stopped/);
+    expect(isAlive(redisPid)).toBe(false);
+
+    const second = spawnService(env);
+    await second.waitFor(/mnemo is listening/);
+    expect(second.output()).toMatch(/admin key read from file/);
+    expect(second.output()).not.toContain(adminKey);
+    const me = await request(base, 'GET', '/v1/me', { token: created.json.key });
+    expect(me.status).toBe(200);
+    expect(me.json.workspace_id).toBe('persisted');
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('exits with install instructions when redis-server is missing', async () => {
+    const proc = spawnService({
+      MNEMO_DATA_DIR: dataDir,
+      MNEMO_PORT: String(await freePort()),
+      MNEMO_REDIS_SERVER: '/nonexistent/redis-server',
+    });
+    expect(await proc.exited).toBe(3);
+    expect(proc.output()).toMatch(/not found on PATH/);
+    expect(proc.output()).toMatch(/apt-get install -y redis-server/);
+    expect(proc.output()).toMatch(/REDIS_URL/);
+  });
+
+  it('exits with a clear message when redis-server is older than 7.0', async () => {
+    const fake = path.join(dataDir, 'old-redis-server');
+    await writeFile(
+      fake,
+      '#!/bin/sh\necho "Redis server v=6.2.14 sha=00000000:0 malloc=jemalloc-5.1.0 bits=64"\n',
+    );
+    await chmod(fake, 0o755);
+    const proc = spawnService({
+      MNEMO_DATA_DIR: dataDir,
+      MNEMO_PORT: String(await freePort()),
+      MNEMO_REDIS_SERVER: fake,
+    });
+    expect(await proc.exited).toBe(3);
+    expect(proc.output()).toMatch(/6\.2\.14 is too old: mnemo needs 7\.0 or newer/);
+  });
+
+  it('exits with every configuration problem listed', async () => {
+    const proc = spawnService({ MNEMO_PORT: 'x', MNEMO_CORS_ORIGINS: '*', MNEMO_WORKING_CAPACITY: '-1' });
+    expect(await proc.exited).toBe(2);
+    expect(proc.output()).toMatch(/Invalid configuration/);
+    expect(proc.output()).toMatch(/MNEMO_PORT/);
+    expect(proc.output()).toMatch(/MNEMO_WORKING_CAPACITY/);
+  });
+});
