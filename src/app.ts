@@ -8,6 +8,7 @@ import type { AnyRoute } from './http/route.js';
 import { buildRoutes } from './http/routes/index.js';
 import { HttpServer } from './http/server.js';
 import type { Logger } from './log.js';
+import { EventLog } from './memory/event-log.js';
 import { RedisFactory, waitUntilReady } from './redis/clients.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { RedisHealth } from './redis/health.js';
@@ -81,6 +82,7 @@ export async function startMnemo(
       redisHealth: new RedisHealth(command),
       adminKey: new AdminKeyVerifier(await resolveAdminKey(config.adminKey, config.dataDir, log)),
       layerKeys,
+      events: new EventLog(command, scripts, keys, config.eventStreamMaxLen),
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);

@@ -2,6 +2,7 @@ import type { AdminKeyVerifier } from './auth/admin-key.js';
 import type { LayerKeyService } from './auth/layer-keys.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import type { EventLog } from './memory/event-log.js';
 import type { RedisHealth } from './redis/health.js';
 
 /**
@@ -15,4 +16,5 @@ export interface Services {
   redisHealth: RedisHealth;
   adminKey: AdminKeyVerifier;
   layerKeys: LayerKeyService;
+  events: EventLog;
 }

@@ -1,0 +1,29 @@
+--[[
+  Read a workspace's events after an id, together with the stream's counters, in one round trip. The
+  counters let readers detect that the stream was trimmed past their position: events added since a
+  reader's last read = entries-added now - entries-added then; fewer delivered means some were trimmed.
+
+  Input:
+    KEYS[1] workspace event stream
+    ARGV[1] exclusive start id ('0-0' for the beginning)
+    ARGV[2] maximum number of entries
+
+  Output: { entries_added, length, first_id, last_id, entries }
+    first_id/last_id are '' for an empty or missing stream; entries are { id, { 't', type, 'e', body } }.
+]]
+local streamKey = KEYS[1]
+if redis.call('EXISTS', streamKey) == 0 then
+  return { 0, 0, '', '', {} }
+end
+local info = redis.call('XINFO', 'STREAM', streamKey)
+local added, length, firstId, lastId = 0, 0, '', ''
+for i = 1, #info, 2 do
+  local name = info[i]
+  if name == 'entries-added' then added = info[i + 1]
+  elseif name == 'length' then length = info[i + 1]
+  elseif name == 'first-entry' and info[i + 1] then firstId = info[i + 1][1]
+  elseif name == 'last-entry' and info[i + 1] then lastId = info[i + 1][1]
+  end
+end
+local entries = redis.call('XRANGE', streamKey, '(' .. ARGV[1], '+', 'COUNT', tonumber(ARGV[2]))
+return { added, length, firstId, lastId, entries }
