@@ -6,7 +6,7 @@
   Input:
     KEYS[1] workspace event stream
     ARGV[1] exclusive start id ('0-0' for the beginning)
-    ARGV[2] maximum number of entries
+    ARGV[2] maximum number of entries (0 = only the counters)
 
   Output: { entries_added, length, first_id, last_id, entries }
     first_id/last_id are '' for an empty or missing stream; entries are { id, { 't', type, 'e', body } }.
@@ -25,5 +25,9 @@ for i = 1, #info, 2 do
   elseif name == 'last-entry' and info[i + 1] then lastId = info[i + 1][1]
   end
 end
-local entries = redis.call('XRANGE', streamKey, '(' .. ARGV[1], '+', 'COUNT', tonumber(ARGV[2]))
+local count = tonumber(ARGV[2])
+if count == 0 then
+  return { added, length, firstId, lastId, {} }
+end
+local entries = redis.call('XRANGE', streamKey, '(' .. ARGV[1], '+', 'COUNT', count)
 return { added, length, firstId, lastId, entries }

@@ -8,6 +8,10 @@ import type { AnyRoute } from './http/route.js';
 import { buildRoutes } from './http/routes/index.js';
 import { HttpServer } from './http/server.js';
 import type { Logger } from './log.js';
+import { QueuedWork } from './jobs/queued-work.js';
+import { startWorkers } from './jobs/workers.js';
+import { createEmbedder } from './memory/embedders/factory.js';
+import { createMemoryEngine, type MemoryEngine } from './memory/engine.js';
 import { EventLog } from './memory/event-log.js';
 import { RedisFactory, waitUntilReady } from './redis/clients.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
@@ -54,6 +58,7 @@ export async function startMnemo(
   const redisUrl =
     target.kind === 'url' ? target.url : target.nodes.map((n) => `${n.host}:${n.port}`).join(',');
   const factory = new RedisFactory(target, log);
+  const closers: (() => Promise<void>)[] = [];
   try {
     const command = factory.create('command');
     await waitUntilReady(command, options.redisReadyTimeoutMs ?? 30_000).catch((err: Error) => {
@@ -75,6 +80,39 @@ export async function startMnemo(
     );
     invalidation.register(layerKeys.cache);
 
+    const events = new EventLog(command, scripts, keys, config.eventStreamMaxLen);
+    const embedder = await createEmbedder(config);
+    closers.push(() => embedder.close());
+    const queues = new QueuedWork(
+      {
+        connection: factory.create('bullmq'),
+        prefix: keys.bullPrefix(),
+        attempts: config.jobAttempts,
+        backoffMs: config.jobBackoffMs,
+      },
+      config.extractorUrl !== undefined,
+    );
+    closers.push(() => queues.close());
+    const engine: MemoryEngine = createMemoryEngine({
+      config,
+      log,
+      redis: command,
+      scripts,
+      keys,
+      events,
+      embedder,
+      background: queues,
+    });
+    if (config.jobs === 'inline') {
+      const workers = await startWorkers(engine.enrichment, {
+        connection: () => factory.create('bullmq'),
+        prefix: keys.bullPrefix(),
+        sweepIntervalMs: config.sweepIntervalMs,
+        log,
+      });
+      closers.push(() => workers.close());
+    }
+
     const services: Services = {
       config,
       log,
@@ -82,7 +120,9 @@ export async function startMnemo(
       redisHealth: new RedisHealth(command),
       adminKey: new AdminKeyVerifier(await resolveAdminKey(config.adminKey, config.dataDir, log)),
       layerKeys,
-      events: new EventLog(command, scripts, keys, config.eventStreamMaxLen),
+      events,
+      memory: engine.memory,
+      recall: engine.recall,
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);
@@ -104,6 +144,7 @@ export async function startMnemo(
       if (!drained)
         log.warn({ inFlight: http.requestsInFlight }, 'shutdown timeout: closing with requests in flight');
       http.closeConnections();
+      for (const closer of closers.reverse()) await closer().catch(() => undefined);
       await factory.closeAll();
       await embedded?.stop();
     };
@@ -116,6 +157,7 @@ export async function startMnemo(
       close: () => (closing ??= close()),
     };
   } catch (err) {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
     await factory.closeAll();
     await embedded?.stop();
     throw err;

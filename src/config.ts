@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigProblem, type Env, type VarDoc, int, list, oneOf, str } from './config-spec.js';
+import { ConfigProblem, type Env, type VarDoc, int, list, num, oneOf, str } from './config-spec.js';
 
 /**
  * The one place that reads process.env. Every variable is declared once below with its default, parser and
@@ -138,6 +138,129 @@ export const VARS = {
     int(0, 10 * 365 * 86_400),
     'Default lifetime of a working-memory entry in seconds; 0 keeps entries until evicted or deleted.',
   ),
+  embedder: declare(
+    'MNEMO_EMBEDDER',
+    'builtin',
+    oneOf('builtin', 'offline', 'openai'),
+    'Embeddings: builtin (deterministic, lexical, no model), offline (USE-lite shipped in an optional npm package, semantic), openai (any OpenAI-compatible /embeddings endpoint).',
+  ),
+  embeddingUrl: declare(
+    'MNEMO_EMBEDDING_URL',
+    undefined as string | undefined,
+    optional,
+    'Base URL of the OpenAI-compatible embeddings API (the part before /embeddings), e.g. https://api.openai.com/v1.',
+  ),
+  embeddingModel: declare(
+    'MNEMO_EMBEDDING_MODEL',
+    'text-embedding-3-small',
+    str,
+    'Model name sent to the embeddings API.',
+  ),
+  embeddingApiKey: declare(
+    'MNEMO_EMBEDDING_API_KEY',
+    undefined as string | undefined,
+    optional,
+    'Bearer key for the embeddings API (also read from OPENAI_API_KEY).',
+    ['OPENAI_API_KEY'],
+  ),
+  embeddingDim: declare(
+    'MNEMO_EMBEDDING_DIM',
+    1536,
+    int(8, 8192),
+    'Dimension of the embeddings API vectors.',
+  ),
+  embedTimeoutMs: declare(
+    'MNEMO_EMBED_TIMEOUT_MS',
+    250,
+    int(1, 60_000),
+    'Time budget for embedding a recall query; past it recall answers from BM25 and says so (mode "hybrid-degraded").',
+  ),
+  extractorUrl: declare(
+    'MNEMO_EXTRACTOR_URL',
+    undefined as string | undefined,
+    optional,
+    'Base URL of an OpenAI-compatible chat API for LLM fact extraction (background job). Unset: the built-in rules only.',
+  ),
+  extractorModel: declare(
+    'MNEMO_EXTRACTOR_MODEL',
+    'gpt-4o-mini',
+    str,
+    'Chat model used for LLM fact extraction.',
+  ),
+  extractorApiKey: declare(
+    'MNEMO_EXTRACTOR_API_KEY',
+    undefined as string | undefined,
+    optional,
+    'Bearer key for the fact-extraction chat API.',
+  ),
+  scoreWeights: declare(
+    'MNEMO_SCORE_WEIGHTS',
+    [0.5, 0.3, 0.2],
+    (value: string) => {
+      const parts = value.split(',').map((p) => Number(p.trim()));
+      if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p) || p < 0)) {
+        throw new ConfigProblem('expected three non-negative numbers: similarity,recency,importance');
+      }
+      if (Math.abs(parts[0]! + parts[1]! + parts[2]! - 1) > 0.01)
+        throw new ConfigProblem('the three weights must sum to 1');
+      return parts;
+    },
+    'Layer-API recall score weights: similarity,recency,importance (sum 1).',
+  ),
+  relevanceFloor: declare(
+    'MNEMO_RELEVANCE_FLOOR',
+    0.12,
+    num(0, 1),
+    'Minimum similarity (0-1) for a memory to be recalled at all, so nonsense queries return nothing.',
+  ),
+  recencyLambda: declare(
+    'MNEMO_RECENCY_LAMBDA',
+    0.05,
+    num(0, 10),
+    'Recency decay per hour: recency = exp(-lambda * hours since the memory was written).',
+  ),
+  indexMaxBytes: declare(
+    'MNEMO_INDEX_MAX_BYTES',
+    1_073_741_824,
+    int(1_048_576, 1_099_511_627_776),
+    'Memory budget of the per-workspace search indexes of one instance (least recently used are dropped).',
+  ),
+  recallCacheTtlMs: declare(
+    'MNEMO_RECALL_CACHE_TTL_MS',
+    300_000,
+    int(0, 86_400_000),
+    'How long a repeated recall/context with no write in between is answered from the cache (0 disables).',
+  ),
+  metadataMaxBytes: declare(
+    'MNEMO_METADATA_MAX_BYTES',
+    16_384,
+    int(2, 1_048_576),
+    'Largest metadata object of a memory, as JSON.',
+  ),
+  jobs: declare(
+    'MNEMO_JOBS',
+    'inline',
+    oneOf('inline', 'off'),
+    'inline: this process also runs the background workers (embedding, extraction, expiry); off: run them with `npm run worker`.',
+  ),
+  jobAttempts: declare(
+    'MNEMO_JOB_ATTEMPTS',
+    3,
+    int(1, 100),
+    'Attempts of a background job (embedding, extraction) before its failure is recorded as an event.',
+  ),
+  jobBackoffMs: declare(
+    'MNEMO_JOB_BACKOFF_MS',
+    1000,
+    int(1, 3_600_000),
+    'First retry delay of a failed background job (doubles on each attempt).',
+  ),
+  sweepIntervalMs: declare(
+    'MNEMO_SWEEP_INTERVAL_MS',
+    15_000,
+    int(100, 86_400_000),
+    'How often expired working entries are swept (reads never return expired entries regardless).',
+  ),
 } as const;
 
 type VarKey = keyof typeof VARS;
@@ -208,6 +331,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<VarValues>
     redis = parseRedisTarget(values.redisUrl as string | undefined);
   } catch (err) {
     problems.push(`REDIS_URL: ${(err as Error).message}`);
+  }
+  if (values.embedder === 'openai' && values.embeddingUrl === undefined) {
+    problems.push('MNEMO_EMBEDDER=openai needs MNEMO_EMBEDDING_URL (the base URL before /embeddings)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const { redisUrl: _ignored, ...rest } = values as VarValues;

@@ -3,6 +3,8 @@ import type { LayerKeyService } from './auth/layer-keys.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { EventLog } from './memory/event-log.js';
+import type { MemoryService } from './memory/memory-service.js';
+import type { RecallService } from './memory/recall-service.js';
 import type { RedisHealth } from './redis/health.js';
 
 /**
@@ -17,4 +19,6 @@ export interface Services {
   adminKey: AdminKeyVerifier;
   layerKeys: LayerKeyService;
   events: EventLog;
+  memory: MemoryService;
+  recall: RecallService;
 }

@@ -6,6 +6,7 @@
  * character workspace ids cannot contain, so they can never collide with a workspace's keys:
  *   {~auth}        layer-API key records and their per-workspace lists (low traffic: cache misses only)
  *   {~rl:<cred>}   one rate-limit bucket family per credential, spread over the cluster
+ *   {~sys}         the list of workspaces the maintenance sweeper visits
  */
 export class Keys {
   constructor(readonly prefix = 'mnemo') {}
@@ -46,6 +47,64 @@ export class Keys {
   /** Pub/sub channel carrying each new event envelope of the workspace as JSON. */
   eventChannel(workspace: string): string {
     return `${this.prefix}:ev:{${workspace}}`;
+  }
+
+  // --- memory documents (per workspace) -------------------------------------------------------------
+  /** HASH id -> JSON document of every recallable memory (working entry, episode, fact, engram). */
+  docs(workspace: string): string {
+    return `${this.ws(workspace)}:docs`;
+  }
+  /** HASH id -> float32 vector bytes (little endian) of the documents. */
+  vectors(workspace: string): string {
+    return `${this.ws(workspace)}:vecs`;
+  }
+  /** ZSET importance -> id: the working memory of one namespace (eviction order). */
+  workingEntries(workspace: string, namespace: string): string {
+    return `${this.ws(workspace)}:wm:${namespace}`;
+  }
+  /** ZSET expires_ms -> id: working entries of one namespace that have a TTL. */
+  workingExpiry(workspace: string, namespace: string): string {
+    return `${this.ws(workspace)}:wmexp:${namespace}`;
+  }
+  /** ZSET namespace -> earliest expiry of its working entries (what the sweeper visits). */
+  workingExpiryIndex(workspace: string): string {
+    return `${this.ws(workspace)}:wmexp-ns`;
+  }
+  /** ZSET created_ms -> id of episodes. */
+  episodes(workspace: string): string {
+    return `${this.ws(workspace)}:episodes`;
+  }
+  /** ZSET created_ms -> id of facts (current and superseded). */
+  facts(workspace: string): string {
+    return `${this.ws(workspace)}:facts`;
+  }
+  /** HASH fingerprint (namespace+subject+predicate+object) -> fact id, for deduplication. */
+  factFingerprints(workspace: string): string {
+    return `${this.ws(workspace)}:fact-fp`;
+  }
+  /** HASH slot -> id of the current fact holding it, for supersession of single-valued predicates. */
+  factSlots(workspace: string): string {
+    return `${this.ws(workspace)}:fact-slot`;
+  }
+  /** HASH working, episodic, semantic (counts), last_write. */
+  stats(workspace: string): string {
+    return `${this.ws(workspace)}:stats`;
+  }
+  /** ZSET agent_id -> last write ms. */
+  agents(workspace: string): string {
+    return `${this.ws(workspace)}:agents`;
+  }
+  /** ZSET namespace key -> last write ms. */
+  namespaces(workspace: string): string {
+    return `${this.ws(workspace)}:namespaces`;
+  }
+  /** SET of the ids of one user's documents, for erasure (right to be forgotten). */
+  userDocs(workspace: string, userId: string): string {
+    return `${this.ws(workspace)}:userdocs:${userId}`;
+  }
+  /** SET of workspaces that have working entries with a TTL (visited by the expiry sweeper). */
+  ttlWorkspaces(): string {
+    return `${this.prefix}:{~sys}:ttl-workspaces`;
   }
 
   /** BullMQ's `prefix` option (queues get their own hash tags from BullMQ). */

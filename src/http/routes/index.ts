@@ -3,6 +3,10 @@ import type { AnyRoute } from '../route.js';
 import { adminKeyRoutes } from './layer/admin-keys.js';
 import { healthRoutes } from './layer/health.js';
 import { layerMeRoutes } from './layer/me.js';
+import { memoryRoutes } from './layer/memory.js';
+import { recallRoutes } from './layer/recall.js';
+import { rememberRoutes } from './layer/remember.js';
+import { statsRoutes } from './layer/stats.js';
 import { openApiRoutes } from './openapi.js';
 
 /** The route table of both faces. Each resource's routes live in their own file. */
@@ -11,6 +15,10 @@ export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRout
     ...healthRoutes(services),
     ...adminKeyRoutes(services),
     ...layerMeRoutes(),
+    ...rememberRoutes(services),
+    ...recallRoutes(services),
+    ...statsRoutes(services),
+    ...memoryRoutes(services),
     ...extra,
   ];
   routes.push(...openApiRoutes(() => routes));

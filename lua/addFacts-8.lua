@@ -1,0 +1,26 @@
+--[[
+  Store facts found after the fact (the LLM extraction job), with the same deduplication and supersession
+  as remember.
+
+  Input:
+    KEYS[1] docs   KEYS[2] vecs   KEYS[3] facts   KEYS[4] fact fingerprints   KEYS[5] fact slots
+    KEYS[6] stats  KEYS[7] documents of the user (unused without a user)
+    KEYS[8] workspace event stream
+    ARGV[1..5] event context
+    ARGV[6] now (ms)   ARGV[7] user_id ('' = none)
+    ARGV[8] number of facts n, then 6 arguments per fact from ARGV[9] (see includes/upsertFact.lua)
+
+  Output: { { fact id, outcome, superseded ids }... }
+]]
+--- @include "appendEvent"
+--- @include "upsertFact"
+local ctx = readEventContext()
+local fk = { docs = KEYS[1], vecs = KEYS[2], facts = KEYS[3], fingerprints = KEYS[4], slots = KEYS[5],
+  stats = KEYS[6], userDocs = KEYS[7], stream = KEYS[8], trackUser = ARGV[7] ~= '' }
+local out = {}
+for _, fact in ipairs(readFacts(9, tonumber(ARGV[8]), tonumber(ARGV[6]))) do
+  local id, outcome, superseded = upsertFact(fk, ctx, ARGV[4], fact)
+  out[#out + 1] = { id, outcome, superseded }
+end
+redis.call('HSET', KEYS[6], 'last_write', ARGV[4])
+return out

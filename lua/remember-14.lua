@@ -1,0 +1,99 @@
+--[[
+  Remember: write one memory to all three layers at once. Adds the working entry (evicting the namespace's
+  lowest-importance, then oldest, entries beyond capacity and purging expired ones), appends the episode,
+  and stores the extracted facts with deduplication and supersession. Every change appends its event.
+
+  Input:
+    KEYS[1]  docs (HASH id -> JSON document)
+    KEYS[2]  vecs (HASH id -> float32 vector bytes)
+    KEYS[3]  working entries of the namespace (ZSET importance -> id)
+    KEYS[4]  working expiry of the namespace (ZSET expires_ms -> id)
+    KEYS[5]  workspace expiry index (ZSET namespace -> earliest expiry)
+    KEYS[6]  episodes (ZSET created_ms -> id)
+    KEYS[7]  facts (ZSET created_ms -> id)
+    KEYS[8]  fact fingerprints (HASH fingerprint -> fact id)
+    KEYS[9]  fact slots (HASH slot -> current fact id)
+    KEYS[10] stats (HASH working, episodic, semantic, last_write)
+    KEYS[11] agents (ZSET agent_id -> last write ms)
+    KEYS[12] namespaces (ZSET namespace key -> last write ms)
+    KEYS[13] documents of the user (SET of ids, for erasure; unused without a user)
+    KEYS[14] workspace event stream
+    ARGV[1..5] event context (see includes/appendEvent.lua); ARGV[4] is also the write time
+    ARGV[6]  now (ms)
+    ARGV[7]  working capacity of the namespace
+    ARGV[8]  working id         ARGV[9]  working document JSON   ARGV[10] importance
+    ARGV[11] working expiry ms ('' = none)
+    ARGV[12] episode id         ARGV[13] episode document JSON
+    ARGV[14] namespace key      ARGV[15] user_id ('' = none)     ARGV[16] agent_id ('' = none)
+    ARGV[17] working vector ('' = none)                          ARGV[18] episode vector ('' = none)
+    ARGV[19] number of facts n, then 6 arguments per fact from ARGV[20] (see includes/upsertFact.lua)
+
+  Output: { evicted ids, expired ids, { fact id, outcome, superseded ids }... }
+]]
+--- @include "appendEvent"
+--- @include "workingMemory"
+--- @include "upsertFact"
+local ctx = readEventContext()
+local nowIso = ARGV[4]
+local nowMs = tonumber(ARGV[6])
+local capacity = tonumber(ARGV[7])
+local nsKey = ARGV[14]
+local user = ARGV[15]
+local agent = ARGV[16]
+local userJson = user == '' and 'null' or cjson.encode(user)
+local agentJson = agent == '' and 'null' or cjson.encode(agent)
+
+local wm = { docs = KEYS[1], vecs = KEYS[2], entries = KEYS[3], expiry = KEYS[4], expiryIndex = KEYS[5],
+  stats = KEYS[10], userDocs = KEYS[13], stream = KEYS[14] }
+local fk = { docs = KEYS[1], vecs = KEYS[2], facts = KEYS[7], fingerprints = KEYS[8], slots = KEYS[9],
+  stats = KEYS[10], userDocs = KEYS[13], stream = KEYS[14], trackUser = user ~= '' }
+
+-- Working memory: purge expired, make room, add.
+local expired = purgeExpired(wm, ctx, nowMs, nsKey, userJson, agentJson)
+local evicted = {}
+while redis.call('ZCARD', wm.entries) >= capacity do
+  local popped = redis.call('ZPOPMIN', wm.entries)
+  local id = popped[1]
+  if not id then break end
+  if dropWorkingEntry(wm, id) then
+    evicted[#evicted + 1] = id
+    appendEvent(wm.stream, ctx, 'working.evicted',
+      '{"id":' .. cjson.encode(id) .. ',"layer":"working","reason":"capacity","user_id":' .. userJson ..
+      ',"agent_id":' .. agentJson .. '}')
+  end
+end
+local workingId = ARGV[8]
+redis.call('HSET', wm.docs, workingId, ARGV[9])
+if ARGV[17] ~= '' then redis.call('HSET', wm.vecs, workingId, ARGV[17]) end
+redis.call('ZADD', wm.entries, tonumber(ARGV[10]), workingId)
+if ARGV[11] ~= '' then
+  redis.call('ZADD', wm.expiry, tonumber(ARGV[11]), workingId)
+  refreshExpiryIndex(wm, nsKey)
+end
+redis.call('HINCRBY', wm.stats, 'working', 1)
+appendEvent(wm.stream, ctx, 'memory.working.added', ARGV[9])
+
+-- Episode.
+local episodeId = ARGV[12]
+redis.call('HSET', KEYS[1], episodeId, ARGV[13])
+if ARGV[18] ~= '' then redis.call('HSET', KEYS[2], episodeId, ARGV[18]) end
+redis.call('ZADD', KEYS[6], nowMs, episodeId)
+redis.call('HINCRBY', KEYS[10], 'episodic', 1)
+appendEvent(KEYS[14], ctx, 'memory.episode.added', ARGV[13])
+
+-- Bookkeeping.
+if user ~= '' then redis.call('SADD', KEYS[13], workingId, episodeId) end
+if agent ~= '' then redis.call('ZADD', KEYS[11], nowMs, agent) end
+redis.call('ZADD', KEYS[12], nowMs, nsKey)
+redis.call('HSET', KEYS[10], 'last_write', nowIso)
+
+-- Facts.
+local results = {}
+for _, fact in ipairs(readFacts(20, tonumber(ARGV[19]), nowMs)) do
+  local id, outcome, superseded = upsertFact(fk, ctx, nowIso, fact)
+  results[#results + 1] = { id, outcome, superseded }
+end
+
+local out = { evicted, expired }
+for _, r in ipairs(results) do out[#out + 1] = r end
+return out

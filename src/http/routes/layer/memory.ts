@@ -1,0 +1,117 @@
+import { Type } from '@sinclair/typebox';
+import { fail } from '../../../errors.js';
+import type { Services } from '../../../services.js';
+import { defineRoute } from '../../route.js';
+import { Nullable } from '../../schemas.js';
+import { layerActor, namespaceOf } from './principal.js';
+import { LayerName, MemoryFields, NamespaceId, memoryFields } from './shapes.js';
+
+const MemoryId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
+const NamespaceBody = Type.Object({
+  user_id: Type.Optional(Nullable(NamespaceId('User of the namespace'))),
+  agent_id: Type.Optional(Nullable(NamespaceId('Agent of the namespace'))),
+});
+
+/** Reading and deleting memories; erasing a user (right to be forgotten). All within the key's workspace. */
+export function memoryRoutes(services: Services) {
+  return [
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/memory',
+      face: 'layer',
+      auth: 'layer',
+      summary: "Clear a namespace's working memory (user_id/agent_id in the body or the query).",
+      tags: ['memory'],
+      schema: {
+        querystring: NamespaceBody,
+        body: NamespaceBody,
+        response: {
+          200: Type.Object({
+            deleted: Type.Integer(),
+            agent_id: Nullable(Type.String()),
+            user_id: Nullable(Type.String()),
+            layer: Type.Literal('working'),
+          }),
+        },
+      },
+      handler: async ({ body, query, principal }) => {
+        const ns = namespaceOf({
+          user_id: body.user_id ?? query.user_id,
+          agent_id: body.agent_id ?? query.agent_id,
+        });
+        const deleted = await services.memory.clearWorking(principal.workspaceId, layerActor(principal), ns);
+        return { deleted, agent_id: ns.agentId, user_id: ns.userId, layer: 'working' as const };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/memory/:id',
+      face: 'layer',
+      auth: 'layer',
+      summary: 'Read one memory of any layer.',
+      tags: ['memory'],
+      schema: {
+        params: Type.Object({ id: MemoryId }),
+        response: { 200: Type.Object(MemoryFields) },
+      },
+      handler: async ({ params, principal }) => {
+        const doc = await services.memory.get(principal.workspaceId, params.id);
+        if (!doc) throw fail.notFound('Memory not found');
+        return memoryFields(doc as unknown as Record<string, unknown>);
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/memory/:id',
+      face: 'layer',
+      auth: 'layer',
+      summary: 'Delete one memory of any layer, from Redis and from every index.',
+      tags: ['memory'],
+      schema: {
+        params: Type.Object({ id: MemoryId }),
+        response: { 200: Type.Object({ deleted: Type.Boolean(), id: Type.String(), layer: LayerName }) },
+      },
+      handler: async ({ params, principal }) => {
+        const doc = await services.memory.deleteMemory(
+          principal.workspaceId,
+          layerActor(principal),
+          params.id,
+        );
+        if (!doc) throw fail.notFound('Memory not found');
+        return { deleted: true, id: doc.id, layer: doc.layer };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/users/:user_id',
+      face: 'layer',
+      auth: 'layer',
+      summary: 'Erase every memory of one user across all layers (right to be forgotten).',
+      tags: ['memory'],
+      schema: {
+        params: Type.Object({ user_id: NamespaceId('User to erase') }),
+        response: {
+          200: Type.Object({
+            deleted: Type.Integer(),
+            user_id: Type.String(),
+            working: Type.Integer(),
+            episodic: Type.Integer(),
+            semantic: Type.Integer(),
+          }),
+        },
+      },
+      handler: async ({ params, principal }) => {
+        const counts = await services.memory.forgetUser(
+          principal.workspaceId,
+          layerActor(principal),
+          params.user_id,
+        );
+        return {
+          deleted: counts.working + counts.episodic + counts.semantic,
+          user_id: params.user_id,
+          ...counts,
+        };
+      },
+    }),
+  ];
+}

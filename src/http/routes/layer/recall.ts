@@ -1,0 +1,147 @@
+import { performance } from 'node:perf_hooks';
+import { Type } from '@sinclair/typebox';
+import { fail } from '../../../errors.js';
+import { LAYERS, isLayer, type Layer } from '../../../memory/documents.js';
+import type { Services } from '../../../services.js';
+import { defineRoute } from '../../route.js';
+import { Nullable, StringEnum } from '../../schemas.js';
+import { namespaceOf } from './principal.js';
+import { MemoryFields, NamespaceId, memoryFields } from './shapes.js';
+
+const Mode = StringEnum(['hybrid', 'hybrid-degraded', 'keyword'], {
+  description:
+    'hybrid: BM25 and vectors; hybrid-degraded: the query could not be embedded in time, BM25 only; keyword: no vectors to compare.',
+});
+
+const RankedMemory = Type.Object({
+  ...MemoryFields,
+  score: Type.Number(),
+  similarity: Type.Number(),
+  recency: Type.Number(),
+});
+
+/** Layers of a recall request: any other value is the reference server's 400. */
+export function parseLayers(layers: string[] | null | undefined): Layer[] {
+  if (layers === undefined || layers === null || layers.length === 0) return [...LAYERS];
+  const out: Layer[] = [];
+  for (const layer of layers) {
+    if (!isLayer(layer)) throw fail.validation('Invalid layer. Use: working, episodic, semantic');
+    if (!out.includes(layer)) out.push(layer);
+  }
+  return out;
+}
+
+/** POST /v1/recall: hybrid search across the three layers (contract: plyra seed; reference §2.3, §2.5). */
+export function recallRoutes(services: Services) {
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/v1/recall',
+      face: 'layer',
+      auth: 'layer',
+      writeHeavy: false,
+      summary: 'Search the working, episodic and semantic layers and return ranked memories.',
+      tags: ['memory'],
+      schema: {
+        body: Type.Object({
+          query: Type.String({ minLength: 1, maxLength: 500 }),
+          top_k: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+          layers: Type.Optional(Nullable(Type.Array(Type.String(), { maxItems: 3 }))),
+          user_id: Type.Optional(Nullable(NamespaceId('Only memories of this user'))),
+          agent_id: Type.Optional(Nullable(NamespaceId('Only memories of this agent'))),
+          token_budget: Type.Optional(
+            Nullable(
+              Type.Integer({ minimum: 1, description: 'Accepted for compatibility; use /v1/context.' }),
+            ),
+          ),
+        }),
+        response: {
+          200: Type.Object({
+            query: Type.String(),
+            results: Type.Array(RankedMemory),
+            total_found: Type.Integer(),
+            cache_hit: Type.Boolean(),
+            latency_ms: Type.Number(),
+            mode: Mode,
+            vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
+            degraded_reason: Nullable(Type.String()),
+          }),
+        },
+      },
+      handler: async ({ body, principal }) => {
+        const started = performance.now();
+        const result = await services.recall.recall({
+          workspace: principal.workspaceId,
+          query: body.query,
+          topK: body.top_k,
+          layers: parseLayers(body.layers),
+          filter: namespaceOf(body),
+        });
+        return {
+          query: body.query,
+          results: result.results.map((r) => ({
+            ...memoryFields(r.record),
+            content: r.content,
+            score: r.score,
+            similarity: r.similarity,
+            recency: r.recency,
+          })),
+          total_found: result.totalFound,
+          cache_hit: result.cacheHit,
+          latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+          mode: result.mode,
+          vector: result.vector,
+          degraded_reason: result.degradedReason,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/context',
+      face: 'layer',
+      auth: 'layer',
+      writeHeavy: false,
+      summary: 'Build a context string of the most relevant memories within a token budget.',
+      tags: ['memory'],
+      schema: {
+        body: Type.Object({
+          query: Type.String({ minLength: 1, maxLength: 500 }),
+          token_budget: Type.Integer({ minimum: 64, maximum: 32_000, default: 2048 }),
+          user_id: Type.Optional(Nullable(NamespaceId('Only memories of this user'))),
+          agent_id: Type.Optional(Nullable(NamespaceId('Only memories of this agent'))),
+        }),
+        response: {
+          200: Type.Object({
+            query: Type.String(),
+            content: Type.String(),
+            token_count: Type.Integer(),
+            token_budget: Type.Integer(),
+            memories_used: Type.Integer(),
+            cache_hit: Type.Boolean(),
+            latency_ms: Type.Number(),
+            mode: Mode,
+          }),
+        },
+      },
+      handler: async ({ body, principal }) => {
+        const started = performance.now();
+        const result = await services.recall.context({
+          workspace: principal.workspaceId,
+          query: body.query,
+          tokenBudget: body.token_budget,
+          filter: namespaceOf(body),
+        });
+        return {
+          query: body.query,
+          content: result.content,
+          token_count: result.tokenCount,
+          token_budget: body.token_budget,
+          memories_used: result.memoriesUsed,
+          cache_hit: result.cacheHit,
+          latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+          mode: result.mode,
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,50 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { EmbedItem, BackgroundWork, ExtractionRequest } from '../memory/background.js';
+import type { RedisClient } from '../redis/clients.js';
+import { QUEUES } from './queues.js';
+
+/**
+ * The memory engine's BackgroundWork port on BullMQ queues: enqueueing is a durable Redis write, so an
+ * acknowledged remember never loses its pending embedding or extraction, even if this process dies.
+ */
+export interface QueueSettings {
+  connection: RedisClient;
+  prefix: string;
+  attempts: number;
+  backoffMs: number;
+}
+
+export class QueuedWork implements BackgroundWork {
+  private readonly embedQueue: Queue;
+  private readonly extractQueue: Queue | undefined;
+  private readonly jobOptions: JobsOptions;
+  /** Present only when an LLM extractor is configured (the memory engine checks for it). */
+  readonly extractFacts?: (request: ExtractionRequest) => Promise<void>;
+
+  constructor(settings: QueueSettings, llmExtraction: boolean) {
+    const options = { connection: settings.connection, prefix: settings.prefix };
+    this.embedQueue = new Queue(QUEUES.embed, options);
+    this.extractQueue = llmExtraction ? new Queue(QUEUES.extract, options) : undefined;
+    this.jobOptions = {
+      attempts: settings.attempts,
+      backoff: { type: 'exponential', delay: settings.backoffMs },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 5000 },
+    };
+    const extractQueue = this.extractQueue;
+    if (extractQueue) {
+      this.extractFacts = async (request) => {
+        await extractQueue.add('extract', request, this.jobOptions);
+      };
+    }
+  }
+
+  async embed(workspace: string, items: EmbedItem[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.embedQueue.add('embed', { workspace, items }, this.jobOptions);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.embedQueue.close(), this.extractQueue?.close()]);
+  }
+}

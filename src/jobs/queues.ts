@@ -1,0 +1,11 @@
+/** Every BullMQ queue, named in one place. */
+export const QUEUES = {
+  /** Embed documents with a slow embedder (offline model, remote API). */
+  embed: 'mnemo-embed',
+  /** LLM fact extraction of an episode. */
+  extract: 'mnemo-extract',
+  /** Periodic upkeep: expiring working entries. */
+  maintenance: 'mnemo-maintenance',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -1,0 +1,87 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Logger } from '../log.js';
+import type { EmbedItem, ExtractionRequest } from '../memory/background.js';
+import type { EnrichmentService } from '../memory/enrichment.js';
+import type { RedisClient } from '../redis/clients.js';
+import { QUEUES } from './queues.js';
+
+/**
+ * BullMQ workers: thin processors that call the enrichment service. They run inside the server process by
+ * default (MNEMO_JOBS=inline) or in their own (`npm run worker`). Retries back off exponentially; when a
+ * job has used its last attempt its failure is recorded as an event on the workspace stream.
+ */
+export interface WorkerSettings {
+  /** Makes a new connection for each worker (BullMQ workers block and need maxRetriesPerRequest: null). */
+  connection: () => RedisClient;
+  prefix: string;
+  sweepIntervalMs: number;
+  log: Logger;
+}
+
+export interface RunningWorkers {
+  close(): Promise<void>;
+}
+
+export async function startWorkers(
+  enrichment: EnrichmentService,
+  settings: WorkerSettings,
+): Promise<RunningWorkers> {
+  const { prefix, log } = settings;
+  const workers: Worker[] = [];
+  const lastAttempt = (job: Job | undefined): boolean =>
+    !!job && job.attemptsMade >= (job.opts.attempts ?? 1);
+
+  const embed = new Worker<{ workspace: string; items: EmbedItem[] }>(
+    QUEUES.embed,
+    async (job) => enrichment.embed(job.data.workspace, job.data.items),
+    { connection: settings.connection(), prefix, concurrency: 2 },
+  );
+  embed.on('failed', (job, err) => {
+    if (!job || !lastAttempt(job)) return;
+    void enrichment
+      .recordFailure(job.data.workspace, 'memory.embedding_failed', {
+        ids: job.data.items.map((i) => i.id),
+        error: err.message,
+        attempts: job.attemptsMade,
+      })
+      .catch((e: unknown) => log.error({ err: e }, 'could not record an embedding failure'));
+  });
+  workers.push(embed);
+
+  const extract = new Worker<ExtractionRequest>(
+    QUEUES.extract,
+    async (job) => (await enrichment.extractFacts(job.data)).length,
+    { connection: settings.connection(), prefix, concurrency: 4 },
+  );
+  extract.on('failed', (job, err) => {
+    if (!job || !lastAttempt(job)) return;
+    void enrichment
+      .recordFailure(job.data.workspace, 'facts.extraction_failed', {
+        episode_id: job.data.episodeId,
+        user_id: job.data.ns.userId,
+        agent_id: job.data.ns.agentId,
+        error: err.message,
+        attempts: job.attemptsMade,
+      })
+      .catch((e: unknown) => log.error({ err: e }, 'could not record an extraction failure'));
+  });
+  workers.push(extract);
+
+  const maintenance = new Worker(QUEUES.maintenance, async () => enrichment.sweepExpired(), {
+    connection: settings.connection(),
+    prefix,
+    concurrency: 1,
+  });
+  workers.push(maintenance);
+  const scheduler = new Queue(QUEUES.maintenance, { connection: settings.connection(), prefix });
+  await scheduler.upsertJobScheduler('sweep-expired', { every: settings.sweepIntervalMs }, { name: 'sweep' });
+
+  for (const worker of workers) {
+    worker.on('error', (err) => log.warn({ err: err.message, queue: worker.name }, 'worker error'));
+  }
+  return {
+    close: async () => {
+      await Promise.all([...workers.map((w) => w.close()), scheduler.close()]);
+    },
+  };
+}

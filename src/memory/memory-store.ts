@@ -1,0 +1,337 @@
+import type { RedisClient } from '../redis/clients.js';
+import type { Keys } from '../redis/keys.js';
+import { ScriptError } from '../redis/script-errors.js';
+import type { ScriptArg, Scripts } from '../redis/scripts.js';
+import type { EpisodeDoc, MemoryDoc, WorkingDoc } from './documents.js';
+import type { EventLog } from './event-log.js';
+import type { Actor } from './events.js';
+import type { BuiltFact } from './facts/fact-builder.js';
+import { namespaceKey, type Namespace } from './namespace.js';
+import { vectorToBuffer } from './search/vector-store.js';
+
+/**
+ * Typed wrappers around the memory Lua scripts: every write of the layer API is one atomic script that
+ * also appends its events. Nothing here decides policy (capacity, TTL, extraction); the service does.
+ */
+export interface RememberWrite {
+  workspace: string;
+  actor: Actor;
+  ns: Namespace;
+  capacity: number;
+  now: Date;
+  working: WorkingDoc;
+  episode: EpisodeDoc;
+  facts: BuiltFact[];
+  /** Vectors by document id, when the embedder runs inline. */
+  vectors: Map<string, Float32Array>;
+}
+
+export interface FactOutcome {
+  id: string;
+  outcome: 'added' | 'confirmed';
+  superseded: string[];
+}
+
+export interface RememberOutcome {
+  evicted: string[];
+  expired: string[];
+  facts: FactOutcome[];
+}
+
+export interface WorkspaceCounts {
+  working: number;
+  episodic: number;
+  semantic: number;
+  extractionFailures: number;
+  embeddingFailures: number;
+  lastWrite: string | null;
+  agents: string[];
+}
+
+type FactReply = [string, 'added' | 'confirmed', string[]];
+
+export class MemoryStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly scripts: Scripts,
+    private readonly keys: Keys,
+    private readonly events: EventLog,
+  ) {}
+
+  private workingKeys(workspace: string, ns: Namespace): string[] {
+    const nsKey = namespaceKey(ns);
+    return [
+      this.keys.docs(workspace),
+      this.keys.vectors(workspace),
+      this.keys.workingEntries(workspace, nsKey),
+      this.keys.workingExpiry(workspace, nsKey),
+      this.keys.workingExpiryIndex(workspace),
+    ];
+  }
+
+  async remember(write: RememberWrite): Promise<RememberOutcome> {
+    const { workspace, ns } = write;
+    const keys = [
+      ...this.workingKeys(workspace, ns),
+      this.keys.episodes(workspace),
+      this.keys.facts(workspace),
+      this.keys.factFingerprints(workspace),
+      this.keys.factSlots(workspace),
+      this.keys.stats(workspace),
+      this.keys.agents(workspace),
+      this.keys.namespaces(workspace),
+      this.keys.userDocs(workspace, ns.userId ?? ''),
+      this.keys.eventStream(workspace),
+    ];
+    const vector = (id: string): ScriptArg => {
+      const v = write.vectors.get(id);
+      return v ? vectorToBuffer(v) : '';
+    };
+    const args: ScriptArg[] = [
+      ...this.events.contextArgs(workspace, write.actor, write.now),
+      write.now.getTime(),
+      write.capacity,
+      write.working.id,
+      JSON.stringify(write.working),
+      write.working.importance,
+      write.working.expires_at ?? '',
+      write.episode.id,
+      JSON.stringify(write.episode),
+      namespaceKey(ns),
+      ns.userId ?? '',
+      ns.agentId ?? '',
+      vector(write.working.id),
+      vector(write.episode.id),
+      ...this.factArgs(write.facts, write.vectors),
+    ];
+    const [evicted, expired, ...facts] = await this.scripts.run<[string[], string[], ...FactReply[]]>(
+      'remember',
+      keys,
+      args,
+    );
+    if (write.working.expires_at !== null) await this.redis.sadd(this.keys.ttlWorkspaces(), workspace);
+    return { evicted, expired, facts: facts.map(toFactOutcome) };
+  }
+
+  /** Facts found later (LLM extraction), deduplicated and superseding like remember's. */
+  async addFacts(
+    workspace: string,
+    actor: Actor,
+    ns: Namespace,
+    facts: BuiltFact[],
+    vectors: Map<string, Float32Array>,
+  ): Promise<FactOutcome[]> {
+    if (facts.length === 0) return [];
+    const now = new Date();
+    const keys = [
+      this.keys.docs(workspace),
+      this.keys.vectors(workspace),
+      this.keys.facts(workspace),
+      this.keys.factFingerprints(workspace),
+      this.keys.factSlots(workspace),
+      this.keys.stats(workspace),
+      this.keys.userDocs(workspace, ns.userId ?? ''),
+      this.keys.eventStream(workspace),
+    ];
+    const args = [
+      ...this.events.contextArgs(workspace, actor, now),
+      now.getTime(),
+      ns.userId ?? '',
+      ...this.factArgs(facts, vectors),
+    ];
+    const replies = await this.scripts.run<FactReply[]>('addFacts', keys, args);
+    return replies.map(toFactOutcome);
+  }
+
+  private factArgs(facts: BuiltFact[], vectors: Map<string, Float32Array>): ScriptArg[] {
+    const args: ScriptArg[] = [facts.length];
+    for (const { doc, slots } of facts) {
+      const v = vectors.get(doc.id);
+      args.push(
+        doc.id,
+        JSON.stringify(doc),
+        doc.fingerprint,
+        slots.join('\n'),
+        v ? vectorToBuffer(v) : '',
+        doc.confidence,
+      );
+    }
+    return args;
+  }
+
+  /** Clears one namespace's working memory; returns how many entries were deleted. */
+  async clearWorking(workspace: string, actor: Actor, ns: Namespace): Promise<number> {
+    const keys = [
+      ...this.workingKeys(workspace, ns),
+      this.keys.stats(workspace),
+      this.keys.userDocs(workspace, ns.userId ?? ''),
+      this.keys.eventStream(workspace),
+    ];
+    const args = [
+      ...this.events.contextArgs(workspace, actor),
+      namespaceKey(ns),
+      ns.userId ?? '',
+      ns.agentId ?? '',
+    ];
+    return this.scripts.run<number>('clearWorking', keys, args);
+  }
+
+  /** Expires due working entries of one namespace; returns how many. */
+  async expireWorking(workspace: string, ns: Namespace, now: Date): Promise<number> {
+    const keys = [
+      ...this.workingKeys(workspace, ns),
+      this.keys.stats(workspace),
+      this.keys.userDocs(workspace, ns.userId ?? ''),
+      this.keys.eventStream(workspace),
+    ];
+    const args = [
+      ...this.events.contextArgs(workspace, { type: 'system', id: 'expiry' }, now),
+      now.getTime(),
+      namespaceKey(ns),
+      ns.userId ?? '',
+      ns.agentId ?? '',
+    ];
+    return this.scripts.run<number>('expireWorking', keys, args);
+  }
+
+  /** Namespaces of a workspace whose earliest TTL is due at `now`. */
+  async dueNamespaces(workspace: string, now: Date, limit = 100): Promise<string[]> {
+    return this.redis.zrangebyscore(
+      this.keys.workingExpiryIndex(workspace),
+      '-inf',
+      now.getTime(),
+      'LIMIT',
+      0,
+      limit,
+    );
+  }
+
+  /** Deletes one memory of the layer API; undefined when there is none with this id. */
+  async deleteMemory(workspace: string, actor: Actor, id: string): Promise<MemoryDoc | undefined> {
+    const doc = await this.get(workspace, id);
+    if (!doc) return undefined;
+    const ns: Namespace = { userId: doc.user_id, agentId: doc.agent_id };
+    const keys = [
+      ...this.workingKeys(workspace, ns),
+      this.keys.episodes(workspace),
+      this.keys.facts(workspace),
+      this.keys.factFingerprints(workspace),
+      this.keys.factSlots(workspace),
+      this.keys.stats(workspace),
+      this.keys.userDocs(workspace, ns.userId ?? ''),
+      this.keys.eventStream(workspace),
+    ];
+    try {
+      const raw = await this.scripts.run<string>('deleteMemory', keys, [
+        ...this.events.contextArgs(workspace, actor),
+        id,
+        namespaceKey(ns),
+      ]);
+      return JSON.parse(raw) as MemoryDoc;
+    } catch (err) {
+      if (err instanceof ScriptError && err.kind === 'not_found') return undefined;
+      throw err;
+    }
+  }
+
+  /** Erases every memory of one user: each working namespace, then episodes and facts. */
+  async forgetUser(
+    workspace: string,
+    actor: Actor,
+    userId: string,
+  ): Promise<{ working: number; episodic: number; semantic: number }> {
+    const namespaces = (await this.redis.zrange(this.keys.namespaces(workspace), '0', '-1')).filter((key) =>
+      key.startsWith(`${userId}|`),
+    );
+    let working = 0;
+    for (const key of namespaces) {
+      const bar = key.indexOf('|');
+      const agent = key.slice(bar + 1);
+      working += await this.clearWorking(workspace, actor, { userId, agentId: agent === '' ? null : agent });
+    }
+    const keys = [
+      this.keys.docs(workspace),
+      this.keys.vectors(workspace),
+      this.keys.episodes(workspace),
+      this.keys.facts(workspace),
+      this.keys.factFingerprints(workspace),
+      this.keys.factSlots(workspace),
+      this.keys.stats(workspace),
+      this.keys.userDocs(workspace, userId),
+      this.keys.eventStream(workspace),
+    ];
+    const [episodic, semantic, stray] = await this.scripts.run<[number, number, number]>('forgetUser', keys, [
+      ...this.events.contextArgs(workspace, actor),
+      userId,
+    ]);
+    if (namespaces.length > 0) await this.redis.zrem(this.keys.namespaces(workspace), ...namespaces);
+    return { working: working + stray, episodic, semantic };
+  }
+
+  async setVectors(workspace: string, embedder: string, vectors: Map<string, Float32Array>): Promise<number> {
+    if (vectors.size === 0) return 0;
+    const args: ScriptArg[] = [
+      ...this.events.contextArgs(workspace, { type: 'system', id: 'embedder' }),
+      embedder,
+      vectors.size,
+    ];
+    for (const [id, vector] of vectors) args.push(id, vectorToBuffer(vector));
+    return this.scripts.run<number>(
+      'setVectors',
+      [this.keys.docs(workspace), this.keys.vectors(workspace), this.keys.eventStream(workspace)],
+      args,
+    );
+  }
+
+  /** Workspaces visited by the expiry sweeper. */
+  async ttlWorkspaces(): Promise<string[]> {
+    return this.redis.smembers(this.keys.ttlWorkspaces());
+  }
+
+  async forgetTtlWorkspace(workspace: string): Promise<void> {
+    await this.redis.srem(this.keys.ttlWorkspaces(), workspace);
+  }
+
+  async hasExpiringEntries(workspace: string): Promise<boolean> {
+    return (await this.redis.zcard(this.keys.workingExpiryIndex(workspace))) > 0;
+  }
+
+  /** Counts a background failure in the workspace stats (shown by GET /v1/stats). */
+  async countFailure(workspace: string, type: string): Promise<void> {
+    const field = type === 'facts.extraction_failed' ? 'extraction_failures' : 'embedding_failures';
+    await this.redis.hincrby(this.keys.stats(workspace), field, 1);
+  }
+
+  async get(workspace: string, id: string): Promise<MemoryDoc | undefined> {
+    const raw = await this.redis.hget(this.keys.docs(workspace), id);
+    if (raw === null) return undefined;
+    const doc = JSON.parse(raw) as MemoryDoc | { layer: string };
+    return doc.layer === 'working' || doc.layer === 'episodic' || doc.layer === 'semantic'
+      ? (doc as MemoryDoc)
+      : undefined;
+  }
+
+  async counts(workspace: string): Promise<WorkspaceCounts> {
+    const pipeline = this.redis.pipeline();
+    pipeline.hgetall(this.keys.stats(workspace));
+    pipeline.zrevrange(this.keys.agents(workspace), 0, 999);
+    const [[, stats], [, agents]] = ((await pipeline.exec()) ?? []) as [
+      [Error | null, Record<string, string>],
+      [Error | null, string[]],
+    ];
+    const count = (name: string): number => Math.max(0, Number(stats[name] ?? 0));
+    return {
+      working: count('working'),
+      episodic: count('episodic'),
+      semantic: count('semantic'),
+      extractionFailures: count('extraction_failures'),
+      embeddingFailures: count('embedding_failures'),
+      lastWrite: stats.last_write ?? null,
+      agents,
+    };
+  }
+}
+
+function toFactOutcome([id, outcome, superseded]: FactReply): FactOutcome {
+  return { id, outcome, superseded };
+}

@@ -1,0 +1,237 @@
+import { asString } from '../fields.js';
+import { buildContext } from './context-builder.js';
+import type { Layer } from './documents.js';
+import type { QueryEmbedder, QueryVector } from './embedders/query-embedder.js';
+import type { Namespace } from './namespace.js';
+import { RecallCache } from './recall-cache.js';
+import { recencyOf, round4, scoreOf, similarityOf, type ScoreWeights } from './scoring.js';
+import type { IndexManager } from './search/index-manager.js';
+import type { SearchDoc } from './search/search-doc.js';
+import { tokenize } from './search/tokenizer.js';
+import type { WorkspaceIndex } from './search/workspace-index.js';
+
+/**
+ * The layer API's read side: hybrid recall over the workspace index (BM25 and vector legs, union of their
+ * candidates, one similarity scale, a relevance floor), context building within a token budget, and
+ * namespace-narrowed counts. Every read first catches the index up with the workspace stream.
+ */
+export interface RecallInput {
+  workspace: string;
+  query: string;
+  topK: number;
+  layers: readonly Layer[];
+  /** Narrowing: only memories of this user and/or agent. */
+  filter: Namespace;
+}
+
+export interface RecalledMemory {
+  id: string;
+  layer: Layer;
+  content: string;
+  score: number;
+  similarity: number;
+  recency: number;
+  importance: number;
+  created_at: string;
+  metadata: Record<string, unknown>;
+  user_id: string | null;
+  agent_id: string | null;
+  session_id: string | null;
+  /** Fact fields, for semantic results. */
+  record: Record<string, unknown>;
+}
+
+export type SearchMode = 'hybrid' | 'hybrid-degraded' | 'keyword';
+
+export interface RecallResult {
+  results: RecalledMemory[];
+  totalFound: number;
+  cacheHit: boolean;
+  mode: SearchMode;
+  /** Whether the vector leg took part. */
+  vector: boolean;
+  degradedReason: string | null;
+}
+
+export interface ContextResult {
+  content: string;
+  tokenCount: number;
+  memoriesUsed: number;
+  cacheHit: boolean;
+  mode: SearchMode;
+}
+
+export interface RecallSettings {
+  weights: ScoreWeights;
+  relevanceFloor: number;
+  recencyLambda: number;
+  embedTimeoutMs: number;
+  cacheTtlMs: number;
+}
+
+/** Memories considered for a context string (the reference uses recall with top_k 50). */
+const CONTEXT_CANDIDATES = 50;
+
+export class RecallService {
+  private readonly recallCache: RecallCache<RecallResult>;
+  private readonly contextCache: RecallCache<ContextResult>;
+
+  constructor(
+    private readonly indexes: IndexManager,
+    private readonly queries: QueryEmbedder,
+    private readonly settings: RecallSettings,
+  ) {
+    this.recallCache = new RecallCache(settings.cacheTtlMs);
+    this.contextCache = new RecallCache(settings.cacheTtlMs);
+  }
+
+  async recall(input: RecallInput): Promise<RecallResult> {
+    const index = await this.indexes.fresh(input.workspace);
+    const key = RecallCache.key([
+      input.workspace,
+      'recall',
+      input.filter.userId,
+      input.filter.agentId,
+      input.topK,
+      [...input.layers].sort().join(','),
+      normalizeQuery(input.query),
+    ]);
+    const cached = this.recallCache.get(key, index.lastEventId);
+    if (cached) return { ...cached, cacheHit: true };
+    const result = await this.rank(index, input);
+    this.recallCache.set(key, index.lastEventId, result, earliestExpiry(result.results));
+    return result;
+  }
+
+  async context(
+    input: Omit<RecallInput, 'topK' | 'layers'> & { tokenBudget: number },
+  ): Promise<ContextResult> {
+    const index = await this.indexes.fresh(input.workspace);
+    const key = RecallCache.key([
+      input.workspace,
+      'context',
+      input.filter.userId,
+      input.filter.agentId,
+      input.tokenBudget,
+      normalizeQuery(input.query),
+    ]);
+    const cached = this.contextCache.get(key, index.lastEventId);
+    if (cached) return { ...cached, cacheHit: true };
+    const ranked = await this.rank(index, {
+      ...input,
+      topK: CONTEXT_CANDIDATES,
+      layers: ['working', 'episodic', 'semantic'],
+    });
+    const built = buildContext(
+      ranked.results.map((r) => ({ layer: r.layer, content: r.content, score: r.score })),
+      input.tokenBudget,
+    );
+    const result: ContextResult = {
+      content: built.content,
+      tokenCount: built.tokenCount,
+      memoriesUsed: built.used,
+      cacheHit: false,
+      mode: ranked.mode,
+    };
+    this.contextCache.set(key, index.lastEventId, result, earliestExpiry(ranked.results));
+    return result;
+  }
+
+  /** Counts of a namespace, from the index (the workspace-wide counts come from Redis counters). */
+  async namespaceCounts(workspace: string, filter: Namespace): Promise<Record<Layer, number>> {
+    const index = await this.indexes.fresh(workspace);
+    const accept = this.acceptFor(filter, Date.now());
+    const counts: Record<Layer, number> = { working: 0, episodic: 0, semantic: 0 };
+    for (const doc of index.documents(['working', 'episodic', 'semantic'])) {
+      if (accept(doc)) counts[doc.kind as Layer]++;
+    }
+    return counts;
+  }
+
+  cacheSize(workspace: string): number {
+    return this.recallCache.sizeOf(workspace) + this.contextCache.sizeOf(workspace);
+  }
+
+  private async rank(index: WorkspaceIndex, input: RecallInput): Promise<RecallResult> {
+    const now = Date.now();
+    const tokens = tokenize(input.query);
+    const embedder = this.queries.embedder;
+    let query: QueryVector | undefined;
+    if (index.vectors.size > 0) query = await this.queries.embed(input.query, this.settings.embedTimeoutMs);
+    const vector = query?.vector;
+    const search = index.search({
+      tokens,
+      vector,
+      kinds: input.layers,
+      accept: this.acceptFor(input.filter, now),
+      vectorFloor: embedder.noiseFloor,
+      perLeg: Math.max(200, input.topK * 10),
+    });
+    const { weights, relevanceFloor, recencyLambda } = this.settings;
+    const ranked: RecalledMemory[] = [];
+    for (const candidate of search.candidates) {
+      const similarity = similarityOf(
+        candidate.bm25Norm,
+        candidate.cosine,
+        embedder.noiseFloor,
+        vector !== undefined,
+      );
+      if (similarity < relevanceFloor) continue;
+      const record = candidate.doc.record;
+      const importance = typeof record.importance === 'number' ? record.importance : 0.5;
+      const recency = recencyOf(candidate.doc.ts, now, recencyLambda);
+      ranked.push({
+        id: candidate.doc.id,
+        layer: candidate.doc.kind as Layer,
+        content: typeof record.content === 'string' ? record.content : candidate.doc.text,
+        score: round4(scoreOf(similarity, recency, importance, weights)),
+        similarity: round4(similarity),
+        recency: round4(recency),
+        importance,
+        created_at: asString(record.created_at, new Date(candidate.doc.ts).toISOString()),
+        metadata: (record.metadata as Record<string, unknown> | undefined) ?? {},
+        user_id: (record.user_id as string | null | undefined) ?? null,
+        agent_id: (record.agent_id as string | null | undefined) ?? null,
+        session_id: (record.session_id as string | null | undefined) ?? null,
+        record,
+      });
+    }
+    ranked.sort((a, b) => b.score - a.score || b.similarity - a.similarity);
+    const degraded = query?.degraded === true;
+    return {
+      results: ranked.slice(0, input.topK),
+      totalFound: ranked.length,
+      cacheHit: false,
+      mode: degraded ? 'hybrid-degraded' : vector ? 'hybrid' : 'keyword',
+      vector: vector !== undefined,
+      degradedReason: query?.degraded ? query.detail : null,
+    };
+  }
+
+  /** Namespace narrowing, expiry, and only current facts. */
+  private acceptFor(filter: Namespace, now: number): (doc: SearchDoc) => boolean {
+    const { userId, agentId } = filter;
+    return (doc) => {
+      const r = doc.record;
+      if (userId !== null && r.user_id !== userId) return false;
+      if (agentId !== null && r.agent_id !== agentId) return false;
+      if (doc.kind === 'working' && typeof r.expires_at === 'number' && r.expires_at <= now) return false;
+      if (doc.kind === 'semantic' && r.status === 'superseded') return false;
+      return true;
+    };
+  }
+}
+
+function normalizeQuery(query: string): string {
+  return query.trim().toLowerCase().replace(/\s+/g, ' ');
+}
+
+/** A cached answer must not outlive the first working entry in it that expires. */
+function earliestExpiry(results: RecalledMemory[]): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const r of results) {
+    const expires = r.record.expires_at;
+    if (typeof expires === 'number' && expires < earliest) earliest = expires;
+  }
+  return earliest;
+}

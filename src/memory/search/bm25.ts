@@ -1,0 +1,158 @@
+/**
+ * An in-memory BM25 inverted index over document slots (k1 = 1.2, b = 0.75, Lucene's idf, which is never
+ * negative). Removal is a tombstone: df, N and total length are corrected at once, postings of dead slots
+ * are skipped when scoring and dropped when the owner compacts the index.
+ */
+export const BM25_K1 = 1.2;
+export const BM25_B = 0.75;
+
+class Postings {
+  slots: Int32Array = new Int32Array(4);
+  tfs: Uint16Array = new Uint16Array(4);
+  size = 0;
+  /** Live documents containing the term. */
+  df = 0;
+
+  push(slot: number, tf: number): void {
+    if (this.size === this.slots.length) {
+      const slots = new Int32Array(this.size * 2);
+      slots.set(this.slots);
+      this.slots = slots;
+      const tfs = new Uint16Array(this.size * 2);
+      tfs.set(this.tfs);
+      this.tfs = tfs;
+    }
+    this.slots[this.size] = slot;
+    this.tfs[this.size] = Math.min(tf, 65_535);
+    this.size++;
+  }
+}
+
+export interface TermWeight {
+  postings: Postings;
+  idf: number;
+}
+
+export class Bm25Index {
+  private readonly terms = new Map<string, Postings>();
+  /** Unique terms of each slot (to correct df on removal); empty for dead slots. */
+  private slotTerms: (string[] | undefined)[] = [];
+  private lengths = new Float32Array(1024);
+  private liveDocs = 0;
+  private totalLength = 0;
+
+  add(slot: number, tokens: string[]): void {
+    const counts = new Map<string, number>();
+    for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
+    for (const [term, tf] of counts) {
+      let postings = this.terms.get(term);
+      if (!postings) {
+        postings = new Postings();
+        this.terms.set(term, postings);
+      }
+      postings.push(slot, tf);
+      postings.df++;
+    }
+    if (slot >= this.lengths.length) {
+      const lengths = new Float32Array(Math.max(slot + 1, this.lengths.length * 2));
+      lengths.set(this.lengths);
+      this.lengths = lengths;
+    }
+    this.lengths[slot] = tokens.length;
+    this.slotTerms[slot] = [...counts.keys()];
+    this.liveDocs++;
+    this.totalLength += tokens.length;
+  }
+
+  remove(slot: number): void {
+    const terms = this.slotTerms[slot];
+    if (!terms) return;
+    for (const term of terms) {
+      const postings = this.terms.get(term);
+      if (postings) postings.df--;
+    }
+    this.slotTerms[slot] = undefined;
+    this.liveDocs--;
+    this.totalLength -= this.lengths[slot] ?? 0;
+  }
+
+  get documentCount(): number {
+    return this.liveDocs;
+  }
+
+  /** Query terms that exist in the index with their idf (unknown terms contribute nothing). */
+  weights(queryTokens: string[]): TermWeight[] {
+    const out: TermWeight[] = [];
+    const seen = new Set<string>();
+    for (const term of queryTokens) {
+      if (seen.has(term)) continue;
+      seen.add(term);
+      const postings = this.terms.get(term);
+      if (!postings || postings.df <= 0) continue;
+      const idf = Math.log(1 + (this.liveDocs - postings.df + 0.5) / (postings.df + 0.5));
+      out.push({ postings, idf });
+    }
+    return out;
+  }
+
+  /** The most a document could score for these query terms: every term's idf at saturation. */
+  static ceiling(weights: TermWeight[]): number {
+    let sum = 0;
+    for (const w of weights) sum += w.idf * (BM25_K1 + 1);
+    return sum;
+  }
+
+  /**
+   * Adds each live, accepted slot's BM25 score to `scores` and records slots seen for the first time in
+   * `touched`. `accept` is the caller's filter (kind, namespace, expiry).
+   */
+  score(
+    weights: TermWeight[],
+    isLive: (slot: number) => boolean,
+    accept: (slot: number) => boolean,
+    scores: Float64Array,
+    touched: number[],
+  ): void {
+    const avg = this.liveDocs > 0 ? this.totalLength / this.liveDocs : 1;
+    const lengths = this.lengths;
+    for (const { postings, idf } of weights) {
+      const { slots, tfs, size } = postings;
+      for (let i = 0; i < size; i++) {
+        const slot = slots[i] as number;
+        if (!isLive(slot)) continue;
+        const prior = scores[slot] as number;
+        if (prior === 0) {
+          if (!accept(slot)) continue;
+          touched.push(slot);
+        }
+        const tf = tfs[i] as number;
+        const norm = tf + BM25_K1 * (1 - BM25_B + (BM25_B * (lengths[slot] as number)) / avg);
+        scores[slot] = prior + (idf * tf * (BM25_K1 + 1)) / norm;
+      }
+    }
+  }
+
+  /** Drops postings of slots that are no longer live (after which those slots may be reused). */
+  compact(isLive: (slot: number) => boolean): void {
+    for (const [term, postings] of this.terms) {
+      let kept = 0;
+      for (let i = 0; i < postings.size; i++) {
+        const slot = postings.slots[i] as number;
+        if (!isLive(slot)) continue;
+        postings.slots[kept] = slot;
+        postings.tfs[kept] = postings.tfs[i] as number;
+        kept++;
+      }
+      postings.size = kept;
+      if (kept === 0) this.terms.delete(term);
+    }
+  }
+
+  /** Approximate heap bytes, for the index cache's budget. */
+  bytes(): number {
+    let bytes = this.lengths.byteLength;
+    for (const [term, p] of this.terms) bytes += term.length * 2 + 64 + p.slots.byteLength + p.tfs.byteLength;
+    bytes += this.slotTerms.length * 8 + this.liveDocs * 48;
+    return bytes;
+  }
+}

@@ -1,0 +1,240 @@
+import type { Logger } from '../../log.js';
+import type { RedisClient } from '../../redis/clients.js';
+import type { Keys } from '../../redis/keys.js';
+import type { EventLog } from '../event-log.js';
+import type { StoredEvent } from '../events.js';
+import { toSearchDoc } from './search-doc.js';
+import { bufferToVector } from './vector-store.js';
+import { WorkspaceIndex } from './workspace-index.js';
+
+/**
+ * How an event changes an index: `upsert` (data is a stored document), `remove` (data.id or data.ids),
+ * `patch` (merge data's fields into the document data.id), `vectors` (fetch the vectors of data.ids).
+ * Each face contributes the rules of its own event types.
+ */
+export type IndexEventRule = 'upsert' | 'remove' | 'patch' | 'vectors';
+export type IndexEventRules = Readonly<Record<string, IndexEventRule>>;
+
+export const MEMORY_INDEX_RULES: IndexEventRules = {
+  'memory.working.added': 'upsert',
+  'memory.episode.added': 'upsert',
+  'memory.fact.added': 'upsert',
+  'memory.fact.confirmed': 'patch',
+  'memory.fact.superseded': 'patch',
+  'memory.deleted': 'remove',
+  'working.evicted': 'remove',
+  'working.expired': 'remove',
+  'working.cleared': 'remove',
+  'memory.forgotten': 'remove',
+  'memory.embedded': 'vectors',
+};
+
+const PAGE = 1000;
+const SCAN_COUNT = 1000;
+
+/**
+ * Per-instance search indexes, one per workspace, kept in an LRU bounded by bytes. `fresh(workspace)` loads
+ * the index on first use and otherwise catches it up from the workspace stream (one round trip when nothing
+ * changed), so a query sees every write acknowledged before it started, on any instance. A stream trimmed
+ * past an index's position triggers a rebuild.
+ */
+export class IndexManager {
+  private readonly indexes = new Map<string, WorkspaceIndex>();
+  private readonly loading = new Map<string, Promise<WorkspaceIndex>>();
+  private readonly syncing = new Map<WorkspaceIndex, Promise<void>>();
+  private readonly queued = new Map<WorkspaceIndex, Promise<void>>();
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keys,
+    private readonly events: EventLog,
+    private readonly dim: number,
+    private readonly rules: IndexEventRules,
+    private readonly maxBytes: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** The workspace's index, up to date with every event written before this call. */
+  async fresh(workspace: string): Promise<WorkspaceIndex> {
+    const index = this.indexes.get(workspace);
+    if (!index) return this.load(workspace);
+    index.lastUsed = Date.now();
+    this.indexes.delete(workspace);
+    this.indexes.set(workspace, index); // most recently used last
+    await this.catchUp(index);
+    return this.indexes.get(workspace) ?? index;
+  }
+
+  /** Indexes held and their approximate bytes (for stats and the benchmark). */
+  usage(): { workspaces: number; bytes: number } {
+    let bytes = 0;
+    for (const index of this.indexes.values()) bytes += index.bytes();
+    return { workspaces: this.indexes.size, bytes };
+  }
+
+  /** Forgets a workspace's index (it is rebuilt on next use). */
+  drop(workspace: string): void {
+    this.indexes.delete(workspace);
+  }
+
+  private load(workspace: string): Promise<WorkspaceIndex> {
+    let pending = this.loading.get(workspace);
+    if (!pending) {
+      pending = this.build(workspace).finally(() => this.loading.delete(workspace));
+      this.loading.set(workspace, pending);
+    }
+    return pending;
+  }
+
+  private async build(workspace: string): Promise<WorkspaceIndex> {
+    const started = performance.now();
+    const index = new WorkspaceIndex(workspace, this.dim);
+    // Position first: events after it are applied on top of the scan (applying twice is harmless).
+    const position = await this.events.read(workspace, '0-0', 0);
+    index.lastEventId = position.lastId || '0-0';
+    index.entriesAdded = position.entriesAdded;
+    await this.scanDocuments(workspace, index);
+    await this.scanVectors(workspace, index);
+    this.indexes.set(workspace, index);
+    await this.catchUp(index);
+    this.enforceBudget(workspace);
+    this.log.debug(
+      { workspace, docs: index.size, ms: Math.round(performance.now() - started) },
+      'index built',
+    );
+    return this.indexes.get(workspace) ?? index;
+  }
+
+  private async scanDocuments(workspace: string, index: WorkspaceIndex): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(this.keys.docs(workspace), cursor, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      for (let i = 1; i < flat.length; i += 2) {
+        const doc = parseDoc(flat[i] as string);
+        if (doc) index.upsert(doc);
+      }
+    } while (cursor !== '0');
+  }
+
+  private async scanVectors(workspace: string, index: WorkspaceIndex): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscanBuffer(
+        this.keys.vectors(workspace),
+        cursor,
+        'COUNT',
+        SCAN_COUNT,
+      );
+      cursor = next.toString();
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const bytes = flat[i + 1] as Buffer;
+        if (bytes.byteLength === this.dim * 4)
+          index.setVector((flat[i] as Buffer).toString(), bufferToVector(bytes));
+      }
+    } while (cursor !== '0');
+  }
+
+  /** One catch-up at a time per index; a caller arriving during one waits for the next, which starts after. */
+  private catchUp(index: WorkspaceIndex): Promise<void> {
+    const running = this.syncing.get(index);
+    if (!running) {
+      const run = this.applyNewEvents(index).finally(() => this.syncing.delete(index));
+      this.syncing.set(index, run);
+      return run;
+    }
+    let next = this.queued.get(index);
+    if (!next) {
+      next = running
+        .catch(() => undefined)
+        .then(() => {
+          this.queued.delete(index);
+          return this.catchUp(index);
+        });
+      this.queued.set(index, next);
+    }
+    return next;
+  }
+
+  private async applyNewEvents(index: WorkspaceIndex): Promise<void> {
+    for (;;) {
+      const page = await this.events.read(index.workspace, index.lastEventId, PAGE);
+      const expected = page.entriesAdded - index.entriesAdded;
+      if (expected < 0 || page.events.length < Math.min(expected, PAGE)) {
+        // The stream was trimmed past our position (or recreated): rebuild from the documents.
+        this.log.info({ workspace: index.workspace }, 'event stream moved past the index: rebuilding');
+        this.indexes.delete(index.workspace);
+        const rebuilt = await this.load(index.workspace);
+        this.indexes.set(index.workspace, rebuilt);
+        return;
+      }
+      await this.apply(index, page.events);
+      if (page.events.length > 0) index.lastEventId = (page.events[page.events.length - 1] as StoredEvent).id;
+      index.entriesAdded += page.events.length;
+      if (page.events.length < PAGE) return;
+    }
+  }
+
+  private async apply(index: WorkspaceIndex, events: StoredEvent[]): Promise<void> {
+    const needVectors = new Set<string>();
+    for (const event of events) {
+      const rule = this.rules[event.type];
+      if (!rule) continue;
+      const data = (JSON.parse(event.json) as { data: Record<string, unknown> }).data;
+      switch (rule) {
+        case 'upsert': {
+          const doc = toSearchDoc(data);
+          if (doc) {
+            index.upsert(doc);
+            if (!index.hasVector(doc.id)) needVectors.add(doc.id);
+          }
+          break;
+        }
+        case 'remove':
+          for (const id of idsOf(data)) {
+            index.remove(id);
+            needVectors.delete(id);
+          }
+          break;
+        case 'patch':
+          if (typeof data.id === 'string') index.patch(data.id, data);
+          break;
+        case 'vectors':
+          for (const id of idsOf(data)) needVectors.add(id);
+          break;
+      }
+    }
+    if (needVectors.size === 0) return;
+    const ids = [...needVectors];
+    const vectors = await this.redis.hmgetBuffer(this.keys.vectors(index.workspace), ...ids);
+    vectors.forEach((bytes, i) => {
+      if (bytes && bytes.byteLength === this.dim * 4)
+        index.setVector(ids[i] as string, bufferToVector(bytes));
+    });
+  }
+
+  private enforceBudget(keep: string): void {
+    let total = 0;
+    for (const index of this.indexes.values()) total += index.bytes();
+    for (const [workspace, index] of this.indexes) {
+      if (total <= this.maxBytes) return;
+      if (workspace === keep) continue;
+      total -= index.bytes();
+      this.indexes.delete(workspace);
+      this.log.info({ workspace }, 'index evicted from memory (budget)');
+    }
+  }
+}
+
+function parseDoc(json: string) {
+  try {
+    return toSearchDoc(JSON.parse(json) as Record<string, unknown>);
+  } catch {
+    return undefined;
+  }
+}
+
+function idsOf(data: Record<string, unknown>): string[] {
+  if (Array.isArray(data.ids)) return data.ids.filter((id): id is string => typeof id === 'string');
+  return typeof data.id === 'string' ? [data.id] : [];
+}

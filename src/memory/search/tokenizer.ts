@@ -1,0 +1,57 @@
+import { stemmer } from 'stemmer';
+import { STOP_WORDS } from './stopwords.js';
+
+/**
+ * BM25 tokenizer: NFKC, lower case, Unicode letters/digits; stop words removed; Latin words stemmed
+ * (Porter); scripts written without spaces (Han, Hiragana, Katakana, Hangul, Thai, ...) split into
+ * character bigrams so "東京大学" matches "東京". Queries and documents go through the same function.
+ */
+const RUN = /[\p{L}\p{N}\p{M}]+/gu;
+const NO_SPACE_SCRIPT =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]+/gu;
+const LATIN_WORD = /^[a-z]+$/;
+const NUMBER = /^\p{N}+$/u;
+
+/** Bumped when tokenization changes, so persisted derivatives know to rebuild. */
+export const TOKENIZER_VERSION = 1;
+
+export function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  const normalized = text.normalize('NFKC').toLowerCase();
+  for (const [run] of normalized.matchAll(RUN)) {
+    let last = 0;
+    for (const match of run.matchAll(NO_SPACE_SCRIPT)) {
+      const index = match.index;
+      if (index > last) pushWord(run.slice(last, index), tokens);
+      pushBigrams(match[0], tokens);
+      last = index + match[0].length;
+    }
+    if (last < run.length) pushWord(run.slice(last), tokens);
+  }
+  return tokens;
+}
+
+function pushWord(word: string, out: string[]): void {
+  if (NUMBER.test(word)) {
+    out.push(word);
+    return;
+  }
+  if (word.length < 2 || STOP_WORDS.has(word)) return;
+  if (LATIN_WORD.test(word)) {
+    out.push(stemmer(word));
+    return;
+  }
+  // Latin letters with diacritics fold to plain ones ("café" finds "cafe"); other scripts keep their marks
+  // (in Devanagari, say, they are vowels).
+  const folded = word.normalize('NFD').replace(/\p{M}/gu, '');
+  out.push(LATIN_WORD.test(folded) ? stemmer(folded) : word);
+}
+
+function pushBigrams(segment: string, out: string[]): void {
+  const chars = Array.from(segment);
+  if (chars.length === 1) {
+    out.push(chars[0] as string);
+    return;
+  }
+  for (let i = 0; i < chars.length - 1; i++) out.push((chars[i] as string) + (chars[i + 1] as string));
+}

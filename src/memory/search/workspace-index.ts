@@ -1,0 +1,222 @@
+import { Bm25Index, type TermWeight } from './bm25.js';
+import { KIND_CODE, type DocKind, type SearchDoc } from './search-doc.js';
+import { tokenize } from './tokenizer.js';
+import { VectorStore } from './vector-store.js';
+
+/**
+ * The in-memory search index of one workspace: documents by slot, a BM25 inverted index and a packed
+ * vector store. It is a cache of Redis, brought up to date from the workspace stream before every query
+ * (see index-manager.ts); it never writes to Redis.
+ *
+ * Removal tombstones a slot; once enough slots are dead, postings are compacted (dead entries filtered out,
+ * no re-tokenizing) and the slots are reused.
+ */
+export interface SearchRequest {
+  tokens: string[];
+  vector?: Float32Array | undefined;
+  kinds: readonly DocKind[];
+  /** Further filter (namespace, scope, status, expiry). */
+  accept?: (doc: SearchDoc) => boolean;
+  /** Cosine at or below this is not a vector candidate. */
+  vectorFloor: number;
+  /** Candidates kept per leg (best first). */
+  perLeg: number;
+}
+
+export interface Candidate {
+  doc: SearchDoc;
+  /** Raw BM25 score (0 when the document matched no query term). */
+  bm25: number;
+  /** BM25 relative to the query's full weight: 1 ≈ every query term present once. */
+  bm25Norm: number;
+  /** Cosine with the query vector, or null when there is no query vector or no document vector. */
+  cosine: number | null;
+  /** 1-based rank in each leg, or null when not a candidate of that leg. */
+  bm25Rank: number | null;
+  vectorRank: number | null;
+}
+
+export interface SearchResult {
+  candidates: Candidate[];
+  /** Documents that matched at least one leg before the per-leg cut. */
+  matched: number;
+}
+
+const COMPACT_MIN_DEAD = 512;
+
+export class WorkspaceIndex {
+  private docs: (SearchDoc | undefined)[] = [];
+  private readonly slotOf = new Map<string, number>();
+  private kinds = new Uint8Array(1024);
+  private readonly free: number[] = [];
+  private dead: number[] = [];
+  private readonly bm25 = new Bm25Index();
+  readonly vectors: VectorStore;
+  private scores = new Float64Array(1024);
+  private approxBytes = 0;
+
+  /** Stream position this index reflects (see index-manager.ts). */
+  lastEventId = '0-0';
+  entriesAdded = 0;
+  lastUsed = Date.now();
+
+  constructor(
+    readonly workspace: string,
+    readonly dim: number,
+  ) {
+    this.vectors = new VectorStore(dim);
+  }
+
+  get size(): number {
+    return this.slotOf.size;
+  }
+
+  get(id: string): SearchDoc | undefined {
+    const slot = this.slotOf.get(id);
+    return slot === undefined ? undefined : this.docs[slot];
+  }
+
+  /** Adds a document or replaces the one with the same id (its vector is kept unless the text changed). */
+  upsert(doc: SearchDoc): void {
+    const existing = this.slotOf.get(doc.id);
+    if (existing !== undefined) {
+      const old = this.docs[existing] as SearchDoc;
+      if (old.text === doc.text && old.kind === doc.kind) {
+        this.docs[existing] = doc;
+        return;
+      }
+      this.remove(doc.id);
+    }
+    const slot = this.free.pop() ?? this.docs.length;
+    if (slot >= this.kinds.length) {
+      const kinds = new Uint8Array(Math.max(slot + 1, this.kinds.length * 2));
+      kinds.set(this.kinds);
+      this.kinds = kinds;
+      this.scores = new Float64Array(kinds.length);
+    }
+    this.docs[slot] = doc;
+    this.kinds[slot] = KIND_CODE[doc.kind];
+    this.slotOf.set(doc.id, slot);
+    this.bm25.add(slot, tokenize(doc.text));
+    this.approxBytes += docBytes(doc);
+  }
+
+  /** Merges fields into a document's record (status changes that do not touch the text). */
+  patch(id: string, fields: Record<string, unknown>): void {
+    const doc = this.get(id);
+    if (doc) doc.record = { ...doc.record, ...fields };
+  }
+
+  remove(id: string): void {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return;
+    this.approxBytes -= docBytes(this.docs[slot] as SearchDoc);
+    this.slotOf.delete(id);
+    this.docs[slot] = undefined;
+    this.kinds[slot] = 0;
+    this.bm25.remove(slot);
+    this.vectors.remove(slot);
+    this.dead.push(slot);
+    if (this.dead.length >= COMPACT_MIN_DEAD && this.dead.length * 10 > this.slotOf.size) this.compact();
+  }
+
+  setVector(id: string, vector: Float32Array): void {
+    const slot = this.slotOf.get(id);
+    if (slot !== undefined) this.vectors.set(slot, vector);
+  }
+
+  hasVector(id: string): boolean {
+    const slot = this.slotOf.get(id);
+    return slot !== undefined && this.vectors.has(slot);
+  }
+
+  /** Filters dead slots out of the postings, then makes them reusable. */
+  private compact(): void {
+    this.bm25.compact((slot) => this.kinds[slot] !== 0);
+    this.free.push(...this.dead);
+    this.dead = [];
+  }
+
+  /** Query term weights (for callers that normalise scores). */
+  weights(tokens: string[]): TermWeight[] {
+    return this.bm25.weights(tokens);
+  }
+
+  search(request: SearchRequest): SearchResult {
+    let mask = 0;
+    for (const kind of request.kinds) mask |= 1 << KIND_CODE[kind];
+    const kinds = this.kinds;
+    const docs = this.docs;
+    const accept = request.accept;
+    const acceptSlot = (slot: number): boolean =>
+      ((1 << (kinds[slot] as number)) & mask) !== 0 && (!accept || accept(docs[slot] as SearchDoc));
+
+    // BM25 leg.
+    const weights = this.bm25.weights(request.tokens);
+    let ceiling = 0;
+    for (const w of weights) ceiling += w.idf;
+    const touched: number[] = [];
+    const scores = this.scores;
+    this.bm25.score(weights, (slot) => kinds[slot] !== 0, acceptSlot, scores, touched);
+    const lexical = touched.map((slot) => ({ slot, score: scores[slot] as number }));
+    for (const slot of touched) scores[slot] = 0;
+    lexical.sort((a, b) => b.score - a.score);
+
+    // Vector leg.
+    const semantic: { slot: number; score: number }[] = [];
+    const query = request.vector && request.vector.length === this.dim ? request.vector : undefined;
+    if (query) {
+      const floor = request.vectorFloor;
+      this.vectors.scan(query, docs.length, acceptSlot, (slot, cosine) => {
+        if (cosine > floor) semantic.push({ slot, score: cosine });
+      });
+      semantic.sort((a, b) => b.score - a.score);
+    }
+
+    const byslot = new Map<number, Candidate>();
+    const matchedSlots = new Set<number>();
+    const take = (list: { slot: number; score: number }[], leg: 'bm25' | 'vector'): void => {
+      list.forEach(({ slot, score }, i) => {
+        matchedSlots.add(slot);
+        if (i >= request.perLeg) return;
+        let candidate = byslot.get(slot);
+        if (!candidate) {
+          candidate = {
+            doc: docs[slot] as SearchDoc,
+            bm25: 0,
+            bm25Norm: 0,
+            cosine: query ? this.vectors.cosineAt(slot, query) : null,
+            bm25Rank: null,
+            vectorRank: null,
+          };
+          byslot.set(slot, candidate);
+        }
+        if (leg === 'bm25') {
+          candidate.bm25 = score;
+          candidate.bm25Norm = ceiling > 0 ? Math.min(1, score / ceiling) : 0;
+          candidate.bm25Rank = i + 1;
+        } else {
+          candidate.vectorRank = i + 1;
+        }
+      });
+    };
+    take(lexical, 'bm25');
+    take(semantic, 'vector');
+    return { candidates: [...byslot.values()], matched: matchedSlots.size };
+  }
+
+  /** Every live document (for listings that do not need Redis). */
+  *documents(kinds?: readonly DocKind[]): IterableIterator<SearchDoc> {
+    for (const doc of this.docs) if (doc && (!kinds || kinds.includes(doc.kind))) yield doc;
+  }
+
+  /** Approximate heap bytes, for the index cache budget. */
+  bytes(): number {
+    return this.approxBytes + this.vectors.bytes() + this.kinds.byteLength + this.scores.byteLength;
+  }
+}
+
+/** Text, record and postings of a document, roughly. */
+function docBytes(doc: SearchDoc): number {
+  return 160 + doc.text.length * 4 + doc.id.length * 2;
+}
