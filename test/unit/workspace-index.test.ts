@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { BuiltinEmbedder } from '../../src/memory/embedders/builtin.js';
+import type { SearchDoc } from '../../src/memory/search/search-doc.js';
+import { tokenize } from '../../src/memory/search/tokenizer.js';
+import { WorkspaceIndex } from '../../src/memory/search/workspace-index.js';
+
+const embedder = new BuiltinEmbedder();
+
+function doc(
+  id: string,
+  text: string,
+  kind: SearchDoc['kind'] = 'episodic',
+  record: Record<string, unknown> = {},
+): SearchDoc {
+  return { id, kind, text, ts: 0, record: { id, layer: kind, content: text, ...record } };
+}
+
+function index(docs: SearchDoc[]): WorkspaceIndex {
+  const idx = new WorkspaceIndex('w', embedder.dim);
+  for (const d of docs) {
+    idx.upsert(d);
+    idx.setVector(d.id, embedder.embedOne(d.text));
+  }
+  return idx;
+}
+
+const search = (
+  idx: WorkspaceIndex,
+  query: string,
+  extra: Partial<Parameters<WorkspaceIndex['search']>[0]> = {},
+) =>
+  idx.search({
+    tokens: tokenize(query),
+    vector: embedder.embedOne(query),
+    kinds: ['working', 'episodic', 'semantic'],
+    vectorFloor: embedder.noiseFloor,
+    perLeg: 100,
+    ...extra,
+  });
+
+describe('workspace index', () => {
+  it('ranks by BM25 and reports both legs', () => {
+    const idx = index([
+      doc('a', 'the user prefers async python frameworks'),
+      doc('b', 'the weather in berlin is cold'),
+      doc('c', 'python python python snakes'),
+    ]);
+    const result = search(idx, 'async python');
+    const byId = Object.fromEntries(result.candidates.map((c) => [c.doc.id, c]));
+    expect(byId.a?.bm25Rank).toBe(1);
+    expect(byId.a?.bm25Norm).toBeGreaterThan(byId.c?.bm25Norm ?? 1);
+    expect(byId.b?.bm25 ?? 0).toBe(0);
+    expect(byId.a?.cosine).toBeGreaterThan(0.3);
+  });
+
+  it('normalises BM25 to at most 1', () => {
+    const idx = index([doc('a', 'deploy migrations first'), doc('b', 'unrelated words here')]);
+    for (const c of search(idx, 'deploy migrations').candidates) {
+      expect(c.bm25Norm).toBeGreaterThanOrEqual(0);
+      expect(c.bm25Norm).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('filters by kind and by the accept predicate', () => {
+    const idx = index([
+      doc('w', 'python notes', 'working', { user_id: 'u1' }),
+      doc('e', 'python notes', 'episodic', { user_id: 'u2' }),
+      doc('g', 'python notes', 'engram'),
+    ]);
+    expect(search(idx, 'python', { kinds: ['working'] }).candidates.map((c) => c.doc.id)).toEqual(['w']);
+    const onlyU2 = search(idx, 'python', { accept: (d) => d.record.user_id === 'u2' });
+    expect(onlyU2.candidates.map((c) => c.doc.id)).toEqual(['e']);
+    expect(search(idx, 'python', { kinds: ['engram'] }).candidates.map((c) => c.doc.id)).toEqual(['g']);
+  });
+
+  it('forgets removed documents and keeps working after compaction reuses their slots', () => {
+    const docs = Array.from({ length: 1200 }, (_, i) =>
+      doc(`d${i}`, `memory number ${i} about topic${i % 7}`),
+    );
+    const idx = index(docs);
+    for (let i = 0; i < 1100; i++) idx.remove(`d${i}`);
+    expect(idx.size).toBe(100);
+    // New documents reuse compacted slots; old postings must not resurface.
+    idx.upsert(doc('fresh', 'a brand new zebra memory'));
+    idx.setVector('fresh', embedder.embedOne('a brand new zebra memory'));
+    const zebra = search(idx, 'zebra');
+    expect(zebra.candidates.map((c) => c.doc.id)).toEqual(['fresh']);
+    const topic = search(idx, 'topic3', { vector: undefined });
+    for (const c of topic.candidates) expect(Number(c.doc.id.slice(1))).toBeGreaterThanOrEqual(1100);
+    expect(topic.matched).toBe(topic.candidates.length);
+  });
+
+  it('replaces a document with the same id', () => {
+    const idx = index([doc('a', 'old text about cats')]);
+    idx.upsert(doc('a', 'new text about dogs'));
+    expect(search(idx, 'cats', { vector: undefined }).candidates).toHaveLength(0);
+    expect(search(idx, 'dogs', { vector: undefined }).candidates.map((c) => c.doc.id)).toEqual(['a']);
+    idx.patch('a', { status: 'superseded' });
+    expect(idx.get('a')?.record.status).toBe('superseded');
+  });
+
+  it('finds nothing for a nonsense query', () => {
+    const idx = index([doc('a', 'the user prefers async python'), doc('b', 'berlin weather')]);
+    const result = search(idx, 'xqzv plorkt');
+    expect(result.candidates).toHaveLength(0);
+  });
+});
