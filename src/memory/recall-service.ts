@@ -148,6 +148,11 @@ export class RecallService {
     return counts;
   }
 
+  /** Indexes this instance holds and their approximate bytes. */
+  indexUsage(): { workspaces: number; bytes: number } {
+    return this.indexes.usage();
+  }
+
   cacheSize(workspace: string): number {
     return this.recallCache.sizeOf(workspace) + this.contextCache.sizeOf(workspace);
   }
