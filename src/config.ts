@@ -207,6 +207,12 @@ export const VARS = {
     },
     'Layer-API recall score weights: similarity,recency,importance (sum 1).',
   ),
+  vectorPrecision: declare(
+    'MNEMO_VECTOR_PRECISION',
+    'int8',
+    oneOf('int8', 'float32'),
+    'How each instance holds vectors in memory: int8 (quantized per vector, a quarter of the memory, cosine within ~0.001) or float32.',
+  ),
   relevanceFloor: declare(
     'MNEMO_RELEVANCE_FLOOR',
     0.12,

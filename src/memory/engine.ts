@@ -48,6 +48,7 @@ export function createMemoryEngine(deps: EngineDeps): MemoryEngine {
     { ...MEMORY_INDEX_RULES, ...deps.extraIndexRules },
     config.indexMaxBytes,
     log,
+    config.vectorPrecision,
   );
   const [similarity, recency, importance] = config.scoreWeights as [number, number, number];
   const recall = new RecallService(indexes, new QueryEmbedder(embedder), {

@@ -171,6 +171,7 @@ export class RecallService {
       accept: this.acceptFor(input.filter, now),
       vectorFloor: embedder.noiseFloor,
       perLeg: Math.max(200, input.topK * 10),
+      narrow: input.filter.userId !== null || input.filter.agentId !== null,
     });
     const { weights, relevanceFloor, recencyLambda } = this.settings;
     const ranked: RecalledMemory[] = [];

@@ -30,12 +30,18 @@ describe('index consistency', () => {
     for (let i = 0; i < 700; i++) {
       await writer.request('POST', '/v1/remember', { token: key, body: { content: `filler memory ${i}` } });
     }
-    const last = await writer.request('POST', '/v1/remember', { token: key, body: { content: 'second pelican note' } });
+    const last = await writer.request('POST', '/v1/remember', {
+      token: key,
+      body: { content: 'second pelican note' },
+    });
     const page = await reader.services.events.read(workspace, '0-0', 1);
     expect(page.entriesAdded).toBeGreaterThan(page.length); // the stream really was trimmed
 
     const res = await recall(reader, key, 'pelican');
-    expect(res.json.results.map((r: { content: string }) => r.content).sort()).toEqual(['first pelican note', 'second pelican note']);
+    expect(res.json.results.map((r: { content: string }) => r.content).sort()).toEqual([
+      'first pelican note',
+      'second pelican note',
+    ]);
     expect(res.json.results.map((r: { id: string }) => r.id)).toContain(last.json.episode_id);
     const fillers = await recall(reader, key, 'filler memory');
     expect(fillers.json.total_found).toBe(700); // every filler episode is found after the rebuild
@@ -47,7 +53,10 @@ describe('index consistency', () => {
       const key = await createLayerKey(writer, uniqueWorkspace('lru'));
       keys.push(key);
       for (let i = 0; i < 150; i++) {
-        await writer.request('POST', '/v1/remember', { token: key, body: { content: `workspace ${w} memory ${i} ${'x'.repeat(200)}` } });
+        await writer.request('POST', '/v1/remember', {
+          token: key,
+          body: { content: `workspace ${w} memory ${i} ${'x'.repeat(200)}` },
+        });
       }
     }
     for (const key of keys) expect((await recall(reader, key, 'memory')).json.total_found).toBe(150);

@@ -4,7 +4,7 @@ import type { Keys } from '../../redis/keys.js';
 import type { EventLog } from '../event-log.js';
 import type { StoredEvent } from '../events.js';
 import { toSearchDoc } from './search-doc.js';
-import { bufferToVector } from './vector-store.js';
+import { bufferToVector, type VectorPrecision } from './vector-store.js';
 import { WorkspaceIndex } from './workspace-index.js';
 
 /**
@@ -52,6 +52,7 @@ export class IndexManager {
     private readonly rules: IndexEventRules,
     private readonly maxBytes: number,
     private readonly log: Logger,
+    private readonly precision: VectorPrecision = 'int8',
   ) {}
 
   /** The workspace's index, up to date with every event written before this call. */
@@ -88,7 +89,7 @@ export class IndexManager {
 
   private async build(workspace: string): Promise<WorkspaceIndex> {
     const started = performance.now();
-    const index = new WorkspaceIndex(workspace, this.dim);
+    const index = new WorkspaceIndex(workspace, this.dim, this.precision);
     // Position first: events after it are applied on top of the scan (applying twice is harmless).
     const position = await this.events.read(workspace, '0-0', 0);
     index.lastEventId = position.lastId || '0-0';

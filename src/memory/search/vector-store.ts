@@ -1,66 +1,93 @@
+import { nativeExactSearch, type NativeExactSearch } from './native-scan.js';
+import { TopK } from './top-k.js';
+
 /**
- * Normalized embeddings of one workspace packed in one typed array, slot by slot, so a query is one
- * linear scan of dot products (cosine, since vectors are unit length). Slots without a vector (not yet
- * embedded by a slow embedder) are skipped. The store is exact; an ANN index can sit on top of it for very
- * large workspaces without changing callers.
+ * Embeddings of one workspace packed slot by slot in one typed array, as float32 or as int8 (each vector
+ * scaled so its largest component is ±127: a quarter of the memory, and cosine stays within ~0.001).
+ * Nearest-neighbour search is exact: a SIMD native scan (usearch) for large unfiltered searches, a
+ * JavaScript scan for small or narrowly filtered ones, and the final cosines are always recomputed from the
+ * stored vectors. Removed slots are zeroed so a native scan cannot return stale data as a match.
  */
+export type VectorPrecision = 'float32' | 'int8';
+
+/** Below this many slots the JavaScript scan is fast enough (< 1 ms) and handles filters directly. */
+const NATIVE_MIN_SLOTS = 4096;
+
+export interface NearestOptions {
+  /** Cosine at or below this is not a match. */
+  floor: number;
+  /** True when `accept` rejects most slots: scan only accepted slots instead of over-fetching. */
+  narrow: boolean;
+}
+
 export class VectorStore {
-  private data: Float32Array;
-  private present: Uint8Array;
+  private data: Float32Array | Int8Array;
+  /** Euclidean norm of each stored (quantized) vector; 0 = no vector in that slot. */
+  private norms: Float32Array;
   private capacity: number;
   private count = 0;
+  private highest = -1;
 
   constructor(
     readonly dim: number,
+    readonly precision: VectorPrecision = 'int8',
     initialCapacity = 1024,
+    private readonly native: NativeExactSearch | undefined = nativeExactSearch,
   ) {
     this.capacity = initialCapacity;
-    this.data = new Float32Array(this.capacity * dim);
-    this.present = new Uint8Array(this.capacity);
+    this.data = this.allocate(this.capacity);
+    this.norms = new Float32Array(this.capacity);
+  }
+
+  private allocate(slots: number): Float32Array | Int8Array {
+    return this.precision === 'int8' ? new Int8Array(slots * this.dim) : new Float32Array(slots * this.dim);
   }
 
   private grow(slot: number): void {
     if (slot < this.capacity) return;
     let capacity = this.capacity;
     while (capacity <= slot) capacity *= 2;
-    const data = new Float32Array(capacity * this.dim);
-    data.set(this.data);
-    const present = new Uint8Array(capacity);
-    present.set(this.present);
+    const data = this.allocate(capacity);
+    data.set(this.data as Float32Array & Int8Array);
+    const norms = new Float32Array(capacity);
+    norms.set(this.norms);
     this.data = data;
-    this.present = present;
+    this.norms = norms;
     this.capacity = capacity;
   }
 
   set(slot: number, vector: Float32Array): void {
     if (vector.length !== this.dim) return;
     this.grow(slot);
-    this.data.set(vector, slot * this.dim);
-    if (!this.present[slot]) this.count++;
-    this.present[slot] = 1;
+    const base = slot * this.dim;
+    let sum = 0;
+    if (this.data instanceof Int8Array) {
+      let max = 0;
+      for (let i = 0; i < this.dim; i++) max = Math.max(max, Math.abs(vector[i] as number));
+      const scale = max > 0 ? 127 / max : 0;
+      for (let i = 0; i < this.dim; i++) {
+        const q = Math.round((vector[i] as number) * scale);
+        this.data[base + i] = q;
+        sum += q * q;
+      }
+    } else {
+      this.data.set(vector, base);
+      for (let i = 0; i < this.dim; i++) sum += (vector[i] as number) ** 2;
+    }
+    if (this.norms[slot] === 0 && sum > 0) this.count++;
+    if (this.norms[slot] !== 0 && sum === 0) this.count--;
+    this.norms[slot] = Math.sqrt(sum);
+    if (slot > this.highest) this.highest = slot;
   }
 
   has(slot: number): boolean {
-    return slot < this.capacity && this.present[slot] === 1;
-  }
-
-  get(slot: number): Float32Array | undefined {
-    if (!this.has(slot)) return undefined;
-    return this.data.slice(slot * this.dim, (slot + 1) * this.dim);
-  }
-
-  /** Cosine of `query` with the vector at `slot`, or null when the slot has none. */
-  cosineAt(slot: number, query: Float32Array): number | null {
-    if (!this.has(slot)) return null;
-    const base = slot * this.dim;
-    let dot = 0;
-    for (let i = 0; i < this.dim; i++) dot += (query[i] as number) * (this.data[base + i] as number);
-    return dot;
+    return slot < this.capacity && (this.norms[slot] as number) > 0;
   }
 
   remove(slot: number): void {
     if (!this.has(slot)) return;
-    this.present[slot] = 0;
+    this.data.fill(0, slot * this.dim, (slot + 1) * this.dim);
+    this.norms[slot] = 0;
     this.count--;
   }
 
@@ -68,29 +95,78 @@ export class VectorStore {
     return this.count;
   }
 
-  /** Cosine of `query` with every accepted slot that has a vector; calls `visit(slot, cosine)`. */
-  scan(
+  /** Cosine of a unit-length `query` with the vector at `slot`, or null when the slot has none. */
+  cosineAt(slot: number, query: Float32Array): number | null {
+    const norm = slot < this.capacity ? (this.norms[slot] as number) : 0;
+    if (norm === 0) return null;
+    const base = slot * this.dim;
+    const data = this.data;
+    let dot = 0;
+    for (let i = 0; i < this.dim; i++) dot += (query[i] as number) * (data[base + i] as number);
+    return dot / norm;
+  }
+
+  /** The k best accepted slots above the floor, best first, with exact cosines. */
+  nearest(
     query: Float32Array,
+    k: number,
+    accept: (slot: number) => boolean,
+    options: NearestOptions,
+  ): { slot: number; score: number }[] {
+    const slots = this.highest + 1;
+    if (this.count === 0 || k <= 0) return [];
+    if (this.native && !options.narrow && slots >= NATIVE_MIN_SLOTS) {
+      const found = this.nativeNearest(this.native, query, k, slots, accept, options.floor);
+      if (found) return found;
+    }
+    const top = new TopK(k);
+    for (let slot = 0; slot < slots; slot++) {
+      if (this.norms[slot] === 0 || !accept(slot)) continue;
+      const cosine = this.cosineAt(slot, query) as number;
+      if (cosine > options.floor && cosine > top.threshold) top.push(slot, cosine);
+    }
+    return top.sorted();
+  }
+
+  /** Over-fetches from the native scan and filters; undefined when filtering left too few (caller scans). */
+  private nativeNearest(
+    native: NativeExactSearch,
+    query: Float32Array,
+    k: number,
     slots: number,
     accept: (slot: number) => boolean,
-    visit: (slot: number, cosine: number) => void,
-  ): void {
-    const dim = this.dim;
-    const data = this.data;
-    const present = this.present;
-    const limit = Math.min(slots, this.capacity);
-    for (let slot = 0; slot < limit; slot++) {
-      if (present[slot] !== 1 || !accept(slot)) continue;
-      let dot = 0;
-      const base = slot * dim;
-      for (let i = 0; i < dim; i++) dot += (query[i] as number) * (data[base + i] as number);
-      visit(slot, dot);
+    floor: number,
+  ): { slot: number; score: number }[] | undefined {
+    const fetch = Math.min(slots, Math.max(k * 3, k + 256));
+    const probe = this.data instanceof Int8Array ? quantize(query) : query;
+    const matches = native(this.data.subarray(0, slots * this.dim), probe, this.dim, fetch);
+    const top = new TopK(k);
+    let belowFloor = false;
+    for (let i = 0; i < matches.keys.length; i++) {
+      const slot = Number(matches.keys[i]);
+      if (slot >= slots || this.norms[slot] === 0 || !accept(slot)) continue;
+      const cosine = this.cosineAt(slot, query) as number;
+      if (cosine > floor) top.push(slot, cosine);
+      else belowFloor = true;
     }
+    const found = top.sorted();
+    // Enough matches, or the scan already reached vectors below the floor: the answer is complete.
+    if (found.length >= k || belowFloor || fetch >= slots) return found;
+    return undefined;
   }
 
   bytes(): number {
-    return this.data.byteLength + this.present.byteLength;
+    return this.data.byteLength + this.norms.byteLength;
   }
+}
+
+function quantize(vector: Float32Array): Int8Array {
+  let max = 0;
+  for (let i = 0; i < vector.length; i++) max = Math.max(max, Math.abs(vector[i] as number));
+  const scale = max > 0 ? 127 / max : 0;
+  const out = new Int8Array(vector.length);
+  for (let i = 0; i < vector.length; i++) out[i] = Math.round((vector[i] as number) * scale);
+  return out;
 }
 
 /** Scales a vector to unit length in place (a zero vector stays zero). */

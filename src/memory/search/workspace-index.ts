@@ -1,7 +1,8 @@
 import { Bm25Index, type TermWeight } from './bm25.js';
 import { KIND_CODE, type DocKind, type SearchDoc } from './search-doc.js';
 import { tokenize } from './tokenizer.js';
-import { VectorStore } from './vector-store.js';
+import { TopK } from './top-k.js';
+import { VectorStore, type VectorPrecision } from './vector-store.js';
 
 /**
  * The in-memory search index of one workspace: documents by slot, a BM25 inverted index and a packed
@@ -21,6 +22,8 @@ export interface SearchRequest {
   vectorFloor: number;
   /** Candidates kept per leg (best first). */
   perLeg: number;
+  /** True when `accept` rejects most documents (a user or scope filter): vector scan only accepted ones. */
+  narrow?: boolean;
 }
 
 export interface Candidate {
@@ -63,8 +66,9 @@ export class WorkspaceIndex {
   constructor(
     readonly workspace: string,
     readonly dim: number,
+    precision: VectorPrecision = 'int8',
   ) {
-    this.vectors = new VectorStore(dim);
+    this.vectors = new VectorStore(dim, precision);
   }
 
   get size(): number {
@@ -151,34 +155,33 @@ export class WorkspaceIndex {
     const acceptSlot = (slot: number): boolean =>
       ((1 << (kinds[slot] as number)) & mask) !== 0 && (!accept || accept(docs[slot] as SearchDoc));
 
-    // BM25 leg.
+    // BM25 leg: score every posting of the query terms, keep the best perLeg.
     const weights = this.bm25.weights(request.tokens);
     let ceiling = 0;
     for (const w of weights) ceiling += w.idf;
     const touched: number[] = [];
     const scores = this.scores;
     this.bm25.score(weights, (slot) => kinds[slot] !== 0, acceptSlot, scores, touched);
-    const lexical = touched.map((slot) => ({ slot, score: scores[slot] as number }));
-    for (const slot of touched) scores[slot] = 0;
-    lexical.sort((a, b) => b.score - a.score);
+    const best = new TopK(request.perLeg);
+    for (const slot of touched) {
+      best.push(slot, scores[slot] as number);
+      scores[slot] = 0;
+    }
+    const lexical = best.sorted();
+    const lexicalMatches = touched.length;
 
     // Vector leg.
-    const semantic: { slot: number; score: number }[] = [];
     const query = request.vector && request.vector.length === this.dim ? request.vector : undefined;
-    if (query) {
-      const floor = request.vectorFloor;
-      this.vectors.scan(query, docs.length, acceptSlot, (slot, cosine) => {
-        if (cosine > floor) semantic.push({ slot, score: cosine });
-      });
-      semantic.sort((a, b) => b.score - a.score);
-    }
+    const semantic = query
+      ? this.vectors.nearest(query, request.perLeg, acceptSlot, {
+          floor: request.vectorFloor,
+          narrow: request.narrow ?? false,
+        })
+      : [];
 
     const byslot = new Map<number, Candidate>();
-    const matchedSlots = new Set<number>();
     const take = (list: { slot: number; score: number }[], leg: 'bm25' | 'vector'): void => {
       list.forEach(({ slot, score }, i) => {
-        matchedSlots.add(slot);
-        if (i >= request.perLeg) return;
         let candidate = byslot.get(slot);
         if (!candidate) {
           candidate = {
@@ -202,7 +205,9 @@ export class WorkspaceIndex {
     };
     take(lexical, 'bm25');
     take(semantic, 'vector');
-    return { candidates: [...byslot.values()], matched: matchedSlots.size };
+    let vectorOnly = 0;
+    for (const c of byslot.values()) if (c.bm25Rank === null) vectorOnly++;
+    return { candidates: [...byslot.values()], matched: lexicalMatches + vectorOnly };
   }
 
   /** Every live document (for listings that do not need Redis). */
