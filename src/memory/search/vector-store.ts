@@ -48,7 +48,7 @@ export class VectorStore {
     let capacity = this.capacity;
     while (capacity <= slot) capacity *= 2;
     const data = this.allocate(capacity);
-    data.set(this.data as Float32Array & Int8Array);
+    data.set(this.data);
     const norms = new Float32Array(capacity);
     norms.set(this.norms);
     this.data = data;
