@@ -22,6 +22,8 @@ export interface RecallInput {
   layers: readonly Layer[];
   /** Narrowing: only memories of this user and/or agent. */
   filter: Namespace;
+  /** keyword: BM25 only, no query embedding (cheaper, and exact-term behaviour). Default hybrid. */
+  mode?: 'hybrid' | 'keyword';
 }
 
 export interface RecalledMemory {
@@ -94,6 +96,7 @@ export class RecallService {
       input.filter.agentId,
       input.topK,
       [...input.layers].sort().join(','),
+      input.mode ?? 'hybrid',
       normalizeQuery(input.query),
     ]);
     const cached = this.recallCache.get(key, index.lastEventId);
@@ -153,6 +156,10 @@ export class RecallService {
     return this.indexes.usage();
   }
 
+  indexDetails(): { workspace: string; docs: number; vectors: number; bytes: number }[] {
+    return this.indexes.details();
+  }
+
   cacheSize(workspace: string): number {
     return this.recallCache.sizeOf(workspace) + this.contextCache.sizeOf(workspace);
   }
@@ -162,7 +169,10 @@ export class RecallService {
     const tokens = tokenize(input.query);
     const embedder = this.queries.embedder;
     let query: QueryVector | undefined;
-    if (index.vectors.size > 0) query = await this.queries.embed(input.query, this.settings.embedTimeoutMs);
+    const keyword = input.mode === 'keyword';
+    if (!keyword && index.vectors.size > 0) {
+      query = await this.queries.embed(input.query, this.settings.embedTimeoutMs);
+    }
     const vector = query?.vector;
     const search = index.search({
       tokens,

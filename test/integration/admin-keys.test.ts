@@ -193,3 +193,20 @@ describe('key lifecycle', () => {
     }
   });
 });
+
+describe('GET /admin/metrics', () => {
+  it('reports memory and indexes to the admin key only', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('metrics'));
+    await a.request('POST', '/v1/remember', { token: key, body: { content: 'index me' } });
+    await a.request('POST', '/v1/recall', { token: key, body: { query: 'index me' } });
+    const res = await a.request('GET', '/admin/metrics', { token: ADMIN_KEY });
+    expect(res.status).toBe(200);
+    expect(res.json.rss_bytes).toBeGreaterThan(0);
+    expect(res.json.indexes.workspaces).toBeGreaterThan(0);
+    expect(res.json.indexes.by_workspace[0]).toMatchObject({
+      docs: expect.any(Number),
+      bytes: expect.any(Number),
+    });
+    expect((await a.request('GET', '/admin/metrics', { token: key })).status).toBe(401);
+  });
+});

@@ -79,6 +79,17 @@ describe('POST /v1/recall', () => {
     );
   });
 
+  it('answers from BM25 alone in keyword mode', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [{ content: 'keyword mode finds exact terms' }]);
+    const res = await recall(a, key, { query: 'exact terms', mode: 'keyword' });
+    expect(res.json).toMatchObject({ mode: 'keyword', vector: false });
+    expect(res.json.results.length).toBeGreaterThan(0);
+    const bad = await recall(a, key, { query: 'x', mode: 'semantic' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.detail).toBe('body.mode must be one of: hybrid, keyword');
+  });
+
   it('returns nothing for a nonsense query', async () => {
     const key = await createLayerKey(a, uniqueWorkspace('rc'));
     await seed(a, key, [{ content: 'I live in Berlin' }, { content: 'My dog is called Rex' }]);

@@ -1,6 +1,7 @@
 import type { Services } from '../../services.js';
 import type { AnyRoute } from '../route.js';
 import { adminKeyRoutes } from './layer/admin-keys.js';
+import { adminMetricsRoutes } from './layer/admin-metrics.js';
 import { healthRoutes } from './layer/health.js';
 import { layerMeRoutes } from './layer/me.js';
 import { memoryRoutes } from './layer/memory.js';
@@ -14,6 +15,7 @@ export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRout
   const routes: AnyRoute[] = [
     ...healthRoutes(services),
     ...adminKeyRoutes(services),
+    ...adminMetricsRoutes(services),
     ...layerMeRoutes(),
     ...rememberRoutes(services),
     ...recallRoutes(services),

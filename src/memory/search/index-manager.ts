@@ -73,6 +73,18 @@ export class IndexManager {
     return { workspaces: this.indexes.size, bytes };
   }
 
+  /** Per-workspace figures of the indexes held, largest first. */
+  details(): { workspace: string; docs: number; vectors: number; bytes: number }[] {
+    return [...this.indexes.values()]
+      .map((index) => ({
+        workspace: index.workspace,
+        docs: index.size,
+        vectors: index.vectors.size,
+        bytes: index.bytes(),
+      }))
+      .sort((a, b) => b.bytes - a.bytes);
+  }
+
   /** Forgets a workspace's index (it is rebuilt on next use). */
   drop(workspace: string): void {
     this.indexes.delete(workspace);

@@ -49,6 +49,12 @@ export function recallRoutes(services: Services) {
           layers: Type.Optional(Nullable(Type.Array(Type.String(), { maxItems: 3 }))),
           user_id: Type.Optional(Nullable(NamespaceId('Only memories of this user'))),
           agent_id: Type.Optional(Nullable(NamespaceId('Only memories of this agent'))),
+          mode: Type.Optional(
+            StringEnum(['hybrid', 'keyword'], {
+              default: 'hybrid',
+              description: 'keyword: BM25 only, no embedding.',
+            }),
+          ),
           token_budget: Type.Optional(
             Nullable(
               Type.Integer({ minimum: 1, description: 'Accepted for compatibility; use /v1/context.' }),
@@ -76,6 +82,7 @@ export function recallRoutes(services: Services) {
           topK: body.top_k,
           layers: parseLayers(body.layers),
           filter: namespaceOf(body),
+          mode: body.mode ?? 'hybrid',
         });
         return {
           query: body.query,
