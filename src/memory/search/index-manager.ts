@@ -30,7 +30,7 @@ export const MEMORY_INDEX_RULES: IndexEventRules = {
 };
 
 const PAGE = 1000;
-const SCAN_COUNT = 1000;
+const SCAN_COUNT = 2000;
 
 /**
  * Per-instance search indexes, one per workspace, kept in an LRU bounded by bytes. `fresh(workspace)` loads

@@ -31,6 +31,20 @@ export function tokenize(text: string): string[] {
   return tokens;
 }
 
+/** Stemming is the costly part of tokenizing and vocabularies repeat: remember stems of recent words. */
+const STEM_CACHE_LIMIT = 200_000;
+const stems = new Map<string, string>();
+
+function stem(word: string): string {
+  let stemmed = stems.get(word);
+  if (stemmed === undefined) {
+    stemmed = stemmer(word);
+    if (stems.size >= STEM_CACHE_LIMIT) stems.clear();
+    stems.set(word, stemmed);
+  }
+  return stemmed;
+}
+
 function pushWord(word: string, out: string[]): void {
   if (NUMBER.test(word)) {
     out.push(word);
@@ -38,13 +52,13 @@ function pushWord(word: string, out: string[]): void {
   }
   if (word.length < 2 || STOP_WORDS.has(word)) return;
   if (LATIN_WORD.test(word)) {
-    out.push(stemmer(word));
+    out.push(stem(word));
     return;
   }
   // Latin letters with diacritics fold to plain ones ("café" finds "cafe"); other scripts keep their marks
   // (in Devanagari, say, they are vowels).
   const folded = word.normalize('NFD').replace(/\p{M}/gu, '');
-  out.push(LATIN_WORD.test(folded) ? stemmer(folded) : word);
+  out.push(LATIN_WORD.test(folded) ? stem(folded) : word);
 }
 
 function pushBigrams(segment: string, out: string[]): void {

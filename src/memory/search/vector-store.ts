@@ -5,8 +5,8 @@ import { TopK } from './top-k.js';
  * Embeddings of one workspace packed slot by slot in one typed array, as float32 or as int8 (each vector
  * scaled so its largest component is ±127: a quarter of the memory, and cosine stays within ~0.001).
  * Nearest-neighbour search is exact: a SIMD native scan (usearch) for large unfiltered searches, a
- * JavaScript scan for small or narrowly filtered ones, and the final cosines are always recomputed from the
- * stored vectors. Removed slots are zeroed so a native scan cannot return stale data as a match.
+ * JavaScript scan for small or narrowly filtered ones; both compute cosines from the stored vectors.
+ * Removed slots are zeroed so a native scan cannot return stale data as a match.
  */
 export type VectorPrecision = 'float32' | 'int8';
 
@@ -137,20 +137,23 @@ export class VectorStore {
     accept: (slot: number) => boolean,
     floor: number,
   ): { slot: number; score: number }[] | undefined {
-    const fetch = Math.min(slots, Math.max(k * 3, k + 256));
+    const fetch = Math.min(slots, k + 128);
     const probe = this.data instanceof Int8Array ? quantize(query) : query;
     const matches = native(this.data.subarray(0, slots * this.dim), probe, this.dim, fetch);
-    const top = new TopK(k);
+    const found: { slot: number; score: number }[] = [];
     let belowFloor = false;
-    for (let i = 0; i < matches.keys.length; i++) {
+    for (let i = 0; i < matches.keys.length && found.length < k; i++) {
       const slot = Number(matches.keys[i]);
       if (slot >= slots || this.norms[slot] === 0 || !accept(slot)) continue;
-      const cosine = this.cosineAt(slot, query) as number;
-      if (cosine > floor) top.push(slot, cosine);
-      else belowFloor = true;
+      // Cosine distance of the stored vectors, as the native scan computed it.
+      const cosine = 1 - (matches.distances[i] as number);
+      if (cosine <= floor) {
+        belowFloor = true;
+        break;
+      }
+      found.push({ slot, score: cosine });
     }
-    const found = top.sorted();
-    // Enough matches, or the scan already reached vectors below the floor: the answer is complete.
+    // Enough matches, or the scan reached vectors below the floor: the answer is complete.
     if (found.length >= k || belowFloor || fetch >= slots) return found;
     return undefined;
   }

@@ -1,0 +1,47 @@
+import { BuiltinEmbedder } from '../src/memory/embedders/builtin.js';
+import { tokenize } from '../src/memory/search/tokenizer.js';
+import { WorkspaceIndex } from '../src/memory/search/workspace-index.js';
+import { Corpus } from './lib/corpus.js';
+
+// In-process timing of the search phases on a synthetic workspace (no HTTP, no Redis):
+//   npx tsx bench/profile-search.ts [docs] [float32|int8]
+const size = Number(process.argv[2] ?? 10_000);
+const precision = (process.argv[3] ?? 'int8') as 'int8' | 'float32';
+const corpus = new Corpus(7);
+const embedder = new BuiltinEmbedder();
+const index = new WorkspaceIndex('p', embedder.dim, precision);
+let t = performance.now();
+for (let i = 0; i < size; i++) {
+  const text = corpus.memory(i);
+  index.upsert({
+    id: `d${i}`,
+    kind: 'episodic',
+    text,
+    ts: i,
+    record: { id: `d${i}`, layer: 'episodic', content: text },
+  });
+  index.setVector(`d${i}`, embedder.embedOne(text));
+}
+console.log(`build ${size}: ${(performance.now() - t).toFixed(0)} ms`);
+const queries = Array.from({ length: 300 }, (_, i) => corpus.query(i));
+const time = (name: string, fn: (q: string) => unknown): void => {
+  for (const q of queries.slice(0, 30)) fn(q);
+  const start = performance.now();
+  for (const q of queries) fn(q);
+  console.log(`${name.padEnd(22)} ${((performance.now() - start) / queries.length).toFixed(3)} ms/query`);
+};
+time('tokenize', (q) => tokenize(q));
+time('embed query', (q) => embedder.embedOne(q));
+const vectors = new Map(queries.map((q) => [q, embedder.embedOne(q)]));
+const base = {
+  kinds: ['working', 'episodic', 'semantic'] as const,
+  vectorFloor: embedder.noiseFloor,
+  perLeg: 200,
+};
+time('bm25 only', (q) => index.search({ ...base, tokens: tokenize(q) }));
+time('vector only', (q) => index.search({ ...base, tokens: [], vector: vectors.get(q) }));
+time('hybrid', (q) => index.search({ ...base, tokens: tokenize(q), vector: vectors.get(q) }));
+time('hybrid narrow', (q) =>
+  index.search({ ...base, tokens: tokenize(q), vector: vectors.get(q), narrow: true }),
+);
+t = performance.now();
