@@ -103,9 +103,7 @@ async function redisPing(redisUrl: string, count: number): Promise<void> {
   }
 }
 
-async function metrics(
-  url: string,
-): Promise<{
+async function metrics(url: string): Promise<{
   rss_bytes: number;
   indexes: { by_workspace: { workspace: string; docs: number; vectors: number; bytes: number }[] };
 }> {

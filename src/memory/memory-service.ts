@@ -25,6 +25,8 @@ export interface RememberInput {
   event: string | null;
   /** Working-entry TTL; undefined = the configured default; 0 = keep. */
   ttlSeconds?: number | undefined;
+  /** When it happened, for imports of past conversations; default now. TTLs still count from now. */
+  at?: Date | undefined;
 }
 
 export interface RememberedFact {
@@ -56,13 +58,13 @@ export class MemoryService {
 
   async remember(input: RememberInput): Promise<RememberResult> {
     const now = new Date();
-    const iso = now.toISOString();
+    const at = input.at ?? now;
     const ttl = input.ttlSeconds ?? this.policy.workingTtlSeconds;
     const common = {
       content: input.content,
       importance: input.importance,
-      created_at: iso,
-      ts: now.getTime(),
+      created_at: at.toISOString(),
+      ts: at.getTime(),
       user_id: input.ns.userId,
       agent_id: input.ns.agentId,
       session_id: input.sessionId,
@@ -89,7 +91,7 @@ export class MemoryService {
         sessionId: input.sessionId,
         sourceEpisodeId: episode.id,
         extractor: 'rules',
-        now,
+        now: at,
         importance: input.importance,
       }),
     );

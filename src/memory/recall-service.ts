@@ -22,8 +22,11 @@ export interface RecallInput {
   layers: readonly Layer[];
   /** Narrowing: only memories of this user and/or agent. */
   filter: Namespace;
-  /** keyword: BM25 only, no query embedding (cheaper, and exact-term behaviour). Default hybrid. */
-  mode?: 'hybrid' | 'keyword';
+  /**
+   * hybrid (default): BM25 and vectors; keyword: BM25 only, no query embedding (cheaper, exact terms);
+   * vector: embeddings only.
+   */
+  mode?: 'hybrid' | 'keyword' | 'vector';
 }
 
 export interface RecalledMemory {
@@ -43,7 +46,7 @@ export interface RecalledMemory {
   record: Record<string, unknown>;
 }
 
-export type SearchMode = 'hybrid' | 'hybrid-degraded' | 'keyword';
+export type SearchMode = 'hybrid' | 'hybrid-degraded' | 'keyword' | 'vector';
 
 export interface RecallResult {
   results: RecalledMemory[];
@@ -166,14 +169,15 @@ export class RecallService {
 
   private async rank(index: WorkspaceIndex, input: RecallInput): Promise<RecallResult> {
     const now = Date.now();
-    const tokens = tokenize(input.query);
+    const mode = input.mode ?? 'hybrid';
+    const tokens = mode === 'vector' ? [] : tokenize(input.query);
     const embedder = this.queries.embedder;
     let query: QueryVector | undefined;
-    const keyword = input.mode === 'keyword';
-    if (!keyword && index.vectors.size > 0) {
+    if (mode !== 'keyword' && index.vectors.size > 0) {
       query = await this.queries.embed(input.query, this.settings.embedTimeoutMs);
     }
     const vector = query?.vector;
+    const legs = { lexical: mode !== 'vector', vector: vector !== undefined };
     const search = index.search({
       tokens,
       vector,
@@ -186,12 +190,7 @@ export class RecallService {
     const { weights, relevanceFloor, recencyLambda } = this.settings;
     const ranked: RecalledMemory[] = [];
     for (const candidate of search.candidates) {
-      const similarity = similarityOf(
-        candidate.bm25Norm,
-        candidate.cosine,
-        embedder.noiseFloor,
-        vector !== undefined,
-      );
+      const similarity = similarityOf(candidate.bm25Norm, candidate.cosine, embedder.noiseFloor, legs);
       if (similarity < relevanceFloor) continue;
       const record = candidate.doc.record;
       const importance = typeof record.importance === 'number' ? record.importance : 0.5;
@@ -218,7 +217,7 @@ export class RecallService {
       results: ranked.slice(0, input.topK),
       totalFound: ranked.length,
       cacheHit: false,
-      mode: degraded ? 'hybrid-degraded' : vector ? 'hybrid' : 'keyword',
+      mode: degraded ? 'hybrid-degraded' : mode === 'vector' ? 'vector' : vector ? 'hybrid' : 'keyword',
       vector: vector !== undefined,
       degradedReason: query?.degraded ? query.detail : null,
     };

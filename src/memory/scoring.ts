@@ -18,14 +18,17 @@ export function vectorSimilarity(cosine: number | null, noiseFloor: number): num
   return Math.min(1, Math.max(0, (cosine - noiseFloor) / (1 - noiseFloor)));
 }
 
+/** Similarity from the legs that ran: both blended, or whichever ran alone. */
 export function similarityOf(
   bm25Norm: number,
   cosine: number | null,
   noiseFloor: number,
-  hasQueryVector: boolean,
+  legs: { lexical: boolean; vector: boolean },
 ): number {
-  if (!hasQueryVector) return bm25Norm;
-  return (1 - VECTOR_SHARE) * bm25Norm + VECTOR_SHARE * vectorSimilarity(cosine, noiseFloor);
+  if (!legs.vector) return bm25Norm;
+  const vector = vectorSimilarity(cosine, noiseFloor);
+  if (!legs.lexical) return vector;
+  return (1 - VECTOR_SHARE) * bm25Norm + VECTOR_SHARE * vector;
 }
 
 export function recencyOf(createdMs: number, nowMs: number, lambdaPerHour: number): number {

@@ -87,7 +87,9 @@ describe('POST /v1/recall', () => {
     expect(res.json.results.length).toBeGreaterThan(0);
     const bad = await recall(a, key, { query: 'x', mode: 'semantic' });
     expect(bad.status).toBe(400);
-    expect(bad.json.detail).toBe('body.mode must be one of: hybrid, keyword');
+    expect(bad.json.detail).toBe('body.mode must be one of: hybrid, keyword, vector');
+    const vectorOnly = await recall(a, key, { query: 'exact terms', mode: 'vector' });
+    expect(vectorOnly.json).toMatchObject({ mode: 'vector', vector: true });
   });
 
   it('returns nothing for a nonsense query', async () => {

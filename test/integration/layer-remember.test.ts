@@ -89,6 +89,24 @@ describe('POST /v1/remember', () => {
     expect(stored.json).toMatchObject({ metadata: {}, user_id: null, agent_id: null, expires_at: null });
   });
 
+  it('accepts a past created_at for imports and refuses the future', async () => {
+    const res = await remember({ content: 'imported from last year', created_at: '2025-05-08T13:56:00Z' });
+    expect(res.json.episodic.created_at).toBe('2025-05-08T13:56:00.000Z');
+    const recall = await server.request('POST', '/v1/recall', {
+      token: key,
+      body: { query: 'imported last year' },
+    });
+    expect(recall.json.results[0].recency).toBeLessThan(0.001);
+    const future = await remember({
+      content: 'x',
+      created_at: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    expect(future.status).toBe(400);
+    expect(future.json.detail).toBe('body.created_at must not be in the future');
+    const garbled = await remember({ content: 'x', created_at: 'yesterday' });
+    expect(garbled.json.detail).toMatch(/created_at must match format "date-time"/);
+  });
+
   it('sets an expiry from ttl_seconds', async () => {
     const res = await remember({ content: 'temporary', ttl_seconds: 60 });
     const expires = Date.parse(res.json.working.expires_at);

@@ -8,9 +8,9 @@ import { Nullable, StringEnum } from '../../schemas.js';
 import { namespaceOf } from './principal.js';
 import { MemoryFields, NamespaceId, memoryFields } from './shapes.js';
 
-const Mode = StringEnum(['hybrid', 'hybrid-degraded', 'keyword'], {
+const Mode = StringEnum(['hybrid', 'hybrid-degraded', 'keyword', 'vector'], {
   description:
-    'hybrid: BM25 and vectors; hybrid-degraded: the query could not be embedded in time, BM25 only; keyword: no vectors to compare.',
+    'hybrid: BM25 and vectors; hybrid-degraded: the query could not be embedded in time, BM25 only; keyword: BM25 only; vector: embeddings only.',
 });
 
 const RankedMemory = Type.Object({
@@ -50,9 +50,9 @@ export function recallRoutes(services: Services) {
           user_id: Type.Optional(Nullable(NamespaceId('Only memories of this user'))),
           agent_id: Type.Optional(Nullable(NamespaceId('Only memories of this agent'))),
           mode: Type.Optional(
-            StringEnum(['hybrid', 'keyword'], {
+            StringEnum(['hybrid', 'keyword', 'vector'], {
               default: 'hybrid',
-              description: 'keyword: BM25 only, no embedding.',
+              description: 'keyword: BM25 only, no embedding; vector: embeddings only.',
             }),
           ),
           token_budget: Type.Optional(

@@ -57,6 +57,12 @@ export function rememberRoutes(services: Services) {
           event: Type.Optional(
             StringEnum(EPISODE_EVENTS, { description: 'Episode event type (wins over source).' }),
           ),
+          created_at: Type.Optional(
+            Timestamp({
+              description:
+                'When it happened (imports of past conversations); default now; not in the future.',
+            }),
+          ),
           ttl_seconds: Type.Optional(
             Type.Integer({
               minimum: 0,
@@ -97,6 +103,9 @@ export function rememberRoutes(services: Services) {
             `body.metadata must not exceed ${services.config.metadataMaxBytes} bytes as JSON`,
           );
         }
+        const at = body.created_at === undefined ? undefined : new Date(body.created_at);
+        if (at && at.getTime() > Date.now() + 300_000)
+          throw fail.validation('body.created_at must not be in the future');
         const result = await services.memory.remember({
           workspace: principal.workspaceId,
           actor: layerActor(principal),
@@ -108,6 +117,7 @@ export function rememberRoutes(services: Services) {
           source: body.source ?? null,
           event: body.event ?? null,
           ttlSeconds: body.ttl_seconds,
+          at,
         });
         const { working, episode } = result;
         return {
