@@ -7,6 +7,7 @@ import { RecallCache } from './recall-cache.js';
 import { recencyOf, round4, scoreOf, similarityOf, type ScoreWeights } from './scoring.js';
 import type { IndexManager } from './search/index-manager.js';
 import type { SearchDoc } from './search/search-doc.js';
+import { queryEntities } from './search/entities.js';
 import { tokenize } from './search/tokenizer.js';
 import type { WorkspaceIndex } from './search/workspace-index.js';
 
@@ -186,11 +187,12 @@ export class RecallService {
       vectorFloor: embedder.noiseFloor,
       perLeg: Math.max(200, input.topK * 10),
       narrow: input.filter.userId !== null || input.filter.agentId !== null,
+      entities: queryEntities(input.query),
     });
     const { weights, relevanceFloor, recencyLambda } = this.settings;
     const ranked: RecalledMemory[] = [];
     for (const candidate of search.candidates) {
-      const similarity = similarityOf(candidate.bm25Norm, candidate.cosine, embedder.noiseFloor, legs);
+      const similarity = similarityOf(candidate, legs, embedder.vectorWeight);
       if (similarity < relevanceFloor) continue;
       const record = candidate.doc.record;
       const importance = typeof record.importance === 'number' ? record.importance : 0.5;

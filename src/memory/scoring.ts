@@ -1,8 +1,12 @@
+import { ENTITY_MISMATCH_FACTOR } from './search/entities.js';
+
 /**
  * The layer API's ranking: score = ws·similarity + wr·recency + wi·importance (weights from config, summing
  * to 1), with recency = exp(-λ·hours since written). Similarity is on one 0–1 scale for every layer: the
- * lexical match (BM25 relative to the query's full term weight) blended with the vector match (cosine
- * rescaled above the embedder's noise floor). Without a query vector similarity is the lexical match alone.
+ * lexical match (BM25 relative to the query's full term weight) blended with the cosine of the embeddings,
+ * the blend weighted by how much meaning the embedder carries, and halved for a memory that mentions none of
+ * the names the query mentions. The blend and the name rule were chosen by measurement on the LoCoMo
+ * development split (bench/fusion-study.ts); see the README's quality table.
  */
 export interface ScoreWeights {
   similarity: number;
@@ -10,25 +14,24 @@ export interface ScoreWeights {
   importance: number;
 }
 
-/** Share of the vector leg in similarity when both legs are available. */
-export const VECTOR_SHARE = 0.5;
-
-export function vectorSimilarity(cosine: number | null, noiseFloor: number): number {
-  if (cosine === null) return 0;
-  return Math.min(1, Math.max(0, (cosine - noiseFloor) / (1 - noiseFloor)));
+export interface SimilarityInput {
+  bm25Norm: number;
+  cosine: number | null;
+  mentionsEntity: boolean;
 }
 
 /** Similarity from the legs that ran: both blended, or whichever ran alone. */
 export function similarityOf(
-  bm25Norm: number,
-  cosine: number | null,
-  noiseFloor: number,
+  candidate: SimilarityInput,
   legs: { lexical: boolean; vector: boolean },
+  vectorWeight: number,
 ): number {
-  if (!legs.vector) return bm25Norm;
-  const vector = vectorSimilarity(cosine, noiseFloor);
-  if (!legs.lexical) return vector;
-  return (1 - VECTOR_SHARE) * bm25Norm + VECTOR_SHARE * vector;
+  const vector = Math.max(0, candidate.cosine ?? 0);
+  let similarity: number;
+  if (!legs.vector) similarity = candidate.bm25Norm;
+  else if (!legs.lexical) similarity = vector;
+  else similarity = (1 - vectorWeight) * candidate.bm25Norm + vectorWeight * vector;
+  return candidate.mentionsEntity ? similarity : similarity * ENTITY_MISMATCH_FACTOR;
 }
 
 export function recencyOf(createdMs: number, nowMs: number, lambdaPerHour: number): number {

@@ -62,6 +62,7 @@ describe('query embedder', () => {
       dim: 2,
       inline: true,
       noiseFloor: 0,
+      vectorWeight: 0.5,
       embed: async (texts) => {
         calls++;
         return texts.map(() => new Float32Array([1, 0]));
@@ -81,6 +82,7 @@ describe('query embedder', () => {
       dim: 2,
       inline: false,
       noiseFloor: 0,
+      vectorWeight: 0.5,
       embed: (texts) =>
         new Promise((resolve) => {
           release = () => resolve(texts.map(() => new Float32Array([0, 1])));
@@ -102,6 +104,7 @@ describe('query embedder', () => {
       dim: 2,
       inline: false,
       noiseFloor: 0,
+      vectorWeight: 0.5,
       embed: async () => {
         throw new Error('endpoint down');
       },

@@ -24,6 +24,7 @@ function fnv1a(text: string): number {
 export class BuiltinEmbedder implements Embedder {
   readonly name: string;
   readonly inline = true;
+  readonly vectorWeight = 0.2;
   readonly noiseFloor = 0.2;
 
   constructor(readonly dim = 256) {

@@ -13,6 +13,11 @@ export interface Embedder {
   readonly inline: boolean;
   /** Cosine similarity at or below which two texts are unrelated for this embedder. */
   readonly noiseFloor: number;
+  /**
+   * Share of the vector match in hybrid similarity: small for a lexical embedder whose vectors mostly repeat
+   * what BM25 already knows, larger for a semantic model.
+   */
+  readonly vectorWeight: number;
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
   /** Releases workers or connections. */
   close(): Promise<void>;

@@ -44,6 +44,7 @@ export class OfflineEmbedder implements Embedder {
   readonly name = 'offline-use-512';
   readonly dim = 512;
   readonly inline = false;
+  readonly vectorWeight = 0.5;
   readonly noiseFloor = 0.25;
   private readonly pending = new Map<
     number,

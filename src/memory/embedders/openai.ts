@@ -22,6 +22,7 @@ export class OpenAiEmbedder implements Embedder {
   readonly name: string;
   readonly dim: number;
   readonly inline = false;
+  readonly vectorWeight = 0.5;
   readonly noiseFloor = 0.2;
 
   constructor(private readonly options: OpenAiEmbedderOptions) {

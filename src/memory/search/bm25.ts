@@ -76,6 +76,11 @@ export class Bm25Index {
     this.totalLength -= this.lengths[slot] ?? 0;
   }
 
+  /** Whether the document in `slot` contains `term`. */
+  hasTerm(slot: number, term: string): boolean {
+    return this.slotTerms[slot]?.includes(term) ?? false;
+  }
+
   get documentCount(): number {
     return this.liveDocs;
   }

@@ -24,6 +24,8 @@ export interface SearchRequest {
   perLeg: number;
   /** True when `accept` rejects most documents (a user or scope filter): vector scan only accepted ones. */
   narrow?: boolean;
+  /** Names the query mentions (see entities.ts); each candidate reports whether it mentions one. */
+  entities?: string[];
 }
 
 export interface Candidate {
@@ -37,6 +39,8 @@ export interface Candidate {
   /** 1-based rank in each leg, or null when not a candidate of that leg. */
   bm25Rank: number | null;
   vectorRank: number | null;
+  /** Whether the document mentions one of the query's names; true when the query names none. */
+  mentionsEntity: boolean;
 }
 
 export interface SearchResult {
@@ -180,6 +184,9 @@ export class WorkspaceIndex {
       : [];
 
     const byslot = new Map<number, Candidate>();
+    const entities = request.entities ?? [];
+    const mentions = (slot: number): boolean =>
+      entities.length === 0 || entities.some((entity) => this.bm25.hasTerm(slot, entity));
     const take = (list: { slot: number; score: number }[], leg: 'bm25' | 'vector'): void => {
       list.forEach(({ slot, score }, i) => {
         let candidate = byslot.get(slot);
@@ -191,6 +198,7 @@ export class WorkspaceIndex {
             cosine: query ? this.vectors.cosineAt(slot, query) : null,
             bm25Rank: null,
             vectorRank: null,
+            mentionsEntity: mentions(slot),
           };
           byslot.set(slot, candidate);
         }
