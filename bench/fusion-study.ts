@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadConversations, turnText } from './lib/locomo.js';
 import path from 'node:path';
 import { BuiltinEmbedder } from '../src/memory/embedders/builtin.js';
 import type { Embedder } from '../src/memory/embedders/embedder.js';
@@ -17,18 +18,6 @@ import { WorkspaceIndex, type Candidate } from '../src/memory/search/workspace-i
  *
  *   npx tsx bench/fusion-study.ts [builtin|offline]
  */
-interface Turn {
-  speaker: string;
-  dia_id: string;
-  text: string;
-}
-interface Question {
-  question: string;
-  evidence: string[];
-  category: number;
-}
-
-const dataDir = process.env.MNEMO_LOCOMO_DIR ?? path.join(PROJECT_ROOT, '..', 'shared', 'bench', 'locomo');
 const which = process.argv[2] ?? 'builtin';
 
 async function embedAll(embedder: Embedder, texts: string[], cacheName: string): Promise<Float32Array[]> {
@@ -71,24 +60,17 @@ async function main(): Promise<void> {
   vectorWeight = embedder.vectorWeight;
   const hits: Record<string, number> = Object.fromEntries(Object.keys(rules).map((k) => [k, 0]));
   let evidenceTotal = 0;
-  for (const file of readdirSync(dataDir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()) {
-    const conversation = JSON.parse(readFileSync(path.join(dataDir, file), 'utf8')) as Record<
-      string,
-      unknown
-    > & { qa: Question[] };
-    const turns: Turn[] = Object.keys(conversation)
-      .filter((k) => /^session_\d+$/.test(k))
-      .flatMap((k) => conversation[k] as Turn[]);
-    const texts = turns.map((t) => `${t.speaker}: ${t.text}`);
+  for (const conversation of loadConversations()) {
+    const file = conversation.file;
+    const turns = conversation.sessions.flatMap((s) => s.turns);
+    const texts = turns.map(turnText);
     const vectors = await embedAll(embedder, texts, `${embedder.name}-${file}`);
     const index = new WorkspaceIndex(file, embedder.dim, 'int8');
     turns.forEach((t, i) => {
       index.upsert({ id: t.dia_id, kind: 'episodic', text: texts[i] as string, ts: 0, record: {} });
       index.setVector(t.dia_id, vectors[i] as Float32Array);
     });
-    const questions = conversation.qa.filter((q) => q.category >= 1 && q.category <= 5);
+    const questions = conversation.questions.filter((q) => q.category >= 1 && q.category <= 5);
     const qVectors = await embedAll(
       embedder,
       questions.map((q) => q.question),

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { percentile } from './lib/load.js';
+import { LOCOMO_DIR, loadConversations, turnText, type Conversation } from './lib/locomo.js';
 import { BENCH_ADMIN_KEY, layerKey, startRedis, startService, type ServiceProcess } from './lib/stack.js';
 
 /**
@@ -14,21 +15,6 @@ import { BENCH_ADMIN_KEY, layerKey, startRedis, startService, type ServiceProces
  * per category and overall (categories 1-4), abstention on category 5 (adversarial: the answer is not in
  * the conversation), ingest time and per-query latency. Writes bench/results/quality.json.
  */
-interface Turn {
-  speaker: string;
-  dia_id: string;
-  text: string;
-}
-interface Question {
-  question: string;
-  evidence: string[];
-  category: number;
-}
-interface Conversation {
-  [key: string]: unknown;
-  qa: Question[];
-}
-
 type Mode = 'keyword' | 'vector' | 'hybrid';
 const MODES: Mode[] = ['keyword', 'vector', 'hybrid'];
 const CATEGORIES = [1, 2, 3, 4];
@@ -45,47 +31,6 @@ const argValue = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const dataDir =
-  argValue('--locomo-dir') ??
-  process.env.MNEMO_LOCOMO_DIR ??
-  path.join(PROJECT_ROOT, '..', 'shared', 'bench', 'locomo');
-
-const MONTHS = [
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
-];
-
-/** "1:56 pm on 8 May, 2023" -> Date (UTC). */
-function sessionDate(text: string): Date {
-  const m = /(\d{1,2}):(\d{2})\s*(am|pm)\s+on\s+(\d{1,2})\s+([A-Za-z]+),?\s+(\d{4})/i.exec(text);
-  if (!m) throw new Error(`unreadable session date "${text}"`);
-  let hour = Number(m[1]) % 12;
-  if ((m[3] as string).toLowerCase() === 'pm') hour += 12;
-  const month = MONTHS.findIndex((name) => name.startsWith((m[5] as string).toLowerCase().slice(0, 3)));
-  return new Date(Date.UTC(Number(m[6]), month, Number(m[4]), hour, Number(m[2])));
-}
-
-function sessions(conversation: Conversation): { date: Date; turns: Turn[] }[] {
-  const out: { date: Date; turns: Turn[] }[] = [];
-  for (const key of Object.keys(conversation)) {
-    const m = /^session_(\d+)$/.exec(key);
-    if (!m) continue;
-    const date = sessionDate(String(conversation[`session_${m[1]}_date_time`]));
-    out.push({ date, turns: conversation[key] as Turn[] });
-  }
-  return out;
-}
-
 async function api(
   url: string,
   token: string,
@@ -132,7 +77,12 @@ const summary = (t: Tally) => ({
 });
 const round = (v: number): number => Math.round(v * 10_000) / 10_000;
 
-async function evaluate(embedder: string, service: ServiceProcess, files: string[], run: string) {
+async function evaluate(
+  embedder: string,
+  service: ServiceProcess,
+  conversations: Conversation[],
+  run: string,
+) {
   const tallies: Record<Mode, Record<number, Tally>> = { keyword: {}, vector: {}, hybrid: {} };
   const overall: Record<Mode, Tally> = { keyword: tally(), vector: tally(), hybrid: tally() };
   const latencies: Record<Mode, number[]> = { keyword: [], vector: [], hybrid: [] };
@@ -143,17 +93,16 @@ async function evaluate(embedder: string, service: ServiceProcess, files: string
   let ingestMs = 0;
   let turnsTotal = 0;
 
-  for (const file of files) {
-    const conversation = JSON.parse(readFileSync(path.join(dataDir, file), 'utf8')) as Conversation;
-    const workspace = `${run}-${embedder}-${file.replace(/\W/g, '')}`.slice(0, 64);
+  for (const conversation of conversations) {
+    const workspace = `${run}-${embedder}-${conversation.file.replace(/\W/g, '')}`.slice(0, 64);
     const token = await layerKey(service.url, workspace);
     const started = performance.now();
     const known = new Set<string>();
-    for (const session of sessions(conversation)) {
+    for (const session of conversation.sessions) {
       for (const turn of session.turns) {
         known.add(turn.dia_id);
         const res = await api(service.url, token, '/v1/remember', {
-          content: `${turn.speaker}: ${turn.text}`.slice(0, 8000),
+          content: turnText(turn).slice(0, 8000),
           created_at: session.date.toISOString(),
           metadata: { dia_id: turn.dia_id },
           agent_id: 'locomo',
@@ -165,7 +114,7 @@ async function evaluate(embedder: string, service: ServiceProcess, files: string
     if (embedder !== 'builtin') await waitForVectors(service.url, token, workspace);
     ingestMs += performance.now() - started;
 
-    for (const qa of conversation.qa) {
+    for (const qa of conversation.questions) {
       const evidence = qa.evidence.filter((id) => known.has(id));
       for (const mode of MODES) {
         const started = performance.now();
@@ -255,23 +204,24 @@ function embeddersToRun(): { name: string; env: Record<string, string> }[] {
 }
 
 async function main(): Promise<void> {
+  const dataDir = argValue('--locomo-dir') ?? LOCOMO_DIR;
   if (!existsSync(dataDir)) throw new Error(`LoCoMo data not found at ${dataDir} (use --locomo-dir)`);
-  const files = readdirSync(dataDir)
-    .filter((f) => f.endsWith('.json'))
-    .sort();
+  const conversations = loadConversations(dataDir);
   execFileSync('npm', ['run', '-s', 'build'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
   const redis = await startRedis();
   const run = `q${Date.now().toString(36)}`;
   const results: Record<string, unknown> = {};
   try {
     for (const embedder of embeddersToRun()) {
-      process.stderr.write(`evaluating the ${embedder.name} embedder on ${files.length} conversations...\n`);
+      process.stderr.write(
+        `evaluating the ${embedder.name} embedder on ${conversations.length} conversations...\n`,
+      );
       const service = await startService(redis.url, {
         ...embedder.env,
         MNEMO_KEY_PREFIX: `${run}${embedder.name}`,
       });
       try {
-        results[embedder.name] = await evaluate(embedder.name, service, files, run);
+        results[embedder.name] = await evaluate(embedder.name, service, conversations, run);
       } finally {
         await service.stop();
       }
@@ -281,7 +231,7 @@ async function main(): Promise<void> {
   }
   const output = {
     dataset: 'LoCoMo development split',
-    conversations: files,
+    conversations: conversations.map((c) => c.file),
     date: new Date().toISOString(),
     embedders: results,
   };

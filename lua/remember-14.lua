@@ -14,10 +14,10 @@
     KEYS[8]  fact fingerprints (HASH fingerprint -> fact id)
     KEYS[9]  fact slots (HASH slot -> current fact id)
     KEYS[10] stats (HASH working, episodic, semantic, last_write)
-    KEYS[11] agents (ZSET agent_id -> last write ms)
-    KEYS[12] namespaces (ZSET namespace key -> last write ms)
-    KEYS[13] documents of the user (SET of ids, for erasure; unused without a user)
-    KEYS[14] workspace event stream
+    KEYS[11] documents of the user (SET of ids, for erasure; unused without a user)
+    KEYS[12] workspace event stream
+    KEYS[13] agents (ZSET agent_id -> last write ms)
+    KEYS[14] namespaces (ZSET namespace key -> last write ms)
     ARGV[1..5] event context (see includes/appendEvent.lua); ARGV[4] is also the write time
     ARGV[6]  now (ms)
     ARGV[7]  working capacity of the namespace
@@ -44,9 +44,9 @@ local userJson = user == '' and 'null' or cjson.encode(user)
 local agentJson = agent == '' and 'null' or cjson.encode(agent)
 
 local wm = { docs = KEYS[1], vecs = KEYS[2], entries = KEYS[3], expiry = KEYS[4], expiryIndex = KEYS[5],
-  stats = KEYS[10], userDocs = KEYS[13], stream = KEYS[14] }
+  stats = KEYS[10], userDocs = KEYS[11], stream = KEYS[12] }
 local fk = { docs = KEYS[1], vecs = KEYS[2], facts = KEYS[7], fingerprints = KEYS[8], slots = KEYS[9],
-  stats = KEYS[10], userDocs = KEYS[13], stream = KEYS[14], trackUser = user ~= '' }
+  stats = KEYS[10], userDocs = KEYS[11], stream = KEYS[12], trackUser = user ~= '' }
 
 -- Working memory: purge expired, make room, add.
 local expired = purgeExpired(wm, ctx, nowMs, nsKey, userJson, agentJson)
@@ -79,12 +79,12 @@ redis.call('HSET', KEYS[1], episodeId, ARGV[13])
 if ARGV[18] ~= '' then redis.call('HSET', KEYS[2], episodeId, ARGV[18]) end
 redis.call('ZADD', KEYS[6], nowMs, episodeId)
 redis.call('HINCRBY', KEYS[10], 'episodic', 1)
-appendEvent(KEYS[14], ctx, 'memory.episode.added', ARGV[13])
+appendEvent(wm.stream, ctx, 'memory.episode.added', ARGV[13])
 
 -- Bookkeeping.
-if user ~= '' then redis.call('SADD', KEYS[13], workingId, episodeId) end
-if agent ~= '' then redis.call('ZADD', KEYS[11], nowMs, agent) end
-redis.call('ZADD', KEYS[12], nowMs, nsKey)
+if user ~= '' then redis.call('SADD', wm.userDocs, workingId, episodeId) end
+if agent ~= '' then redis.call('ZADD', KEYS[13], nowMs, agent) end
+redis.call('ZADD', KEYS[14], nowMs, nsKey)
 redis.call('HSET', KEYS[10], 'last_write', nowIso)
 
 -- Facts.

@@ -58,6 +58,9 @@ export class MemoryStore {
     private readonly events: EventLog,
   ) {}
 
+  // The memory scripts' KEYS are built from three groups, always in this order (see each script's header).
+
+  /** docs, vecs, and the namespace's working-memory keys. */
   private workingKeys(workspace: string, ns: Namespace): string[] {
     const nsKey = namespaceKey(ns);
     return [
@@ -69,19 +72,33 @@ export class MemoryStore {
     ];
   }
 
+  /** facts, fingerprints, slots. */
+  private factKeys(workspace: string): string[] {
+    return [
+      this.keys.facts(workspace),
+      this.keys.factFingerprints(workspace),
+      this.keys.factSlots(workspace),
+    ];
+  }
+
+  /** stats, the user's document set, the event stream. */
+  private bookkeepingKeys(workspace: string, userId: string | null): string[] {
+    return [
+      this.keys.stats(workspace),
+      this.keys.userDocs(workspace, userId ?? ''),
+      this.keys.eventStream(workspace),
+    ];
+  }
+
   async remember(write: RememberWrite): Promise<RememberOutcome> {
     const { workspace, ns } = write;
     const keys = [
       ...this.workingKeys(workspace, ns),
       this.keys.episodes(workspace),
-      this.keys.facts(workspace),
-      this.keys.factFingerprints(workspace),
-      this.keys.factSlots(workspace),
-      this.keys.stats(workspace),
+      ...this.factKeys(workspace),
+      ...this.bookkeepingKeys(workspace, ns.userId),
       this.keys.agents(workspace),
       this.keys.namespaces(workspace),
-      this.keys.userDocs(workspace, ns.userId ?? ''),
-      this.keys.eventStream(workspace),
     ];
     const vector = (id: string): ScriptArg => {
       const v = write.vectors.get(id);
@@ -126,12 +143,8 @@ export class MemoryStore {
     const keys = [
       this.keys.docs(workspace),
       this.keys.vectors(workspace),
-      this.keys.facts(workspace),
-      this.keys.factFingerprints(workspace),
-      this.keys.factSlots(workspace),
-      this.keys.stats(workspace),
-      this.keys.userDocs(workspace, ns.userId ?? ''),
-      this.keys.eventStream(workspace),
+      ...this.factKeys(workspace),
+      ...this.bookkeepingKeys(workspace, ns.userId),
     ];
     const args = [
       ...this.events.contextArgs(workspace, actor, now),
@@ -161,12 +174,7 @@ export class MemoryStore {
 
   /** Clears one namespace's working memory; returns how many entries were deleted. */
   async clearWorking(workspace: string, actor: Actor, ns: Namespace): Promise<number> {
-    const keys = [
-      ...this.workingKeys(workspace, ns),
-      this.keys.stats(workspace),
-      this.keys.userDocs(workspace, ns.userId ?? ''),
-      this.keys.eventStream(workspace),
-    ];
+    const keys = [...this.workingKeys(workspace, ns), ...this.bookkeepingKeys(workspace, ns.userId)];
     const args = [
       ...this.events.contextArgs(workspace, actor),
       namespaceKey(ns),
@@ -178,12 +186,7 @@ export class MemoryStore {
 
   /** Expires due working entries of one namespace; returns how many. */
   async expireWorking(workspace: string, ns: Namespace, now: Date): Promise<number> {
-    const keys = [
-      ...this.workingKeys(workspace, ns),
-      this.keys.stats(workspace),
-      this.keys.userDocs(workspace, ns.userId ?? ''),
-      this.keys.eventStream(workspace),
-    ];
+    const keys = [...this.workingKeys(workspace, ns), ...this.bookkeepingKeys(workspace, ns.userId)];
     const args = [
       ...this.events.contextArgs(workspace, { type: 'system', id: 'expiry' }, now),
       now.getTime(),
@@ -214,12 +217,8 @@ export class MemoryStore {
     const keys = [
       ...this.workingKeys(workspace, ns),
       this.keys.episodes(workspace),
-      this.keys.facts(workspace),
-      this.keys.factFingerprints(workspace),
-      this.keys.factSlots(workspace),
-      this.keys.stats(workspace),
-      this.keys.userDocs(workspace, ns.userId ?? ''),
-      this.keys.eventStream(workspace),
+      ...this.factKeys(workspace),
+      ...this.bookkeepingKeys(workspace, ns.userId),
     ];
     try {
       const raw = await this.scripts.run<string>('deleteMemory', keys, [
@@ -253,12 +252,8 @@ export class MemoryStore {
       this.keys.docs(workspace),
       this.keys.vectors(workspace),
       this.keys.episodes(workspace),
-      this.keys.facts(workspace),
-      this.keys.factFingerprints(workspace),
-      this.keys.factSlots(workspace),
-      this.keys.stats(workspace),
-      this.keys.userDocs(workspace, userId),
-      this.keys.eventStream(workspace),
+      ...this.factKeys(workspace),
+      ...this.bookkeepingKeys(workspace, userId),
     ];
     const [episodic, semantic, stray] = await this.scripts.run<[number, number, number]>('forgetUser', keys, [
       ...this.events.contextArgs(workspace, actor),

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths.js';
+
+export { freePort } from '../../src/net.js';
 
 /** The real entry point (src/main.ts through tsx) as a child process, with its output collected. */
 export interface ServiceProcess {
@@ -47,17 +48,6 @@ export function spawnService(env: Record<string, string | undefined>): ServicePr
         check();
       }),
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export const isAlive = (pid: number): boolean => {

@@ -6,7 +6,7 @@ import { defineRoute } from '../../route.js';
 import { Nullable, StringEnum, Timestamp } from '../../schemas.js';
 
 /** Layer-API key administration (admin key only). Contract: plyra seed "Admin endpoints", reference §2.2. */
-const KeyInfo = Type.Object({
+const KeyFields = {
   key_id: Type.String(),
   workspace_id: Type.String(),
   label: Nullable(Type.String()),
@@ -14,22 +14,20 @@ const KeyInfo = Type.Object({
   key_prefix: Type.String(),
   rate_limit_rpm: Nullable(Type.Integer()),
   created_at: Timestamp(),
+  is_active: Type.Boolean(),
+};
+
+/** A listed key: the seed calls the last use `last_used`, the reference server `last_used_at`; both are sent. */
+const KeyInfo = Type.Object({
+  ...KeyFields,
   last_used: Nullable(Timestamp()),
   last_used_at: Nullable(Timestamp()),
-  is_active: Type.Boolean(),
 });
 
 const CreatedKey = Type.Object({
   key: Type.String({ description: 'The API key. Shown only in this response; only its SHA-256 is stored.' }),
-  key_id: Type.String(),
-  workspace_id: Type.String(),
-  label: Nullable(Type.String()),
-  env: StringEnum(['live', 'test']),
-  key_prefix: Type.String(),
-  rate_limit_rpm: Nullable(Type.Integer()),
-  created_at: Timestamp(),
+  ...KeyFields,
   last_used_at: Type.Null(),
-  is_active: Type.Boolean(),
 });
 
 const KeyIdParam = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
