@@ -31,7 +31,7 @@ if not raw or cjson.decode(raw).layer ~= 'engram' then return -1 end
 if redis.sha1hex(raw) ~= ARGV[7] then return -5 end
 
 local oldField, newField = ARGV[9], ARGV[10]
-if newField ~= '' and newField ~= oldField then
+if newField ~= '' then
   local holder = redis.call('HGET', hashes, newField)
   if holder and holder ~= id then
     local other = loadEngram(docs, holder)
