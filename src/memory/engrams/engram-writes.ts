@@ -25,7 +25,14 @@ export interface WriterSettings {
   extMaxBytes: number;
 }
 
-const PATCH_ATTEMPTS = 5;
+/**
+ * A PATCH that lost the race to another write is recomputed from the new version. Each round lets at least
+ * one writer through, so this covers bursts of concurrent changes to one engram; a short random pause
+ * spreads the retries.
+ */
+const PATCH_ATTEMPTS = 16;
+const pause = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * Math.min(attempt, 5)));
 
 export class EngramWriter {
   constructor(
@@ -46,8 +53,13 @@ export class EngramWriter {
     const scope = body.scope === undefined ? defaultScope(access) : requireScope(body.scope, org);
     if (!access.canWrite(scope)) throw fail.forbidden(`User does not have write access to scope ${scope}.`);
     const pinned = body.pinned ?? false;
-    if (pinned && !access.canPin(scope))
+    if (pinned && !access.canPin(scope)) {
+      const context = { org, actor: caller.actor, requestId };
+      await this.audit.record(
+        this.audit.entry(context, 'engram.pin', { type: 'scope', id: scope }, 'denied'),
+      );
       throw fail.forbidden(`Pinning needs the admin role in scope ${scope}.`);
+    }
     const extra = extraFields(body, this.settings.extMaxBytes);
     const fields = {
       statement: body.statement,
@@ -110,6 +122,7 @@ export class EngramWriter {
       if (outcome.reason === 'not_found') throw fail.notFound(`Engram ${id} not found`);
       if (outcome.reason === 'conflict')
         throw fail.conflict(`Another engram in ${write.doc.scope} already has this statement`);
+      await pause(attempt + 1);
     }
     throw fail.conflict(`Engram ${id} kept changing while it was being updated; try again`);
   }
@@ -131,8 +144,14 @@ export class EngramWriter {
     if (!canTransition(current.status, status))
       throw fail.conflict(`An engram cannot go from ${current.status} to ${status}`);
     const pinned = set('pinned');
-    if (pinned !== current.pinned && !(access.canPin(current.scope) && access.canPin(scope)))
+    if (pinned !== current.pinned && !(access.canPin(current.scope) && access.canPin(scope))) {
+      const context = { org, actor: caller.actor, requestId };
+      const action = pinned ? 'engram.pin' : 'engram.unpin';
+      await this.audit.record(
+        this.audit.entry(context, action, { type: 'engram', id: current.id }, 'denied'),
+      );
       throw fail.notFound(`Engram ${current.id} not found`);
+    }
 
     const extra = { ...extOf(current) };
     for (const [key, value] of Object.entries(
