@@ -150,7 +150,9 @@ describe('budget filling', () => {
 
   it('respects max_engrams', () => {
     const ranked = rankCandidates(pool(), query('deploy release trains with migration checks'));
-    expect(selectWithinBudget(ranked, { budget: 100_000, maxEngrams: 3 }).selected).toHaveLength(3);
+    const capped = selectWithinBudget(ranked, { budget: 100_000, maxEngrams: 3 });
+    expect(capped.selected).toHaveLength(3);
+    expect(capped.consider).toHaveLength(0);
   });
 });
 

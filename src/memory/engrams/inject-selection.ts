@@ -111,6 +111,7 @@ export const considerCost = (doc: EngramDoc): number => Math.ceil(considerLine(d
 export interface SelectionLimits {
   /** Token budget; tokens_used never exceeds it. */
   budget: number;
+  /** Engrams in the text at most, the one-liners included. */
   maxEngrams: number;
 }
 
@@ -164,8 +165,9 @@ export function selectWithinBudget(ranked: readonly ScoredEngram[], limits: Sele
   const consider: ScoredEngram[] = [];
   const considerBudget = Math.min(CONSIDER_TOKENS, budget - used);
   let considerUsed = 0;
+  const considerMax = Math.min(CONSIDER_MAX, maxEngrams - selected.length);
   for (const item of relevant) {
-    if (consider.length >= CONSIDER_MAX) break;
+    if (consider.length >= considerMax) break;
     if (taken.has(item.doc.id)) continue;
     const cost = considerCost(item.doc);
     if (considerUsed + cost > considerBudget) continue;
