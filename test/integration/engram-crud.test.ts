@@ -194,6 +194,11 @@ describe('POST /api/v1/engrams', () => {
       /valid_from must match pattern/,
     ],
     [
+      'an impossible validity date',
+      { statement: 's', valid_until: '2026-13-45' },
+      /valid_until is not a valid date/,
+    ],
+    [
       'a window that ends before it starts',
       { statement: 's', valid_from: '2030-01-01', valid_until: '2020-01-01' },
       /valid_from must not be after valid_until/,

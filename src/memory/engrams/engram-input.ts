@@ -65,7 +65,14 @@ export function requireScope(raw: string, org: string, field = 'body.scope'): st
 /** Where an engram goes when the request names no scope: the caller's own scope, else the organisation. */
 export const defaultScope = (access: ScopeAccess): string => access.ownScope ?? orgScope(access.org);
 
+/** The validity window: real dates (the schema checks only the shape), in order. */
 export function checkValidity(from: string | null, until: string | null): void {
+  for (const [name, value] of [
+    ['valid_from', from],
+    ['valid_until', until],
+  ] as const)
+    if (value !== null && !Number.isFinite(Date.parse(value)))
+      throw fail.validation(`${name} is not a valid date`);
   if (from !== null && until !== null && Date.parse(from) > Date.parse(until))
     throw fail.validation('valid_from must not be after valid_until');
 }
