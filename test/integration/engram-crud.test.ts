@@ -75,6 +75,38 @@ describe('POST /api/v1/engrams', () => {
     });
   });
 
+  it('keeps unknown fields, empty lists and any text exactly through changes made in Lua', async () => {
+    const open = {
+      measured_under: {
+        model: 'x',
+        dataset: [],
+        nested: { list: [], empty: {} },
+        precise: 0.12345678901234567,
+      },
+      big: 12345678901234567890,
+      unicode: 'naïve 東京 🚀 "quoted" / slash \\ back',
+    };
+    const created = await org.engram(alice, {
+      statement: 'Unicode survives: 東京, émoji 🚀, "quotes" and \\backslashes/.',
+      tags: [],
+      supersedes: [],
+      ...open,
+    });
+    // Feedback, pin-free bookkeeping (recall) and retire are decoded and re-encoded by Lua scripts.
+    await org.as(alice, 'POST', `/api/v1/engrams/${created.id}/feedback`, { signal: 'positive' });
+    await org.as(alice, 'POST', '/api/v1/recall', { query: 'unicode survives' });
+    await org.as(alice, 'DELETE', `/api/v1/engrams/${created.id}`);
+    const read = await org.as(alice, 'GET', `/api/v1/engrams/${created.id}`);
+    expect(read.json.data).toMatchObject({
+      ...open,
+      statement: created.data.statement,
+      tags: [],
+      supersedes: [],
+    });
+    expect(read.json.data.measured_under.precise).toBe(0.12345678901234567);
+    expect(read.json.data.engram_version).toBe(3);
+  });
+
   it('defaults the scope to your own, the type to behavioral and the tags to none', async () => {
     const res = await org.as(alice, 'POST', '/api/v1/engrams', { statement: 'Prefer small pull requests.' });
     expect(res.status).toBe(201);
