@@ -1,6 +1,10 @@
 import { AdminKeyVerifier, resolveAdminKey } from './auth/admin-key.js';
+import { EngramAuthenticator } from './auth/engram-auth.js';
+import { GroupService } from './auth/groups.js';
 import { CredentialInvalidation } from './auth/invalidation.js';
 import { LayerKeyService } from './auth/layer-keys.js';
+import { PlurKeyService } from './auth/plur-keys.js';
+import { UserService } from './auth/users.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import type { Config } from './config.js';
 import { buildAuthenticators } from './http/authenticators.js';
@@ -10,7 +14,10 @@ import { HttpServer } from './http/server.js';
 import type { Logger } from './log.js';
 import { QueuedWork } from './jobs/queued-work.js';
 import { startWorkers } from './jobs/workers.js';
+import { AuditLog } from './memory/audit/audit-log.js';
 import { createEmbedder } from './memory/embedders/factory.js';
+import { createEngramEngine } from './memory/engrams/engine.js';
+import { ENGRAM_INDEX_RULES } from './memory/engrams/engram-events.js';
 import { createMemoryEngine, type MemoryEngine } from './memory/engine.js';
 import { EventLog } from './memory/event-log.js';
 import { RedisFactory, waitUntilReady } from './redis/clients.js';
@@ -102,6 +109,7 @@ export async function startMnemo(
       events,
       embedder,
       background: queues,
+      extraIndexRules: ENGRAM_INDEX_RULES,
     });
     if (config.jobs === 'inline') {
       const workers = await startWorkers(engine.enrichment, {
@@ -113,16 +121,49 @@ export async function startMnemo(
       closers.push(() => workers.close());
     }
 
+    // Engram API: identities and keys publish invalidations; this instance applies its own at once too.
+    const adminKey = new AdminKeyVerifier(await resolveAdminKey(config.adminKey, config.dataDir, log));
+    const audit = new AuditLog(command, keys, config.auditMaxLen, log);
+    // Called only after engramAuth exists (by writes, never during construction).
+    const invalidateLocal = (tag: string): void => engramAuth.invalidation.invalidate(tag);
+    const identityDeps = { redis: command, scripts, keys, events, audit, invalidateLocal };
+    const users = new UserService(identityDeps);
+    const groups = new GroupService(identityDeps);
+    const plurKeys = new PlurKeyService(command, scripts, keys, users, events, audit, invalidateLocal, log);
+    const engramAuth = new EngramAuthenticator(adminKey, plurKeys, users, groups, {
+      defaultOrg: config.defaultOrg,
+      rpm: config.engramRateLimitRpm,
+      writeRpm: config.engramWriteRateLimitRpm,
+      cacheTtlMs: config.credentialCacheTtlMs,
+    });
+    invalidation.register(engramAuth.invalidation);
+
     const services: Services = {
       config,
       log,
       startedAt,
       redisHealth: new RedisHealth(command),
-      adminKey: new AdminKeyVerifier(await resolveAdminKey(config.adminKey, config.dataDir, log)),
+      adminKey,
       layerKeys,
       events,
       memory: engine.memory,
       recall: engine.recall,
+      engramAuth,
+      users,
+      groups,
+      plurKeys,
+      audit,
+      engrams: createEngramEngine({
+        config,
+        redis: command,
+        scripts,
+        keys,
+        events,
+        embedder,
+        background: queues,
+        indexes: engine.indexes,
+        audit,
+      }),
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);

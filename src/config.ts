@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigProblem, type Env, type VarDoc, int, list, num, oneOf, str } from './config-spec.js';
+import { isWorkspaceId } from './workspace.js';
 
 /**
  * The one place that reads process.env. Every variable is declared once below with its default, parser and
@@ -113,6 +114,21 @@ export const VARS = {
     60,
     int(1, 10_000_000),
     'POST/PATCH requests per minute per engram-API credential.',
+  ),
+  defaultOrg: declare(
+    'MNEMO_DEFAULT_ORG',
+    'default',
+    (value: string) => {
+      if (!isWorkspaceId(value.trim())) throw new ConfigProblem('expected 1-64 characters of [A-Za-z0-9._-]');
+      return value.trim();
+    },
+    'Organisation the admin key acts on in the engram API when a request names none (X-Mnemo-Org header).',
+  ),
+  auditMaxLen: declare(
+    'MNEMO_AUDIT_MAXLEN',
+    100_000,
+    int(1_000, 100_000_000),
+    'Audit entries kept per organisation (engram API admin actions, pins, key issue/revoke; approximate trim).',
   ),
   credentialCacheTtlMs: declare(
     'MNEMO_CREDENTIAL_CACHE_TTL_MS',

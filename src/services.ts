@@ -1,7 +1,13 @@
 import type { AdminKeyVerifier } from './auth/admin-key.js';
+import type { EngramAuthenticator } from './auth/engram-auth.js';
+import type { GroupService } from './auth/groups.js';
 import type { LayerKeyService } from './auth/layer-keys.js';
+import type { PlurKeyService } from './auth/plur-keys.js';
+import type { UserService } from './auth/users.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import type { AuditLog } from './memory/audit/audit-log.js';
+import type { EngramEngine } from './memory/engrams/engine.js';
 import type { EventLog } from './memory/event-log.js';
 import type { MemoryService } from './memory/memory-service.js';
 import type { RecallService } from './memory/recall-service.js';
@@ -21,4 +27,11 @@ export interface Services {
   events: EventLog;
   memory: MemoryService;
   recall: RecallService;
+  /** Engram API: credentials and principals, users/groups/memberships, keys, audit, the engram domain. */
+  engramAuth: EngramAuthenticator;
+  users: UserService;
+  groups: GroupService;
+  plurKeys: PlurKeyService;
+  audit: AuditLog;
+  engrams: EngramEngine;
 }

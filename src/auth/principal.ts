@@ -1,3 +1,6 @@
+import type { EngramCaller, ScopeAccess } from '../memory/engrams/access.js';
+import type { Role } from './roles.js';
+
 /**
  * Who is calling. The tenant always comes from here (bound to the credential), never from a request field.
  * `PrincipalByAuth` maps each route's `auth` kind to the principal its handler receives.
@@ -15,10 +18,28 @@ export interface LayerKeyPrincipal {
   rateLimitRpm: number;
 }
 
+/**
+ * A caller of the engram API (/api/v1): a user's plur_sk_ key, or the admin key acting as admin of one
+ * organisation (X-Mnemo-Org, else MNEMO_DEFAULT_ORG). Its scope access is resolved once and cached.
+ */
+export interface EngramPrincipal extends EngramCaller {
+  kind: 'engram';
+  /** The user's name; "admin" for the bootstrap admin key. */
+  username: string;
+  /** Role in the organisation. */
+  role: Role;
+  /** Engram-API key id; null for the admin key. */
+  keyId: string | null;
+  /** Rate-limit bucket family. */
+  credentialId: string;
+  access: ScopeAccess;
+}
+
 export interface PrincipalByAuth {
   none: undefined;
   admin: AdminPrincipal;
   layer: LayerKeyPrincipal;
+  engram: EngramPrincipal;
 }
 
 /** How a principal is rate limited: its bucket family and the limits of each class. */

@@ -12,5 +12,7 @@ export function buildAuthenticators(services: Services): Authenticators {
       return { principal: { kind: 'admin' } };
     },
     layer: ({ token }) => services.layerKeys.authenticate(token),
+    // Engram API: a user's plur_sk_ key, or the admin key acting on the org named by X-Mnemo-Org.
+    engram: (request) => services.engramAuth.authenticate(request.token, request.header('x-mnemo-org')),
   };
 }

@@ -5,6 +5,8 @@
  *
  * Envelope: {id (stream id), type, ts (ISO 8601), workspace, actor {type, id}, data}.
  */
+import { ENGRAM_EVENT_TYPES } from './engrams/engram-events.js';
+
 export interface Actor {
   type: 'api_key' | 'user' | 'admin' | 'system' | 'scim';
   id: string;
@@ -41,6 +43,8 @@ export const EVENT_TYPES = [
   'working.expired',
   'working.cleared',
   'facts.extraction_failed',
+  // engram API (src/memory/engrams/engram-events.ts)
+  ...ENGRAM_EVENT_TYPES,
 ] as const;
 
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: 'mnemo' };

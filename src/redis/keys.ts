@@ -4,7 +4,7 @@
  * Per-workspace keys carry the hash tag `{<workspace>}` so a workspace lives on one Redis Cluster slot and
  * its Lua scripts stay atomic. The few keys that are not per-workspace use tags that start with `~`, a
  * character workspace ids cannot contain, so they can never collide with a workspace's keys:
- *   {~auth}        layer-API key records and their per-workspace lists (low traffic: cache misses only)
+ *   {~auth}        layer-API and engram-API key records and their lists (low traffic: cache misses only)
  *   {~rl:<cred>}   one rate-limit bucket family per credential, spread over the cluster
  *   {~sys}         the list of workspaces the maintenance sweeper visits
  */
@@ -27,6 +27,18 @@ export class Keys {
   /** ZSET: key_ids of one workspace scored by creation time (ms). */
   layerKeysOfWorkspace(workspace: string): string {
     return `${this.prefix}:{~auth}:layer:ws:${workspace}`;
+  }
+  /** HASH: one engram-API key record (plur_sk_...), found by the SHA-256 of the key. */
+  plurKeyByHash(keyHash: string): string {
+    return `${this.prefix}:{~auth}:plur:h:${keyHash}`;
+  }
+  /** STRING: engram-API key id -> SHA-256 of the key. */
+  plurKeyById(keyId: string): string {
+    return `${this.prefix}:{~auth}:plur:id:${keyId}`;
+  }
+  /** ZSET: engram-API key ids of one organisation scored by creation time (ms). */
+  plurKeysOfOrg(org: string): string {
+    return `${this.prefix}:{~auth}:plur:org:${org}`;
   }
   /** Pub/sub channel announcing credentials that must be dropped from every instance's cache. */
   credentialInvalidationChannel(): string {
@@ -102,6 +114,48 @@ export class Keys {
   userDocs(workspace: string, userId: string): string {
     return `${this.ws(workspace)}:userdocs:${userId}`;
   }
+  // --- engram API (per organisation = workspace) ---------------------------------------------------
+  /** HASH "<scope>\n<content hash>" -> id of the live engram with that statement in that scope. */
+  engramHashes(workspace: string): string {
+    return `${this.ws(workspace)}:eng-hash`;
+  }
+  /** STRING: counter of the engram ids of one day (ENG-<day>-NNN); expires after a few days. */
+  engramIdCounter(workspace: string, day: string): string {
+    return `${this.ws(workspace)}:eng-seq:${day}`;
+  }
+  /** HASH session id -> JSON session record. */
+  sessions(workspace: string): string {
+    return `${this.ws(workspace)}:sessions`;
+  }
+  /** HASH user id -> JSON user record of the organisation. */
+  users(workspace: string): string {
+    return `${this.ws(workspace)}:users`;
+  }
+  /** HASH username -> user id (usernames are unique per organisation). */
+  usernames(workspace: string): string {
+    return `${this.ws(workspace)}:usernames`;
+  }
+  /** HASH group id -> JSON group record. */
+  groups(workspace: string): string {
+    return `${this.ws(workspace)}:groups`;
+  }
+  /** HASH group path (team/sub) -> group id (paths are unique per organisation). */
+  groupPaths(workspace: string): string {
+    return `${this.ws(workspace)}:group-paths`;
+  }
+  /** HASH user id -> role: the members of one group. */
+  groupMembers(workspace: string, groupId: string): string {
+    return `${this.ws(workspace)}:gm:${groupId}`;
+  }
+  /** HASH group id -> role: the groups of one user. */
+  userGroups(workspace: string, userId: string): string {
+    return `${this.ws(workspace)}:ug:${userId}`;
+  }
+  /** STREAM: audit entries of the organisation (capped). */
+  audit(workspace: string): string {
+    return `${this.ws(workspace)}:audit`;
+  }
+
   /** SET of workspaces that have working entries with a TTL (visited by the expiry sweeper). */
   ttlWorkspaces(): string {
     return `${this.prefix}:{~sys}:ttl-workspaces`;

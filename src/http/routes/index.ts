@@ -1,5 +1,6 @@
 import type { Services } from '../../services.js';
 import type { AnyRoute } from '../route.js';
+import { engramApiRoutes } from './engram/index.js';
 import { adminKeyRoutes } from './layer/admin-keys.js';
 import { adminMetricsRoutes } from './layer/admin-metrics.js';
 import { healthRoutes } from './layer/health.js';
@@ -21,8 +22,17 @@ export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRout
     ...recallRoutes(services),
     ...statsRoutes(services),
     ...memoryRoutes(services),
+    ...engramApiRoutes(services),
     ...extra,
   ];
-  routes.push(...openApiRoutes(() => routes));
+  routes.push(
+    ...openApiRoutes(() => routes),
+    ...openApiRoutes(() => routes, {
+      basePath: '/api/v1',
+      face: 'engram',
+      covers: 'the engram API (/api/v1)',
+      filter: (route) => route.path.startsWith('/api/v1/'),
+    }),
+  );
   return routes;
 }

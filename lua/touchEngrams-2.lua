@@ -1,0 +1,38 @@
+--[[
+  Bookkeeping of reads: a recall counts each returned engram (frequency + 1, last accessed today), an
+  inject counts each injected one (injection_count + 1). Retrieval strength never changes here (plur.md
+  §1.6). Counters are not content: no new version, and no event, except engram.accessed (with the whole
+  document) when the last-accessed day changes, because inject's decay reads it from the search index.
+
+  Input:
+    KEYS[1] docs   KEYS[2] workspace event stream
+    ARGV[1..5] event context
+    ARGV[6] 'recall' | 'inject'   ARGV[7] today (YYYY-MM-DD)   ARGV[8..] engram ids
+
+  Output: the updated document JSON of each id, in order (false for an id that is not an engram)
+]]
+--- @include "appendEvent"
+--- @include "engramDoc"
+local ctx = readEventContext()
+local recall = ARGV[6] == 'recall'
+local today = ARGV[7]
+local out = {}
+for i = 8, #ARGV do
+  local doc = loadEngram(KEYS[1], ARGV[i])
+  if doc then
+    local events = {}
+    if recall then
+      doc.frequency = (tonumber(doc.frequency) or 0) + 1
+      if doc.last_accessed ~= today then
+        doc.last_accessed = today
+        events = { 'engram.accessed' }
+      end
+    else
+      doc.injection_count = (tonumber(doc.injection_count) or 0) + 1
+    end
+    out[#out + 1] = storeEngram(KEYS[1], KEYS[2], ctx, doc, events)
+  else
+    out[#out + 1] = false
+  end
+end
+return out

@@ -1,0 +1,31 @@
+--[[
+  Change a user (PATCH /api/v1/admin/users/{id}): role, active, email, display name. Every instance drops
+  the user's cached credentials in the same step (a deactivated user's keys stop working at once; a new
+  role applies to the next request), and the change is audited and announced.
+
+  Input:
+    KEYS[1] users (HASH id -> JSON)   KEYS[2] workspace event stream   KEYS[3] audit stream
+    ARGV[1..5] event context; ARGV[4] is the time of the change
+    ARGV[6] user id   ARGV[7] JSON object of the fields to set (user records hold scalars only)
+    ARGV[8] credential invalidation channel   ARGV[9] invalidation message (user:<org>:<id>)
+    ARGV[10] audit entry JSON   ARGV[11] audit stream MAXLEN
+
+  Output: the new user JSON; -1 when there is no such user
+]]
+--- @include "appendEvent"
+--- @include "appendAudit"
+local raw = redis.call('HGET', KEYS[1], ARGV[6])
+if not raw then return -1 end
+local user = cjson.decode(raw)
+local wasActive = user.active
+for field, value in pairs(cjson.decode(ARGV[7])) do user[field] = value end
+user.updated_at = ARGV[4]
+local json = cjson.encode(user)
+redis.call('HSET', KEYS[1], ARGV[6], json)
+redis.call('PUBLISH', ARGV[8], ARGV[9])
+local ctx = readEventContext()
+appendEvent(KEYS[2], ctx, 'user.updated', json)
+if wasActive and not user.active then appendEvent(KEYS[2], ctx, 'user.disabled', json) end
+if not wasActive and user.active then appendEvent(KEYS[2], ctx, 'user.enabled', json) end
+appendAudit(KEYS[3], ARGV[11], ARGV[10])
+return json

@@ -1,0 +1,152 @@
+import { fail } from '../errors.js';
+import { isWorkspaceId } from '../workspace.js';
+import type { AdminKeyVerifier } from './admin-key.js';
+import { CredentialCache } from './credential-cache.js';
+import type { GroupService } from './groups.js';
+import { orgTag, userTag } from './identity-scripts.js';
+import type { Invalidatable } from './invalidation.js';
+import { PLUR_KEY_PATTERN, plurKeyTag, type PlurKeyService } from './plur-keys.js';
+import type { Authenticated, EngramPrincipal } from './principal.js';
+import { OrgScopeAccess } from './scope-access.js';
+import type { UserService } from './users.js';
+import { sha256Hex } from './secrets.js';
+
+/**
+ * Turns the bearer token of an engram-API request into a principal whose scope access is resolved once and
+ * cached per instance (key hash -> principal), and dropped on every instance when the key is revoked
+ * (`plur:<hash>`), the user changes or their memberships do (`user:<org>:<id>`), or the organisation gets a
+ * new group (`org:<org>`). Expiry is checked on every request, cached or not.
+ *
+ * The admin key is the bootstrap: it acts as admin of the organisation named by `X-Mnemo-Org`, or of
+ * MNEMO_DEFAULT_ORG. A user key always acts on its own organisation; the header is ignored for it.
+ */
+export const INVALID_TOKEN = 'Invalid or expired token';
+
+interface CachedPrincipal {
+  principal: EngramPrincipal;
+  expiresAt: number | null;
+  tags: readonly string[];
+}
+
+export interface EngramAuthSettings {
+  defaultOrg: string;
+  rpm: number;
+  writeRpm: number;
+  cacheTtlMs: number;
+}
+
+export class EngramAuthenticator {
+  private readonly cache: CredentialCache<CachedPrincipal>;
+  /** Bumped by every invalidation: a principal loaded across one is used once but not cached. */
+  private epoch = 0;
+  /** What the credential invalidation subscriber calls (see CredentialInvalidation.register). */
+  readonly invalidation: Invalidatable;
+
+  constructor(
+    private readonly adminKey: AdminKeyVerifier,
+    private readonly keys: PlurKeyService,
+    private readonly users: UserService,
+    private readonly groups: GroupService,
+    private readonly settings: EngramAuthSettings,
+  ) {
+    this.cache = new CredentialCache(settings.cacheTtlMs);
+    this.invalidation = {
+      invalidate: (tag) => {
+        this.epoch++;
+        this.cache.invalidate(tag);
+      },
+      clear: () => {
+        this.epoch++;
+        this.cache.clear();
+      },
+    };
+  }
+
+  async authenticate(
+    token: string | undefined,
+    orgHeader: string | undefined,
+  ): Promise<Authenticated<EngramPrincipal>> {
+    if (token === undefined) throw fail.unauthorized(INVALID_TOKEN);
+    let entry: CachedPrincipal;
+    if (PLUR_KEY_PATTERN.test(token)) {
+      const hash = sha256Hex(token);
+      entry = await this.cached(hash, () => this.loadUserKey(hash));
+      this.keys.touch(hash);
+    } else if (this.adminKey.matches(token)) {
+      const org =
+        orgHeader === undefined || orgHeader.trim() === '' ? this.settings.defaultOrg : orgHeader.trim();
+      if (!isWorkspaceId(org)) throw fail.validation('X-Mnemo-Org must be 1-64 characters of [A-Za-z0-9._-]');
+      entry = await this.cached(`admin:${org}`, () => this.loadAdmin(org));
+    } else {
+      throw fail.unauthorized(INVALID_TOKEN);
+    }
+    if (entry.expiresAt !== null && Date.now() >= entry.expiresAt) throw fail.unauthorized(INVALID_TOKEN);
+    const { principal } = entry;
+    return {
+      principal,
+      rate: {
+        credentialId: principal.credentialId,
+        rpm: this.settings.rpm,
+        writeRpm: this.settings.writeRpm,
+      },
+    };
+  }
+
+  private async cached(cacheKey: string, load: () => Promise<CachedPrincipal>): Promise<CachedPrincipal> {
+    const hit = this.cache.get(cacheKey);
+    if (hit) return hit;
+    const epoch = this.epoch;
+    const loaded = await load();
+    if (epoch === this.epoch) this.cache.set(cacheKey, loaded);
+    return loaded;
+  }
+
+  private async loadUserKey(hash: string): Promise<CachedPrincipal> {
+    const record = await this.keys.lookup(hash);
+    if (!record || !record.active) throw fail.unauthorized(INVALID_TOKEN);
+    const { org } = record;
+    const [user, memberships, groupPaths] = await Promise.all([
+      this.users.getUser(org, record.user_id),
+      this.groups.membershipsOf(org, record.user_id),
+      this.groups.groupPaths(org),
+    ]);
+    if (!user || !user.active) throw fail.unauthorized(INVALID_TOKEN);
+    const expiresAt = record.expires_at === null ? null : Date.parse(record.expires_at);
+    return {
+      principal: {
+        kind: 'engram',
+        org,
+        userId: user.id,
+        username: user.username,
+        role: user.role,
+        isOrgAdmin: user.role === 'admin',
+        keyId: record.id,
+        credentialId: `plur:${record.id}`,
+        actor: { type: 'user', id: user.id },
+        access: new OrgScopeAccess(org, user.username, user.role, memberships, groupPaths),
+      },
+      expiresAt: Number.isFinite(expiresAt) ? expiresAt : null,
+      tags: [plurKeyTag(hash), userTag(org, user.id), orgTag(org)],
+    };
+  }
+
+  private async loadAdmin(org: string): Promise<CachedPrincipal> {
+    const groupPaths = await this.groups.groupPaths(org);
+    return {
+      principal: {
+        kind: 'engram',
+        org,
+        userId: null,
+        username: 'admin',
+        role: 'admin',
+        isOrgAdmin: true,
+        keyId: null,
+        credentialId: 'plur-admin',
+        actor: { type: 'admin', id: 'admin-key' },
+        access: new OrgScopeAccess(org, null, 'admin', [], groupPaths),
+      },
+      expiresAt: null,
+      tags: [orgTag(org)],
+    };
+  }
+}

@@ -1,0 +1,198 @@
+import { fail, MnemoError } from '../errors.js';
+import { prefixedId } from '../ids.js';
+import { groupScope, parseScope } from '../memory/engrams/scopes.js';
+import { auditContext, requireOrgAdmin, type AdminCall } from './admin-guard.js';
+import { orgTag, runIdentityScript, userTag, type IdentityDeps } from './identity-scripts.js';
+import { isRole, type Role } from './roles.js';
+import type { Membership } from './scope-access.js';
+
+/**
+ * Groups of an organisation and their members. A group's name is its path inside the organisation
+ * (team, team/sub); its scope is group:<org>/<path>. Membership roles drive scope access
+ * (scope-access.ts): a membership covers the group and everything below it.
+ */
+export interface GroupRecord {
+  id: string;
+  /** Path inside the organisation: team or team/sub. */
+  name: string;
+  scope: string;
+  parent_id: string | null;
+  created_at: string;
+}
+
+export interface GroupMember {
+  user_id: string;
+  role: Role;
+}
+
+export class GroupService {
+  constructor(private readonly deps: IdentityDeps) {}
+
+  async createGroup(call: AdminCall, input: { name: string; parentId: string | null }): Promise<GroupRecord> {
+    await requireOrgAdmin(this.deps.audit, call, 'group.create', { type: 'group', id: input.name });
+    const { org } = call.caller;
+    let path = groupPath(input.name, org);
+    let parentId: string | null = null;
+    if (input.parentId !== null) {
+      const parent = await this.getGroup(org, input.parentId);
+      if (!parent) throw fail.notFound('Parent group not found');
+      path = `${parent.name}/${path}`;
+      parentId = parent.id;
+    } else if (path.includes('/')) {
+      parentId = await this.deps.redis.hget(
+        this.deps.keys.groupPaths(org),
+        path.slice(0, path.lastIndexOf('/')),
+      );
+    }
+    if (parseScope(groupScope(org, path), org) === undefined)
+      throw fail.validation('The group path is too deep or too long');
+    const group: GroupRecord = {
+      id: prefixedId('grp'),
+      name: path,
+      scope: groupScope(org, path),
+      parent_id: parentId,
+      created_at: new Date().toISOString(),
+    };
+    const entry = this.deps.audit.entry(auditContext(call), 'group.create', { type: 'group', id: group.id });
+    const stored = await runIdentityScript(
+      this.deps,
+      'createGroup',
+      [this.deps.keys.groups(org), this.deps.keys.groupPaths(org)],
+      call,
+      [
+        group.id,
+        path,
+        JSON.stringify(group),
+        this.deps.keys.credentialInvalidationChannel(),
+        orgTag(org),
+        JSON.stringify(entry),
+        this.deps.audit.maxLen,
+      ],
+    );
+    if (stored === 'conflict') throw fail.conflict(`A group ${path} already exists`);
+    this.deps.invalidateLocal(orgTag(org));
+    return group;
+  }
+
+  async getGroup(org: string, groupId: string): Promise<GroupRecord | undefined> {
+    const raw = await this.deps.redis.hget(this.deps.keys.groups(org), groupId);
+    return raw === null ? undefined : (JSON.parse(raw) as GroupRecord);
+  }
+
+  async listGroups(call: AdminCall): Promise<(GroupRecord & { members: GroupMember[] })[]> {
+    await requireOrgAdmin(this.deps.audit, call, 'group.list', { type: 'org', id: call.caller.org });
+    const { org } = call.caller;
+    await this.deps.audit.record(
+      this.deps.audit.entry(auditContext(call), 'group.list', { type: 'org', id: org }),
+    );
+    const groups = (await this.deps.redis.hvals(this.deps.keys.groups(org)))
+      .map((raw) => JSON.parse(raw) as GroupRecord)
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const pipeline = this.deps.redis.pipeline();
+    for (const group of groups) pipeline.hgetall(this.deps.keys.groupMembers(org, group.id));
+    const replies = (await pipeline.exec()) ?? [];
+    return groups.map((group, i) => {
+      const members = (replies[i]?.[1] ?? {}) as Record<string, string>;
+      return {
+        ...group,
+        members: Object.entries(members)
+          .filter((entry): entry is [string, Role] => isRole(entry[1]))
+          .map(([user_id, role]) => ({ user_id, role }))
+          .sort((a, b) => a.user_id.localeCompare(b.user_id)),
+      };
+    });
+  }
+
+  /** Adds a member or changes a member's role; true when the user was not a member before. */
+  async addMember(call: AdminCall, groupId: string, userId: string, role: Role): Promise<boolean> {
+    await requireOrgAdmin(this.deps.audit, call, 'group.member_add', { type: 'group', id: groupId });
+    const { org } = call.caller;
+    const group = await this.getGroup(org, groupId);
+    if (!group) throw fail.notFound('Group not found');
+    const entry = this.deps.audit.entry(auditContext(call), 'group.member_add', {
+      type: 'group',
+      id: groupId,
+    });
+    const result = await runIdentityScript(
+      this.deps,
+      'addMember',
+      [
+        this.deps.keys.groups(org),
+        this.deps.keys.users(org),
+        this.deps.keys.groupMembers(org, groupId),
+        this.deps.keys.userGroups(org, userId),
+      ],
+      call,
+      [
+        groupId,
+        userId,
+        role,
+        JSON.stringify({ group_id: groupId, user_id: userId, role, scope: group.scope }),
+        this.deps.keys.credentialInvalidationChannel(),
+        userTag(org, userId),
+        JSON.stringify(entry),
+        this.deps.audit.maxLen,
+      ],
+    );
+    if (result === 'not_found') throw fail.notFound('User not found');
+    this.deps.invalidateLocal(userTag(org, userId));
+    return result === 1;
+  }
+
+  async removeMember(call: AdminCall, groupId: string, userId: string): Promise<void> {
+    await requireOrgAdmin(this.deps.audit, call, 'group.member_remove', { type: 'group', id: groupId });
+    const { org } = call.caller;
+    const group = await this.getGroup(org, groupId);
+    if (!group) throw fail.notFound('Group not found');
+    const entry = this.deps.audit.entry(auditContext(call), 'group.member_remove', {
+      type: 'group',
+      id: groupId,
+    });
+    const result = await runIdentityScript(
+      this.deps,
+      'removeMember',
+      [this.deps.keys.groupMembers(org, groupId), this.deps.keys.userGroups(org, userId)],
+      call,
+      [
+        groupId,
+        userId,
+        JSON.stringify({ group_id: groupId, user_id: userId, scope: group.scope }),
+        this.deps.keys.credentialInvalidationChannel(),
+        userTag(org, userId),
+        JSON.stringify(entry),
+        this.deps.audit.maxLen,
+      ],
+    );
+    if (result === 'not_found') throw fail.notFound('The user is not a member of this group');
+    this.deps.invalidateLocal(userTag(org, userId));
+  }
+
+  /** A user's memberships with their group paths (what scope resolution needs). */
+  async membershipsOf(org: string, userId: string): Promise<Membership[]> {
+    const byGroup = await this.deps.redis.hgetall(this.deps.keys.userGroups(org, userId));
+    const ids = Object.keys(byGroup);
+    if (ids.length === 0) return [];
+    const groups = await this.deps.redis.hmget(this.deps.keys.groups(org), ...ids);
+    const out: Membership[] = [];
+    ids.forEach((groupId, i) => {
+      const raw = groups[i];
+      const role = byGroup[groupId];
+      if (raw && isRole(role)) out.push({ groupId, path: (JSON.parse(raw) as GroupRecord).name, role });
+    });
+    return out;
+  }
+
+  /** Every group path of the organisation. */
+  groupPaths(org: string): Promise<string[]> {
+    return this.deps.redis.hkeys(this.deps.keys.groupPaths(org));
+  }
+}
+
+/** A group name as given: `team`, `team/sub`, or a full `group:<org>/team` scope of this organisation. */
+function groupPath(name: string, org: string): string {
+  if (!name.startsWith('group:')) return name;
+  const scope = parseScope(name, org);
+  if (!scope || scope.kind !== 'group' || scope.org !== org)
+    throw new MnemoError('validation', `body.name names a group of another organisation`);
+  return scope.path;
+}

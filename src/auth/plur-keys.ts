@@ -1,0 +1,187 @@
+import { fail, MnemoError } from '../errors.js';
+import { prefixedId, randomHex } from '../ids.js';
+import type { Logger } from '../log.js';
+import type { AuditLog } from '../memory/audit/audit-log.js';
+import type { EventLog } from '../memory/event-log.js';
+import type { RedisClient } from '../redis/clients.js';
+import type { Keys } from '../redis/keys.js';
+import { ScriptError } from '../redis/script-errors.js';
+import type { Scripts } from '../redis/scripts.js';
+import { auditContext, requireOrgAdmin, type AdminCall } from './admin-guard.js';
+import type { UserService } from './users.js';
+import { sha256Hex } from './secrets.js';
+
+/**
+ * Engram-API keys: `plur_sk_<48 hex>`, issued to one user of one organisation, stored only as SHA-256 under
+ * `{~auth}` and found by that hash in one lookup. Revocation flips the record and publishes `plur:<hash>` in
+ * one script, so every instance stops accepting the key at once. Key records live in the global auth slot
+ * and the audit trail in the organisation's, so the audit entry of an issue or revoke follows the change
+ * (it is never written for a change that did not happen).
+ */
+export const PLUR_KEY_PATTERN = /^plur_sk_[0-9a-f]{48}$/;
+export const plurKeyTag = (hash: string): string => `plur:${hash}`;
+
+export interface PlurKeyRecord {
+  id: string;
+  org: string;
+  user_id: string;
+  label: string | null;
+  key_prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  active: boolean;
+}
+
+/** Last-used times are written at most this often per key and instance. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export class PlurKeyService {
+  private readonly lastTouched = new Map<string, number>();
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly scripts: Scripts,
+    private readonly keys: Keys,
+    private readonly users: UserService,
+    private readonly events: EventLog,
+    private readonly audit: AuditLog,
+    private readonly invalidateLocal: (tag: string) => void,
+    private readonly log: Logger,
+  ) {}
+
+  async issue(
+    call: AdminCall,
+    input: { userId: string; label: string | null; expiresAt: string | null },
+  ): Promise<{ key: string; record: PlurKeyRecord }> {
+    await requireOrgAdmin(this.audit, call, 'apikey.issue', { type: 'user', id: input.userId });
+    const { org } = call.caller;
+    if (input.expiresAt !== null && !(Date.parse(input.expiresAt) > Date.now()))
+      throw fail.validation('body.expires_at must be in the future');
+    const user = await this.users.getUser(org, input.userId);
+    if (!user) throw fail.notFound('User not found');
+    if (!user.active) throw fail.unprocessable('The user is deactivated');
+    const key = `plur_sk_${randomHex(24)}`;
+    const hash = sha256Hex(key);
+    const now = new Date();
+    const record: PlurKeyRecord = {
+      id: prefixedId('key'),
+      org,
+      user_id: user.id,
+      label: input.label,
+      key_prefix: `${key.slice(0, 14)}...`,
+      created_at: now.toISOString(),
+      expires_at: input.expiresAt,
+      last_used_at: null,
+      revoked_at: null,
+      active: true,
+    };
+    await this.scripts.run(
+      'createPlurKey',
+      [this.keys.plurKeyByHash(hash), this.keys.plurKeyById(record.id), this.keys.plurKeysOfOrg(org)],
+      [
+        hash,
+        record.id,
+        org,
+        user.id,
+        record.label ?? '',
+        record.created_at,
+        now.getTime(),
+        record.expires_at ?? '',
+        record.key_prefix,
+      ],
+    );
+    await this.audit.record(
+      this.audit.entry(auditContext(call), 'apikey.issue', { type: 'apikey', id: record.id }),
+    );
+    await this.announce(call, 'apikey.issued', record);
+    return { key, record };
+  }
+
+  /** Keys of the caller's organisation, newest first (never the key or its hash). */
+  async list(call: AdminCall): Promise<PlurKeyRecord[]> {
+    await requireOrgAdmin(this.audit, call, 'apikey.list', { type: 'org', id: call.caller.org });
+    const { org } = call.caller;
+    await this.audit.record(this.audit.entry(auditContext(call), 'apikey.list', { type: 'org', id: org }));
+    const ids = await this.redis.zrevrange(this.keys.plurKeysOfOrg(org), 0, -1);
+    if (ids.length === 0) return [];
+    const hashes = await this.redis.mget(ids.map((id) => this.keys.plurKeyById(id)));
+    const pipeline = this.redis.pipeline();
+    for (const hash of hashes) pipeline.hgetall(this.keys.plurKeyByHash(hash ?? 'missing'));
+    const rows = (await pipeline.exec()) ?? [];
+    return rows
+      .map(([err, row]) => (err ? undefined : toRecord(row as Record<string, string>)))
+      .filter((r): r is PlurKeyRecord => r !== undefined && r.org === org);
+  }
+
+  /** Revokes a key of the caller's organisation; false when there is no such key there. */
+  async revoke(call: AdminCall, keyId: string): Promise<boolean> {
+    await requireOrgAdmin(this.audit, call, 'apikey.revoke', { type: 'apikey', id: keyId });
+    const { org } = call.caller;
+    const idKey = this.keys.plurKeyById(keyId);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const hash = await this.redis.get(idKey);
+      if (hash === null) return false;
+      try {
+        const changed = await this.scripts.run<number>(
+          'revokePlurKey',
+          [idKey, this.keys.plurKeyByHash(hash)],
+          [hash, org, new Date().toISOString(), this.keys.credentialInvalidationChannel(), plurKeyTag(hash)],
+        );
+        this.invalidateLocal(plurKeyTag(hash));
+        if (changed === 1) {
+          await this.audit.record(
+            this.audit.entry(auditContext(call), 'apikey.revoke', { type: 'apikey', id: keyId }),
+          );
+          const record = toRecord(await this.redis.hgetall(this.keys.plurKeyByHash(hash)));
+          if (record) await this.announce(call, 'apikey.revoked', record);
+        }
+        return true;
+      } catch (err) {
+        if (err instanceof ScriptError && err.kind === 'not_found') return false;
+        if (!(err instanceof ScriptError && err.kind === 'mismatch')) throw err;
+      }
+    }
+    throw new MnemoError('conflict', 'The key changed while it was being revoked; try again');
+  }
+
+  /** The record of a presented key's hash (one lookup), or undefined. */
+  async lookup(hash: string): Promise<PlurKeyRecord | undefined> {
+    return toRecord(await this.redis.hgetall(this.keys.plurKeyByHash(hash)));
+  }
+
+  /** Records last use, at most once a minute per key on this instance, off the request path. */
+  touch(hash: string): void {
+    const now = Date.now();
+    if (now - (this.lastTouched.get(hash) ?? 0) < TOUCH_INTERVAL_MS) return;
+    this.lastTouched.set(hash, now);
+    if (this.lastTouched.size > 100_000) this.lastTouched.clear();
+    // touchLayerKey only sets last_used_at on an existing record: the same operation fits these records.
+    this.scripts
+      .run('touchLayerKey', [this.keys.plurKeyByHash(hash)], [new Date(now).toISOString()])
+      .catch((err: unknown) => this.log.debug({ err }, 'could not record key use'));
+  }
+
+  /** Key events carry no secret: id, user, label, times. */
+  private async announce(call: AdminCall, type: string, record: PlurKeyRecord): Promise<void> {
+    const { key_prefix: _prefix, ...data } = record;
+    await this.events.append(call.caller.org, call.caller.actor, [{ type, data }]);
+  }
+}
+
+function toRecord(row: Record<string, string> | null | undefined): PlurKeyRecord | undefined {
+  if (!row || row.key_id === undefined) return undefined;
+  return {
+    id: row.key_id,
+    org: row.org ?? '',
+    user_id: row.user_id ?? '',
+    label: row.label ? row.label : null,
+    key_prefix: row.key_prefix ?? '',
+    created_at: row.created_at ?? '',
+    expires_at: row.expires_at ? row.expires_at : null,
+    last_used_at: row.last_used_at ? row.last_used_at : null,
+    revoked_at: row.revoked_at ? row.revoked_at : null,
+    active: row.is_active === '1',
+  };
+}

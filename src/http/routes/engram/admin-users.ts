@@ -1,0 +1,101 @@
+import { Type } from '@sinclair/typebox';
+import type { UserRecord } from '../../../auth/users.js';
+import { ROLES } from '../../../auth/roles.js';
+import type { Services } from '../../../services.js';
+import { defineRoute } from '../../route.js';
+import { Nullable, StringEnum, Timestamp } from '../../schemas.js';
+import { RowsOf } from './shapes.js';
+
+/** /api/v1/admin/users (organisation admins; every call audited). */
+export const RecordId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' });
+
+const User = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  email: Nullable(Type.String()),
+  display_name: Nullable(Type.String()),
+  role: StringEnum(ROLES),
+  active: Type.Boolean(),
+  created_at: Timestamp(),
+  updated_at: Timestamp(),
+});
+
+const Email = Nullable(Type.String({ format: 'email', maxLength: 254 }));
+const DisplayName = Nullable(Type.String({ minLength: 1, maxLength: 200 }));
+
+const userWire = (u: UserRecord) => ({ ...u });
+
+export function adminUserRoutes(services: Services) {
+  const { users } = services;
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/admin/users',
+      face: 'engram',
+      auth: 'engram',
+      summary: 'List the users of your organisation.',
+      tags: ['admin'],
+      schema: { response: { 200: RowsOf(User) } },
+      handler: async ({ principal, requestId }) => {
+        const rows = await users.listUsers({ caller: principal, requestId });
+        return { rows: rows.map(userWire), total_count: rows.length };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/admin/users',
+      face: 'engram',
+      auth: 'engram',
+      status: 201,
+      summary: 'Provision a user (409 when the username is taken).',
+      tags: ['admin'],
+      schema: {
+        body: Type.Object({
+          username: Type.String({
+            pattern: '^[A-Za-z0-9._-]{1,64}$',
+            description: '1-64 characters of [A-Za-z0-9._-]; names the personal scope user:<org>:<username>',
+          }),
+          email: Type.Optional(Email),
+          display_name: Type.Optional(DisplayName),
+          role: StringEnum(ROLES),
+        }),
+        response: { 201: User },
+      },
+      handler: async ({ body, principal, requestId }) =>
+        userWire(
+          await users.createUser(
+            { caller: principal, requestId },
+            {
+              username: body.username,
+              email: body.email ?? null,
+              display_name: body.display_name ?? null,
+              role: body.role,
+            },
+          ),
+        ),
+    }),
+    defineRoute({
+      method: 'PATCH',
+      path: '/api/v1/admin/users/:id',
+      face: 'engram',
+      auth: 'engram',
+      summary: "Change a user's role, email, display name, or deactivate them (their keys stop at once).",
+      tags: ['admin'],
+      schema: {
+        params: Type.Object({ id: RecordId }),
+        body: Type.Object(
+          {
+            role: Type.Optional(StringEnum(ROLES)),
+            active: Type.Optional(Type.Boolean()),
+            email: Type.Optional(Email),
+            display_name: Type.Optional(DisplayName),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: User },
+      },
+      handler: async ({ params, body, principal, requestId }) =>
+        userWire(await users.updateUser({ caller: principal, requestId }, params.id, body)),
+    }),
+  ];
+}

@@ -1,0 +1,28 @@
+import type { Services } from '../../../services.js';
+import type { AnyRoute } from '../../route.js';
+import { adminApiKeyRoutes } from './admin-api-keys.js';
+import { adminGroupRoutes } from './admin-groups.js';
+import { adminUserRoutes } from './admin-users.js';
+import { engramActionRoutes } from './engram-actions.js';
+import { engramRoutes } from './engrams.js';
+import { episodeRoutes } from './episodes.js';
+import { injectRoutes } from './inject.js';
+import { meRoutes } from './me.js';
+import { recallRoutes } from './recall.js';
+import { sessionRoutes } from './sessions.js';
+
+/** Every route of the engram API (/api/v1), one file per resource. */
+export function engramApiRoutes(services: Services): AnyRoute[] {
+  return [
+    ...meRoutes(),
+    ...engramRoutes(services),
+    ...engramActionRoutes(services),
+    ...recallRoutes(services),
+    ...injectRoutes(services),
+    ...episodeRoutes(services),
+    ...sessionRoutes(services),
+    ...adminUserRoutes(services),
+    ...adminGroupRoutes(services),
+    ...adminApiKeyRoutes(services),
+  ];
+}

@@ -1,0 +1,113 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { engramRow } from '../../../memory/engrams/engram-doc.js';
+import type { RecallMode } from '../../../memory/engrams/engram-recall.js';
+import { ENGRAM_TYPES } from '../../../memory/engrams/model.js';
+import type { EngramPrincipal } from '../../../auth/principal.js';
+import type { Services } from '../../../services.js';
+import { defineRoute } from '../../route.js';
+import { StringEnum } from '../../schemas.js';
+import { EngramRow } from './shapes.js';
+
+/**
+ * POST /api/v1/recall and /recall/bm25 (plur.md §1.3, §1.6). They only read (their bookkeeping counters
+ * aside), so they count against the general rate limit only: `writeHeavy: false`, like the layer API's
+ * recall. Scope narrowing is silent and reported in dropped_scopes, never a 403.
+ */
+const RecallFields = {
+  query: Type.String({ minLength: 1, maxLength: 1000, description: 'Clients truncate to 1000 characters.' }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  scopes: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 300 }), {
+      maxItems: 50,
+      description: 'Exact scopes to search ([] searches nothing); every readable scope when absent.',
+    }),
+  ),
+  domain: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'This domain and below.' })),
+  type: Type.Optional(StringEnum(ENGRAM_TYPES)),
+  tags: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+      maxItems: 20,
+      description: 'Engrams carrying every one of these tags.',
+    }),
+  ),
+  timeout_ms: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 60_000,
+      description: 'Budget for embedding the query; past it the answer comes from BM25 (hybrid-degraded).',
+    }),
+  ),
+};
+
+const HybridBody = Type.Object({
+  ...RecallFields,
+  mode: StringEnum(['hybrid', 'keyword'], { default: 'hybrid' }),
+});
+const KeywordBody = Type.Object({
+  ...RecallFields,
+  mode: Type.Optional(StringEnum(['keyword'], { description: 'Always keyword here.' })),
+});
+
+const RecallResponse = Type.Object({
+  results: Type.Array(
+    Type.Object({ ...EngramRow.properties, score: Type.Number({ minimum: 0, maximum: 1 }) }),
+  ),
+  count: Type.Integer(),
+  mode: StringEnum(['hybrid', 'hybrid-degraded', 'keyword']),
+  requested_mode: StringEnum(['hybrid', 'keyword']),
+  vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
+  effective_scopes: Type.Array(Type.String()),
+  dropped_scopes: Type.Array(Type.String()),
+});
+
+export function recallRoutes(services: Services) {
+  const run = async (
+    principal: EngramPrincipal,
+    body: Omit<Static<typeof KeywordBody>, 'mode'>,
+    mode: RecallMode,
+  ): Promise<Static<typeof RecallResponse>> => {
+    const outcome = await services.engrams.recall.recall(principal, {
+      query: body.query,
+      mode,
+      limit: body.limit,
+      scopes: body.scopes,
+      domain: body.domain,
+      type: body.type,
+      tags: body.tags,
+      timeoutMs: body.timeout_ms ?? services.config.embedTimeoutMs,
+    });
+    return {
+      results: outcome.results.map(({ doc, score }) => ({ ...engramRow(doc), score })),
+      count: outcome.results.length,
+      mode: outcome.mode,
+      requested_mode: outcome.requestedMode,
+      vector: outcome.vector,
+      effective_scopes: outcome.effectiveScopes,
+      dropped_scopes: outcome.droppedScopes,
+    };
+  };
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/recall',
+      face: 'engram',
+      auth: 'engram',
+      writeHeavy: false,
+      summary: 'Search engrams: BM25 and embeddings fused with RRF (k = 60); score 0..1.',
+      tags: ['search'],
+      schema: { body: HybridBody, response: { 200: RecallResponse } },
+      handler: async ({ body, principal }) => run(principal, body, body.mode),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/recall/bm25',
+      face: 'engram',
+      auth: 'engram',
+      writeHeavy: false,
+      summary: 'Search engrams with BM25 only.',
+      tags: ['search'],
+      schema: { body: KeywordBody, response: { 200: RecallResponse } },
+      handler: async ({ body, principal }) => run(principal, body, 'keyword'),
+    }),
+  ];
+}

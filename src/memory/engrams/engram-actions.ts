@@ -1,0 +1,81 @@
+import { fail } from '../../errors.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { EngramCaller } from './access.js';
+import type { EngramStore, Outcome } from './engram-store.js';
+import type { EngramDoc, FeedbackSignal } from './model.js';
+
+/**
+ * The engram's lifecycle actions: retire, feedback, promote, pin. Each is one script on the stored engram.
+ * An engram the caller may not act on answers exactly like a missing one (404): you cannot tell what you
+ * may not see, and a visible engram you may not change looks the same to the action.
+ *
+ *   action    needs                       also
+ *   feedback  read access                 (a usefulness signal, not an edit)
+ *   retire    write access (editor)       soft: the document stays, status "retired"
+ *   promote   write access (editor)       candidate -> active, else 409
+ *   pin       admin role in the scope     audited, allowed or denied
+ */
+export class EngramActions {
+  constructor(
+    private readonly store: EngramStore,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /** The engram, if the caller may read it (404 otherwise). */
+  async get(caller: EngramCaller, id: string): Promise<EngramDoc> {
+    const doc = await this.store.get(caller.org, id);
+    if (!doc || !caller.access.canRead(doc.scope)) throw notFound(id);
+    return doc;
+  }
+
+  async retire(caller: EngramCaller, id: string): Promise<EngramDoc> {
+    const doc = await this.get(caller, id);
+    if (!caller.access.canWrite(doc.scope)) throw notFound(id);
+    return expect(await this.store.retire(caller.org, caller.actor, id, new Date()), id);
+  }
+
+  async feedback(caller: EngramCaller, id: string, signal: FeedbackSignal): Promise<EngramDoc> {
+    await this.get(caller, id);
+    return expect(await this.store.feedback(caller.org, caller.actor, id, signal, new Date()), id);
+  }
+
+  async promote(caller: EngramCaller, id: string): Promise<EngramDoc> {
+    const doc = await this.get(caller, id);
+    if (!caller.access.canWrite(doc.scope)) throw notFound(id);
+    const outcome = await this.store.promote(caller.org, caller.actor, id, new Date());
+    if (!outcome.ok && outcome.reason === 'invalid_state') {
+      const current = await this.store.get(caller.org, id);
+      throw fail.conflict(`Engram ${id} is not a candidate (status: ${current?.status ?? 'unknown'})`);
+    }
+    return expect(outcome, id);
+  }
+
+  async pin(caller: EngramCaller, id: string, pinned: boolean, requestId: string): Promise<EngramDoc> {
+    const doc = await this.get(caller, id);
+    const context = { org: caller.org, actor: caller.actor, requestId };
+    const action = pinned ? 'engram.pin' : 'engram.unpin';
+    const target = { type: 'engram', id };
+    if (!caller.access.canPin(doc.scope)) {
+      await this.audit.record(this.audit.entry(context, action, target, 'denied'));
+      throw notFound(id);
+    }
+    const outcome = await this.store.pin(
+      caller.org,
+      caller.actor,
+      id,
+      pinned,
+      new Date(),
+      this.audit.entry(context, action, target),
+    );
+    if (!outcome.ok && outcome.reason === 'invalid_state')
+      throw fail.conflict(`Engram ${id} is retired and cannot be pinned`);
+    return expect(outcome, id);
+  }
+}
+
+const notFound = (id: string) => fail.notFound(`Engram ${id} not found`);
+
+function expect(outcome: Outcome<EngramDoc>, id: string): EngramDoc {
+  if (outcome.ok) return outcome.value;
+  throw notFound(id);
+}

@@ -1,0 +1,48 @@
+import type { IndexEventRules } from '../search/index-manager.js';
+
+/**
+ * Event types of the engram API. Engram events carry the whole stored engram document as data (so
+ * `data.scope` is always there for permission filtering); session events the session record (with its
+ * scope); episode.captured the episode document; identity events the user or group record, or
+ * {group_id, user_id, role, scope} for memberships; API key events the key record without the key.
+ */
+export const ENGRAM_EVENT_TYPES = [
+  'engram.created',
+  'engram.updated',
+  'engram.retired',
+  'engram.pinned',
+  'engram.unpinned',
+  'engram.promoted',
+  'engram.feedback',
+  'engram.accessed',
+  'episode.captured',
+  'session.started',
+  'session.ended',
+  'user.created',
+  'user.updated',
+  'user.disabled',
+  'user.enabled',
+  'group.created',
+  'group.member_added',
+  'group.member_updated',
+  'group.member_removed',
+  'apikey.issued',
+  'apikey.revoked',
+] as const;
+
+export type EngramEventType = (typeof ENGRAM_EVENT_TYPES)[number];
+
+/**
+ * How the search index applies engram events: each carries the full document, so all of them upsert.
+ * (episode.captured needs no rule: the same script appends memory.episode.added, which the index applies.)
+ */
+export const ENGRAM_INDEX_RULES: IndexEventRules = {
+  'engram.created': 'upsert',
+  'engram.updated': 'upsert',
+  'engram.retired': 'upsert',
+  'engram.pinned': 'upsert',
+  'engram.unpinned': 'upsert',
+  'engram.promoted': 'upsert',
+  'engram.feedback': 'upsert',
+  'engram.accessed': 'upsert',
+};

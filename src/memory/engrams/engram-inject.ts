@@ -1,0 +1,131 @@
+import type { QueryEmbedder } from '../embedders/query-embedder.js';
+import type { IndexManager } from '../search/index-manager.js';
+import type { SearchDoc } from '../search/search-doc.js';
+import { tokenize } from '../search/tokenizer.js';
+import type { EngramCaller } from './access.js';
+import { isValidAt } from './decay.js';
+import { toEngramDoc } from './engram-doc.js';
+import type { EngramStore } from './engram-store.js';
+import { renderInjection } from './inject-render.js';
+import {
+  hasHistoricalIntent,
+  rankCandidates,
+  selectWithinBudget,
+  type InjectCandidate,
+} from './inject-selection.js';
+import { isScopeWithin, parseScope } from './scopes.js';
+
+/**
+ * POST /inject (plur.md §1.7): the engrams an agent should have in front of it for a task, as sectioned
+ * text within a token budget. Candidates are the active, currently valid engrams of the requested scopes
+ * that match the task lexically or by vector, plus every pinned one; inject-selection.ts scores and picks,
+ * inject-render.ts writes the text. Each injected engram's injection_count goes up.
+ *
+ * Scopes: `scope` is hierarchy-aware (group:acme/platform includes group:acme/platform/infra); `scopes`
+ * names exact scopes; neither means every readable scope. Unreadable scopes contribute nothing.
+ */
+export interface InjectRequest {
+  task: string;
+  scope?: string | undefined;
+  scopes?: string[] | undefined;
+  maxEngrams: number;
+  budget: number;
+}
+
+export interface InjectOutcome {
+  text: string;
+  count: number;
+  injectedIds: string[];
+  directives: string;
+  constraints: string;
+  consider: string;
+  tokensUsed: number;
+}
+
+/** Candidates per search leg: enough to fill any budget the API allows. */
+const CANDIDATES_PER_LEG = 500;
+
+export class EngramInject {
+  constructor(
+    private readonly indexes: IndexManager,
+    private readonly queries: QueryEmbedder,
+    private readonly store: EngramStore,
+    private readonly embedTimeoutMs: number,
+  ) {}
+
+  async inject(caller: EngramCaller, request: InjectRequest): Promise<InjectOutcome> {
+    const now = Date.now();
+    const inScope = this.scopeFilter(caller, request);
+    const accept = (doc: SearchDoc): boolean => {
+      const r = doc.record;
+      return (
+        r.status === 'active' &&
+        typeof r.scope === 'string' &&
+        inScope(r.scope) &&
+        isValidAt(
+          { valid_from: nullableString(r.valid_from), valid_until: nullableString(r.valid_until) },
+          now,
+        )
+      );
+    };
+    const index = await this.indexes.fresh(caller.org);
+    const tokens = tokenize(request.task);
+    const embedded = await this.queries.embed(request.task, this.embedTimeoutMs);
+    const search = index.search({
+      tokens,
+      vector: embedded.vector,
+      kinds: ['engram'],
+      accept,
+      vectorFloor: this.queries.embedder.noiseFloor,
+      perLeg: CANDIDATES_PER_LEG,
+    });
+    const candidates: InjectCandidate[] = [];
+    const seen = new Set<string>();
+    for (const c of search.candidates) {
+      const doc = toEngramDoc(c.doc.record);
+      if (!doc) continue;
+      candidates.push({ doc, cosine: c.cosine });
+      seen.add(doc.id);
+    }
+    // Pinned engrams are injected whether or not they match the task.
+    for (const d of index.documents(['engram'])) {
+      if (d.record.pinned !== true || seen.has(d.id) || !accept(d)) continue;
+      const doc = toEngramDoc(d.record);
+      if (doc) candidates.push({ doc, cosine: null });
+    }
+
+    const ranked = rankCandidates(candidates, { tokens, historical: hasHistoricalIntent(request.task), now });
+    const selection = selectWithinBudget(ranked, { budget: request.budget, maxEngrams: request.maxEngrams });
+    const rendered = renderInjection(selection);
+    await this.store.touch(caller.org, caller.actor, 'inject', rendered.ids, new Date(now));
+    return {
+      text: rendered.text,
+      count: rendered.ids.length,
+      injectedIds: rendered.ids,
+      directives: rendered.directives,
+      constraints: rendered.constraints,
+      consider: rendered.consider,
+      tokensUsed: selection.tokensUsed,
+    };
+  }
+
+  private scopeFilter(caller: EngramCaller, request: InjectRequest): (scope: string) => boolean {
+    const { access, org } = caller;
+    if (request.scope !== undefined) {
+      const root = parseScope(request.scope, org);
+      if (!root || !access.canRead(root.text)) return () => false;
+      return (scope) => isScopeWithin(scope, root.text) && access.canRead(scope);
+    }
+    if (request.scopes !== undefined) {
+      const exact = new Set<string>();
+      for (const raw of request.scopes) {
+        const scope = parseScope(raw, org);
+        if (scope && access.canRead(scope.text)) exact.add(scope.text);
+      }
+      return (scope) => exact.has(scope);
+    }
+    return (scope) => access.canRead(scope);
+  }
+}
+
+const nullableString = (value: unknown): string | null => (typeof value === 'string' ? value : null);

@@ -1,0 +1,155 @@
+import type { QueryEmbedder } from '../embedders/query-embedder.js';
+import { round4, similarityOf } from '../scoring.js';
+import type { IndexManager } from '../search/index-manager.js';
+import type { SearchDoc } from '../search/search-doc.js';
+import { tokenize } from '../search/tokenizer.js';
+import type { EngramCaller } from './access.js';
+import type { EngramStore } from './engram-store.js';
+import type { EngramDoc, EngramType } from './model.js';
+import { parseScope } from './scopes.js';
+
+/**
+ * POST /recall (plur.md §1.6): BM25 and vector legs over the shared workspace index, fused with reciprocal
+ * rank fusion (k = 60). `score` is the fused sum divided by the most it could be (rank 1 in every leg that
+ * ran), so it is 0..1. RRF ranks but does not judge, so a relevance floor on the match itself (the layer
+ * API's similarity: lexical coverage blended with cosine above the embedder's noise floor) keeps nonsense
+ * queries empty. Only active engrams of readable scopes take part; requested scopes the caller cannot read
+ * are dropped and reported, never refused. Recall counts each returned engram (frequency, last accessed).
+ */
+export const RRF_K = 60;
+
+export type RecallMode = 'hybrid' | 'keyword';
+
+export interface RecallRequest {
+  query: string;
+  mode: RecallMode;
+  limit: number;
+  /** Exact scopes to search (`[]` searches nothing); every readable scope when absent. */
+  scopes?: string[] | undefined;
+  /** Dotted domain: the engram's domain equals it or lies below it. */
+  domain?: string | undefined;
+  type?: EngramType | undefined;
+  /** The engram must carry every one of these tags. */
+  tags?: string[] | undefined;
+  /** Budget for embedding the query; past it recall answers from BM25 ("hybrid-degraded"). */
+  timeoutMs: number;
+}
+
+export interface RecallOutcome {
+  results: { doc: EngramDoc; score: number }[];
+  mode: 'hybrid' | 'hybrid-degraded' | 'keyword';
+  requestedMode: RecallMode;
+  vector: boolean;
+  effectiveScopes: string[];
+  droppedScopes: string[];
+}
+
+export interface RecallSettings {
+  relevanceFloor: number;
+}
+
+export class EngramRecall {
+  constructor(
+    private readonly indexes: IndexManager,
+    private readonly queries: QueryEmbedder,
+    private readonly store: EngramStore,
+    private readonly settings: RecallSettings,
+  ) {}
+
+  async recall(caller: EngramCaller, request: RecallRequest): Promise<RecallOutcome> {
+    const { effective, dropped, inScope } = this.scopesOf(caller, request.scopes);
+    const index = await this.indexes.fresh(caller.org);
+    const embedded =
+      request.mode === 'hybrid' ? await this.queries.embed(request.query, request.timeoutMs) : undefined;
+    const vector = embedded?.vector;
+    const noiseFloor = this.queries.embedder.noiseFloor;
+    const search = index.search({
+      tokens: tokenize(request.query),
+      vector,
+      kinds: ['engram'],
+      accept: acceptFor(request, inScope),
+      vectorFloor: noiseFloor,
+      perLeg: Math.max(50, request.limit * 3),
+    });
+    const legs = vector ? 2 : 1;
+    const best = legs / (RRF_K + 1);
+    const ranked = search.candidates
+      .filter(
+        (c) =>
+          similarityOf(
+            c,
+            { lexical: true, vector: vector !== undefined },
+            this.queries.embedder.vectorWeight,
+          ) >= this.settings.relevanceFloor,
+      )
+      .map((c) => {
+        const rrf =
+          (c.bm25Rank === null ? 0 : 1 / (RRF_K + c.bm25Rank)) +
+          (c.vectorRank === null ? 0 : 1 / (RRF_K + c.vectorRank));
+        return { id: c.doc.id, score: round4(Math.min(1, rrf / best)), lexical: c.bm25Norm };
+      })
+      .sort((a, b) => b.score - a.score || b.lexical - a.lexical)
+      .slice(0, request.limit);
+    const touched = await this.store.touch(
+      caller.org,
+      caller.actor,
+      'recall',
+      ranked.map((r) => r.id),
+      new Date(),
+    );
+    const results: RecallOutcome['results'] = [];
+    ranked.forEach((r, i) => {
+      const doc = touched[i];
+      if (doc) results.push({ doc, score: r.score });
+    });
+    return {
+      results,
+      mode: request.mode === 'keyword' ? 'keyword' : vector ? 'hybrid' : 'hybrid-degraded',
+      requestedMode: request.mode,
+      vector: vector !== undefined,
+      effectiveScopes: effective,
+      droppedScopes: dropped,
+    };
+  }
+
+  /** Requested scopes split into readable (canonical) and dropped (as given), and the filter they make. */
+  private scopesOf(caller: EngramCaller, requested: string[] | undefined) {
+    const { access } = caller;
+    if (requested === undefined) {
+      return {
+        effective: [...access.readableScopes],
+        dropped: [] as string[],
+        inScope: (scope: string) => access.canRead(scope),
+      };
+    }
+    const effective: string[] = [];
+    const dropped: string[] = [];
+    for (const raw of requested) {
+      const scope = parseScope(raw, caller.org);
+      if (scope && access.canRead(scope.text)) {
+        if (!effective.includes(scope.text)) effective.push(scope.text);
+      } else if (!dropped.includes(raw)) dropped.push(raw);
+    }
+    const allowed = new Set(effective);
+    return { effective, dropped, inScope: (scope: string) => allowed.has(scope) };
+  }
+}
+
+function acceptFor(request: RecallRequest, inScope: (scope: string) => boolean): (doc: SearchDoc) => boolean {
+  const domain = request.domain;
+  const tags = request.tags ?? [];
+  return (doc) => {
+    const r = doc.record;
+    if (r.status !== 'active' || typeof r.scope !== 'string' || !inScope(r.scope)) return false;
+    if (request.type !== undefined && r.type !== request.type) return false;
+    if (domain !== undefined) {
+      const d = typeof r.domain === 'string' ? r.domain : '';
+      if (d !== domain && !d.startsWith(`${domain}.`) && !d.startsWith(`${domain}/`)) return false;
+    }
+    if (tags.length > 0) {
+      const own = Array.isArray(r.tags) ? (r.tags as unknown[]) : [];
+      if (!tags.every((t) => own.includes(t))) return false;
+    }
+    return true;
+  };
+}
