@@ -6,7 +6,8 @@ import type { ReplaySource } from './resume.js';
 
 /** A socket's delivery as the fan-out sees it. */
 export interface FeedMember {
-  onLive(event: EventView): void;
+  /** Events that arrived together, in stream order. */
+  onLive(events: readonly EventView[]): void;
   suspend(): void;
   resume(): void;
 }
@@ -85,6 +86,7 @@ export class Fanout {
 class Feed {
   readonly members = new Set<FeedMember>();
   readonly ready: Promise<void>;
+  private pending: EventView[] = [];
   private readonly handler: (message: string) => void;
 
   constructor(
@@ -111,12 +113,21 @@ class Feed {
       this.log.warn({ workspace: this.workspace }, 'ignored a malformed event envelope');
       return;
     }
+    // Messages that arrive in one read (a write publishing several events, a burst of writes) are handed
+    // over together once the read is processed, so each socket gets them in one write.
+    this.pending.push(event);
+    if (this.pending.length === 1) queueMicrotask(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    const events = this.pending;
+    this.pending = [];
     for (const member of this.members) {
       try {
-        member.onLive(event);
+        member.onLive(events);
       } catch (err) {
         this.log.error({ err, workspace: this.workspace }, 'event delivery failed');
       }
     }
-  }
+  };
 }

@@ -127,7 +127,7 @@ function setup(options: { pageSize?: number; maxBufferedBytes?: number } = {}) {
   /** Appends to the stream and publishes, as a write script does. */
   const write = (type = 'memory.fact.added', data: Record<string, unknown> = {}) => {
     const view = stream.append(type, data);
-    delivery.onLive(view);
+    delivery.onLive([view]);
     return view.id;
   };
   return { stream, outlet, delivery, subscribe, write };
@@ -188,7 +188,7 @@ describe('Delivery', () => {
     subscribe('s1', '0-0');
     await settle();
     expect(outlet.events).toEqual(['1-0', '2-0']);
-    delivery.onLive(late);
+    delivery.onLive([late]);
     write('a');
     expect(outlet.events).toEqual(['1-0', '2-0', '3-0']);
   });
