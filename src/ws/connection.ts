@@ -70,17 +70,22 @@ export class EventConnection implements Outlet {
       return;
     }
     const msg = parsed.message;
-    switch (msg.op) {
-      case 'ping':
-        this.send(frames.pong);
-        return;
-      case 'subscribe':
-        this.subscribe(msg);
-        return;
-      case 'unsubscribe':
-        if (this.delivery?.unsubscribe(msg.id)) this.send(frames.unsubscribed(msg.id));
-        else this.error('unknown_subscription', `No subscription ${msg.id} on this socket`, msg.id);
-        return;
+    try {
+      switch (msg.op) {
+        case 'ping':
+          this.send(frames.pong);
+          return;
+        case 'subscribe':
+          this.subscribe(msg);
+          return;
+        case 'unsubscribe':
+          if (this.delivery?.unsubscribe(msg.id)) this.send(frames.unsubscribed(msg.id));
+          else this.error('unknown_subscription', `No subscription ${msg.id} on this socket`, msg.id);
+          return;
+      }
+    } catch (err) {
+      this.log.error({ err, op: msg.op }, 'event socket message failed');
+      this.error('internal', 'Internal server error');
     }
   }
 
