@@ -206,6 +206,8 @@ export class EventConnection implements Outlet {
   }
 
   failed(err: unknown): void {
+    // A read still in flight when the socket closed (shutdown, say) has nobody left to tell.
+    if (this.closed) return;
     if (isConnectionError(err)) {
       this.log.warn({ err: (err as Error).message }, 'event replay failed: redis unavailable');
       this.close(CLOSE.unavailable);
