@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { EventLog } from '../memory/event-log.js';
+import { isConnectionError } from '../redis/clients.js';
 import type { PubSub } from '../redis/pubsub.js';
 import { liveView, type EventView } from './event-view.js';
 import type { ReplaySource } from './resume.js';
@@ -50,8 +51,8 @@ export class Fanout {
     const joined = feed;
     const member = create({
       ready: () => joined.ready,
-      read: (afterId, count) => this.events.read(workspace, afterId, count),
-      lastId: () => this.events.lastId(workspace),
+      read: (afterId, count) => patiently(() => this.events.read(workspace, afterId, count)),
+      lastId: () => patiently(() => this.events.lastId(workspace)),
     });
     feed.members.add(member);
     if (this.suspended) member.suspend();
@@ -79,6 +80,25 @@ export class Fanout {
           this.log.error({ err, workspace: feed.workspace }, 'event socket failed to resynchronise');
         }
       }
+    }
+  }
+}
+
+/** Waits between attempts of a read that found Redis unreachable: about five seconds in all. */
+const RETRY_DELAYS_MS = [100, 200, 400, 800, 1600, 2000];
+
+/**
+ * Retries a read while Redis is unreachable for a moment (the command connection often comes back a little
+ * after the subscriber that triggered a catch-up); a longer outage fails and the socket closes with 1013.
+ */
+async function patiently<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      const delay = RETRY_DELAYS_MS[attempt];
+      if (delay === undefined || !isConnectionError(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }
