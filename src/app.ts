@@ -27,6 +27,9 @@ import { Keys } from './redis/keys.js';
 import { PubSub } from './redis/pubsub.js';
 import { Scripts } from './redis/scripts.js';
 import type { Services } from './services.js';
+import { eventEndpoints } from './ws/endpoints.js';
+import { EventServer } from './ws/event-server.js';
+import { Fanout } from './ws/fanout.js';
 
 /**
  * Composition root: config -> redis -> scripts -> services -> http -> signals (in main.ts).
@@ -46,6 +49,8 @@ export interface Mnemo {
   readonly services: Services;
   /** The route table this instance serves. */
   readonly routes: readonly AnyRoute[];
+  /** The WebSocket event stream of this instance (/v1/events). */
+  readonly eventServer: EventServer;
   /** Graceful stop: stop accepting, drain in-flight requests, close connections and Redis. */
   close(): Promise<void>;
 }
@@ -176,11 +181,26 @@ export async function startMnemo(
       authenticators: buildAuthenticators(services),
       rateLimiter: new RateLimiter(scripts, keys),
     });
+    const eventServer = new EventServer(http.app, eventEndpoints(services), {
+      limits: {
+        maxPayloadBytes: config.wsMaxPayloadBytes,
+        idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
+        maxBackpressureBytes: config.wsMaxBackpressureBytes,
+        maxSocketsPerCredential: config.wsMaxSocketsPerCredential,
+        maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
+      },
+      maxEventBytes: config.bodyLimitBytes,
+      fanout: new Fanout(services.events, pubsub, log),
+      log,
+    });
+    invalidation.register(eventServer);
     const port = await http.listen();
 
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {
       http.stopAccepting();
+      // Event sockets never finish by themselves: tell them to resume elsewhere (1001) right away.
+      eventServer.close();
       const drained = await http.drain(config.shutdownTimeoutMs);
       if (!drained)
         log.warn({ inFlight: http.requestsInFlight }, 'shutdown timeout: closing with requests in flight');
@@ -195,6 +215,7 @@ export async function startMnemo(
       redisUrl,
       services,
       routes,
+      eventServer,
       close: () => (closing ??= close()),
     };
   } catch (err) {

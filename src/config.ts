@@ -283,6 +283,36 @@ export const VARS = {
     int(100, 86_400_000),
     'How often expired working entries are swept (reads never return expired entries regardless).',
   ),
+  wsMaxPayloadBytes: declare(
+    'MNEMO_WS_MAX_PAYLOAD_BYTES',
+    16_384,
+    int(256, 16 * 1024 * 1024),
+    'Largest message a client may send on an event socket: a larger one gets an error frame; one over four times this drops the connection.',
+  ),
+  wsIdleTimeoutSeconds: declare(
+    'MNEMO_WS_IDLE_TIMEOUT_SECONDS',
+    60,
+    int(8, 960),
+    'An event socket silent for this long is closed; the server pings quiet sockets before that.',
+  ),
+  wsMaxBackpressureBytes: declare(
+    'MNEMO_WS_MAX_BACKPRESSURE_BYTES',
+    1_048_576,
+    int(4096, 1024 * 1024 * 1024),
+    'Bytes an event socket may have queued; a consumer further behind is closed with 4008 and resumes from its last event id.',
+  ),
+  wsMaxSocketsPerCredential: declare(
+    'MNEMO_WS_MAX_SOCKETS_PER_CREDENTIAL',
+    1000,
+    int(1, 1_000_000),
+    'Event sockets one credential may hold open on one instance; further upgrades get 429.',
+  ),
+  wsMaxSubscriptionsPerSocket: declare(
+    'MNEMO_WS_MAX_SUBSCRIPTIONS_PER_SOCKET',
+    20,
+    int(1, 1000),
+    'Subscriptions one event socket may hold at a time.',
+  ),
 } as const;
 
 type VarKey = keyof typeof VARS;

@@ -139,28 +139,39 @@ export class LayerKeyService {
 
   /** Resolves a bearer token to its principal; throws 401 for anything but an active key. */
   async authenticate(token: string | undefined): Promise<Authenticated<LayerKeyPrincipal>> {
+    const known = this.authenticateCached(token);
+    if (known) return known;
+    const hash = sha256Hex(token as string);
+    const row = await this.redis.hgetall(this.keys.layerKeyByHash(hash));
+    const record = toRecord(row);
+    if (!record || !record.is_active) throw fail.unauthorized();
+    const principal: LayerKeyPrincipal = {
+      kind: 'layer-key',
+      keyId: record.key_id,
+      keyHash: hash,
+      workspaceId: record.workspace_id,
+      env: record.env,
+      rateLimitRpm: record.rate_limit_rpm ?? this.defaultRpm,
+    };
+    this.cache.set(hash, { principal, tags: [`layer:${hash}`, `workspace:${record.workspace_id}`] });
+    this.touch(hash);
+    return this.authenticated(principal);
+  }
+
+  /**
+   * The same answer without I/O where this instance already knows it: throws 401 for a token that cannot be a
+   * key, returns the principal of a cached key, and undefined when only Redis can tell.
+   */
+  authenticateCached(token: string | undefined): Authenticated<LayerKeyPrincipal> | undefined {
     if (token === undefined || !LAYER_KEY_PATTERN.test(token)) throw fail.unauthorized();
     const hash = sha256Hex(token);
-    let cached = this.cache.get(hash);
-    if (!cached) {
-      const row = await this.redis.hgetall(this.keys.layerKeyByHash(hash));
-      const record = toRecord(row);
-      if (!record || !record.is_active) throw fail.unauthorized();
-      cached = {
-        principal: {
-          kind: 'layer-key',
-          keyId: record.key_id,
-          keyHash: hash,
-          workspaceId: record.workspace_id,
-          env: record.env,
-          rateLimitRpm: record.rate_limit_rpm ?? this.defaultRpm,
-        },
-        tags: [`layer:${hash}`, `workspace:${record.workspace_id}`],
-      };
-      this.cache.set(hash, cached);
-    }
+    const cached = this.cache.get(hash);
+    if (!cached) return undefined;
     this.touch(hash);
-    const { principal } = cached;
+    return this.authenticated(cached.principal);
+  }
+
+  private authenticated(principal: LayerKeyPrincipal): Authenticated<LayerKeyPrincipal> {
     return { principal, rate: { credentialId: `layer:${principal.keyId}`, rpm: principal.rateLimitRpm } };
   }
 

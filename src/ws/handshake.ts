@@ -1,0 +1,140 @@
+import type * as uWS from 'uWebSockets.js';
+import { MnemoError, isMnemoError } from '../errors.js';
+import { renderError } from '../http/error-dialects.js';
+import { statusLine } from '../http/status.js';
+import type { Logger } from '../log.js';
+import { isConnectionError } from '../redis/clients.js';
+import type { SocketData } from './connection.js';
+import type { EventEndpoint, Grant } from './endpoints.js';
+import { upgradeToken } from './upgrade-token.js';
+
+/** What the handshake asks of the event server: whether it takes sockets, and a per-credential slot. */
+export interface Admission {
+  closing(): boolean;
+  /** Takes a socket slot for the credential, or returns why not (429). */
+  reserve(grant: Grant): MnemoError | undefined;
+  release(grant: Grant): void;
+}
+
+/** What an upgrade needs from its request, copied while the request is still valid. */
+interface Handshake {
+  endpoint: EventEndpoint;
+  res: uWS.HttpResponse;
+  url: string;
+  key: string;
+  subprotocol: string;
+  extensions: string;
+  context: uWS.us_socket_context_t;
+  token: string;
+}
+
+/**
+ * The WebSocket handshake of an event endpoint: find the token, authenticate, take a socket slot, upgrade,
+ * or refuse with the endpoint's error dialect (401 bad credential, 429 too many sockets, 503 shutting down).
+ *
+ * uWS discipline: the request is copied synchronously; when the credential can be decided without I/O (a
+ * cached key, a token that cannot be valid) the answer is given inside the uWS callback, where the response
+ * is corked; otherwise onAborted is registered before the lookup is awaited.
+ */
+export function handleUpgrade(
+  endpoint: EventEndpoint,
+  admission: Admission,
+  log: Logger,
+  res: uWS.HttpResponse,
+  req: uWS.HttpRequest,
+  context: uWS.us_socket_context_t,
+): void {
+  const { token, subprotocol } = upgradeToken(
+    req.getHeader('authorization'),
+    req.getHeader('sec-websocket-protocol'),
+    req.getQuery() ?? '',
+  );
+  const handshake: Handshake = {
+    endpoint,
+    res,
+    url: req.getUrl(),
+    key: req.getHeader('sec-websocket-key'),
+    subprotocol,
+    extensions: req.getHeader('sec-websocket-extensions'),
+    context,
+    token: token ?? '',
+  };
+  let grant: Grant | undefined;
+  try {
+    if (admission.closing()) throw new MnemoError('unavailable', 'The server is shutting down');
+    grant = endpoint.authenticateNow(token);
+  } catch (err) {
+    refuse(handshake, err, log);
+    return;
+  }
+  if (grant) {
+    accept(handshake, grant, admission, log, false);
+    return;
+  }
+  const state = { answered: false };
+  res.onAborted(() => {
+    state.answered = true;
+  });
+  endpoint
+    .authenticate(token)
+    .then((verified) => {
+      if (state.answered) return;
+      if (admission.closing()) throw new MnemoError('unavailable', 'The server is shutting down');
+      state.answered = true;
+      accept(handshake, verified, admission, log, true);
+    })
+    .catch((err: unknown) => {
+      // Aborted by the client, or the upgrade itself failed: there is nobody left to answer.
+      if (state.answered) throw err;
+      state.answered = true;
+      res.cork(() => refuse(handshake, err, log));
+    })
+    .catch((err: unknown) => log.error({ err }, 'could not answer an event socket upgrade'));
+}
+
+function accept(
+  handshake: Handshake,
+  grant: Grant,
+  admission: Admission,
+  log: Logger,
+  deferred: boolean,
+): void {
+  const { endpoint, res, key, subprotocol, extensions, context, token } = handshake;
+  const refusal = admission.reserve(grant);
+  if (refusal) {
+    if (deferred) res.cork(() => refuse(handshake, refusal, log));
+    else refuse(handshake, refusal, log);
+    return;
+  }
+  const data: SocketData = { grant, endpoint, token };
+  try {
+    // After an await this upgrade is deliberately not corked: in this uWS build, res.cork(() => res.upgrade())
+    // from outside a uWS callback can misread the old response's state after the upgrade and close the new
+    // socket at once (uNetworking/uWebSockets#1929). uWS prints a cork warning instead, which is harmless;
+    // the synchronous path keeps such upgrades rare (a credential not yet cached on this instance).
+    res.upgrade(data, key, subprotocol, extensions, context);
+  } catch (err) {
+    admission.release(grant);
+    throw err;
+  }
+}
+
+function refuse(handshake: Handshake, err: unknown, log: Logger): void {
+  const { endpoint, res, url } = handshake;
+  const rendered = renderError(endpoint.face, toMnemoError(err, endpoint, log), url);
+  res.writeStatus(statusLine(rendered.status));
+  res.writeHeader('Content-Type', rendered.contentType);
+  for (const [name, value] of Object.entries(rendered.headers)) res.writeHeader(name, value);
+  res.end(rendered.body, true);
+}
+
+function toMnemoError(err: unknown, endpoint: EventEndpoint, log: Logger): MnemoError {
+  if (isMnemoError(err)) return err;
+  if (isConnectionError(err)) {
+    return new MnemoError('unavailable', 'Storage is temporarily unavailable; retry shortly', {
+      headers: { 'Retry-After': '1' },
+    });
+  }
+  log.error({ err, path: endpoint.path }, 'event socket upgrade failed');
+  return new MnemoError('internal', 'Internal server error');
+}

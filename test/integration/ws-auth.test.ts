@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_KEY,
+  createLayerKey,
+  startServer,
+  uniqueWorkspace,
+  type TestServer,
+} from '../helpers/server.js';
+import { connectEvents, eventsUrl, refusedUpgrade, type TokenTransport } from '../helpers/ws.js';
+
+/** Authentication at upgrade, the three token transports, revocation, and the per-credential socket cap. */
+let a: TestServer;
+let b: TestServer;
+
+beforeAll(async () => {
+  // Two instances on one Redis; `b` allows only three sockets per credential.
+  a = await startServer();
+  b = await startServer({ wsMaxSocketsPerCredential: 3 });
+});
+afterAll(async () => {
+  await Promise.all([a.close(), b.close()]);
+});
+
+const UNAUTHORIZED = { detail: 'Unauthorized', status: 401 };
+
+async function keyIdOf(server: TestServer, workspace: string): Promise<string> {
+  const list = await server.request('GET', `/admin/keys/${workspace}`, { token: ADMIN_KEY });
+  return list.json[0].key_id as string;
+}
+
+describe('upgrade authentication', () => {
+  it('refuses a missing or invalid credential with 401 in the layer dialect', async () => {
+    const workspace = uniqueWorkspace('auth');
+    const revokedKey = await createLayerKey(a, workspace);
+    await a.request('DELETE', `/admin/keys/${await keyIdOf(a, workspace)}`, { token: ADMIN_KEY });
+    const url = eventsUrl(a);
+    const attempts: { headers?: Record<string, string>; protocols?: string[]; query?: string }[] = [
+      {},
+      { headers: { authorization: 'Bearer garbage' } },
+      { headers: { authorization: 'Bearer plm_live_' + 'a'.repeat(48) } },
+      { headers: { authorization: `Bearer ${ADMIN_KEY}` } },
+      { headers: { authorization: `Basic ${revokedKey}` } },
+      { headers: { authorization: `Bearer ${revokedKey}` } },
+      { protocols: ['bearer', 'plm_test_' + 'b'.repeat(48)] },
+      { protocols: ['bearer'] },
+      { query: '?access_token=' },
+      { query: `?access_token=${revokedKey}` },
+    ];
+    for (const attempt of attempts) {
+      const refused = await refusedUpgrade(url + (attempt.query ?? ''), attempt);
+      expect(refused.status).toBe(401);
+      expect(JSON.parse(refused.body)).toEqual(UNAUTHORIZED);
+      expect(refused.headers['content-type']).toBe('application/json');
+    }
+  });
+
+  for (const via of ['header', 'protocol', 'query'] as TokenTransport[]) {
+    it(`accepts the key via ${via}`, async () => {
+      const workspace = uniqueWorkspace(via);
+      const key = await createLayerKey(a, workspace);
+      // Twice: once verified against Redis, once from the instance's credential cache.
+      for (let i = 0; i < 2; i++) {
+        const client = await connectEvents(a, key, { via });
+        expect(client.ws.protocol).toBe(via === 'protocol' ? 'bearer' : '');
+        await client.subscribe({});
+        const [id] = await a.services.events.append(workspace, { type: 'api_key', id: 'k' }, [
+          { type: 'memory.fact.added', data: { id: 'f', content: via } },
+        ]);
+        expect((await client.waitFor((f) => f.id === id)).workspace).toBe(workspace);
+        await client.close();
+      }
+    });
+  }
+});
+
+describe('revocation', () => {
+  it('closes sockets of a revoked key on every instance with 4001, and only those', async () => {
+    const workspace = uniqueWorkspace('revoke');
+    const doomed = await createLayerKey(a, workspace, { label: 'doomed' });
+    const survivor = await createLayerKey(a, workspace, { label: 'survivor' });
+    const onA = await connectEvents(a, doomed);
+    const onB = await connectEvents(b, doomed, { via: 'query' });
+    const other = await connectEvents(b, survivor);
+    for (const c of [onA, onB, other]) await c.subscribe({});
+    const list = await a.request('GET', `/admin/keys/${workspace}`, { token: ADMIN_KEY });
+    const doomedId = list.json.find((k: { label: string }) => k.label === 'doomed').key_id;
+
+    expect((await a.request('DELETE', `/admin/keys/${doomedId}`, { token: ADMIN_KEY })).status).toBe(200);
+    for (const c of [onA, onB]) expect(await c.closed).toEqual({ code: 4001, reason: 'credential revoked' });
+
+    const [id] = await b.services.events.append(workspace, { type: 'api_key', id: 'k' }, [
+      { type: 'memory.fact.added', data: { id: 'x' } },
+    ]);
+    await other.waitFor((f) => f.id === id);
+    expect(
+      (await refusedUpgrade(eventsUrl(b), { headers: { authorization: `Bearer ${doomed}` } })).status,
+    ).toBe(401);
+    await other.close();
+  });
+});
+
+describe('sockets per credential', () => {
+  it('refuses more than the configured number with 429 and frees a slot when one closes', async () => {
+    const workspace = uniqueWorkspace('cap');
+    const key = await createLayerKey(b, workspace);
+    const open = [];
+    for (let i = 0; i < 3; i++) open.push(await connectEvents(b, key));
+    const refused = await refusedUpgrade(eventsUrl(b), { headers: { authorization: `Bearer ${key}` } });
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body)).toEqual({
+      detail: 'This credential already holds 3 event sockets',
+      status: 429,
+    });
+    // Another key is counted on its own.
+    const otherKey = await createLayerKey(b, workspace);
+    const other = await connectEvents(b, otherKey);
+    await open[0]!.close();
+    await expect.poll(() => b.eventServer.socketCount).toBe(3);
+    const again = await connectEvents(b, key);
+    await Promise.all([...open.slice(1), other, again].map((c) => c.close()));
+  });
+});
