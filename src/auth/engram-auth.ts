@@ -92,6 +92,16 @@ export class EngramAuthenticator {
     };
   }
 
+  /** Tags whose invalidation revokes the credential outright (its key). */
+  revocationTags(principal: EngramPrincipal): string[] {
+    return principal.invalidationTags.filter((tag) => tag.startsWith('plur:'));
+  }
+
+  /** Tags whose invalidation changes what the credential may do (role, activation, memberships, groups). */
+  refreshTags(principal: EngramPrincipal): string[] {
+    return principal.invalidationTags.filter((tag) => !tag.startsWith('plur:'));
+  }
+
   private async cached(cacheKey: string, load: () => Promise<CachedPrincipal>): Promise<CachedPrincipal> {
     const hit = this.cache.get(cacheKey);
     if (hit) return hit;
@@ -124,6 +134,7 @@ export class EngramAuthenticator {
         credentialId: `plur:${record.id}`,
         actor: { type: 'user', id: user.id },
         access: new OrgScopeAccess(org, user.username, user.role, memberships, groupPaths),
+        invalidationTags: [plurKeyTag(hash), userTag(org, user.id), orgTag(org)],
       },
       expiresAt: Number.isFinite(expiresAt) ? expiresAt : null,
       tags: [plurKeyTag(hash), userTag(org, user.id), orgTag(org)],
@@ -144,6 +155,7 @@ export class EngramAuthenticator {
         credentialId: 'plur-admin',
         actor: { type: 'admin', id: 'admin-key' },
         access: new OrgScopeAccess(org, null, 'admin', [], groupPaths),
+        invalidationTags: [orgTag(org)],
       },
       expiresAt: null,
       tags: [orgTag(org)],

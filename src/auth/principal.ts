@@ -33,6 +33,8 @@ export interface EngramPrincipal extends EngramCaller {
   /** Rate-limit bucket family. */
   credentialId: string;
   access: ScopeAccess;
+  /** What invalidates this principal on every instance (see CredentialInvalidation). */
+  invalidationTags: readonly string[];
 }
 
 export interface PrincipalByAuth {

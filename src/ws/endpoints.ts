@@ -1,5 +1,6 @@
 import type { LayerKeyService } from '../auth/layer-keys.js';
-import type { Authenticated, LayerKeyPrincipal } from '../auth/principal.js';
+import type { EngramAuthenticator } from '../auth/engram-auth.js';
+import type { Authenticated, EngramPrincipal, LayerKeyPrincipal } from '../auth/principal.js';
 import type { Face } from '../http/route.js';
 import type { Services } from '../services.js';
 import type { EventView } from './event-view.js';
@@ -16,6 +17,13 @@ export interface Grant {
   tags: readonly string[];
   /** For credentials that see only part of a workspace (engram scopes); absent = the whole workspace. */
   permits?: (event: EventView) => boolean;
+  /**
+   * Tags whose invalidation means "what this credential may see changed" (a membership, a new group) rather
+   * than "revoked": the server calls `refresh`, which re-verifies the credential and updates `permits` in
+   * place, and closes the socket with 4001 only when the credential is no longer valid.
+   */
+  refreshTags?: readonly string[];
+  refresh?: () => Promise<void>;
 }
 
 /** A WebSocket path, the error dialect of its refusals, and how its credentials become a grant. */
@@ -28,14 +36,14 @@ export interface EventEndpoint {
    */
   authenticateNow(token: string | undefined): Grant | undefined;
   /** Throws MnemoError('unauthorized') for a missing or invalid token. */
-  authenticate(token: string | undefined): Promise<Grant>;
+  authenticate(token: string | undefined, header: (name: string) => string | undefined): Promise<Grant>;
 }
 
 /** Every event endpoint. Another face adds its stream with one line here. */
 export function eventEndpoints(services: Services): EventEndpoint[] {
   return [
     layerKeyEndpoint('/v1/events', services.layerKeys),
-    // engramEndpoint('/api/v1/events', services.engramAuth),
+    engramEndpoint('/api/v1/events', services.engramAuth),
   ];
 }
 
@@ -57,5 +65,48 @@ function layerKeyGrant({ principal }: Authenticated<LayerKeyPrincipal>): Grant {
     credentialId: `layer:${principal.keyHash}`,
     // The tag revocation publishes (LayerKeyService.revoke), and the workspace-wide one.
     tags: [`layer:${principal.keyHash}`, `workspace:${principal.workspaceId}`],
+  };
+}
+
+/**
+ * Engram-API sockets see the engram events of the scopes their principal reads, the organisation's
+ * episodes, their own sessions, and (organisation admins) everything else of the workspace: identity
+ * events and the layer memory of the same workspace.
+ */
+export function engramEventPermitted(principal: EngramPrincipal, event: EventView): boolean {
+  if (event.type.startsWith('engram.')) return event.scope !== null && principal.access.canRead(event.scope);
+  if (event.type === 'episode.captured' || event.type === 'memory.episode.added') return true;
+  if (principal.isOrgAdmin) return true;
+  if (event.type.startsWith('session.'))
+    return event.owner !== null && event.owner === (principal.userId ?? 'admin');
+  return false;
+}
+
+function engramEndpoint(path: string, auth: EngramAuthenticator): EventEndpoint {
+  const grantFor = (
+    token: string | undefined,
+    header: (name: string) => string | undefined,
+    first: EngramPrincipal,
+  ): Grant => {
+    // Permissions can change while the socket is open (memberships, groups): `refresh` swaps the principal.
+    let current = first;
+    const org = header('x-mnemo-org');
+    return {
+      workspace: first.org,
+      credentialId: `engram:${first.credentialId}`,
+      tags: auth.revocationTags(first),
+      refreshTags: auth.refreshTags(first),
+      permits: (event) => engramEventPermitted(current, event),
+      refresh: async () => {
+        current = (await auth.authenticate(token, org)).principal;
+      },
+    };
+  };
+  return {
+    path,
+    face: 'engram',
+    authenticateNow: () => undefined,
+    authenticate: async (token, header) =>
+      grantFor(token, header, (await auth.authenticate(token, header('x-mnemo-org'))).principal),
   };
 }

@@ -22,11 +22,13 @@ export interface EventServerOptions {
  * uWS callback.
  *
  * Registered with CredentialInvalidation: `invalidate(tag)` closes every socket whose credential carries the
- * tag (4001); `clear()` (the invalidation channel lost messages) re-verifies each open socket's credential.
+ * tag (4001), or re-verifies sockets for which the tag only means their permissions changed; `clear()` (the
+ * invalidation channel lost messages) re-verifies each open socket's credential.
  */
 export class EventServer implements Invalidatable {
   private readonly connections = new Map<EventConnection, SocketData>();
   private readonly byTag = new Map<string, Set<EventConnection>>();
+  private readonly byRefreshTag = new Map<string, Set<EventConnection>>();
   private readonly perCredential = new Map<string, number>();
   private closing = false;
   private readonly admission: Admission = {
@@ -67,30 +69,34 @@ export class EventServer implements Invalidatable {
   }
 
   invalidate(tag: string): void {
-    const hit = this.byTag.get(tag);
-    if (!hit) return;
-    for (const connection of [...hit]) connection.close(CLOSE.revoked);
+    for (const connection of [...(this.byTag.get(tag) ?? [])]) connection.close(CLOSE.revoked);
+    const changed = this.byRefreshTag.get(tag);
+    if (changed) this.reverify([...changed]);
   }
 
   clear(): void {
     // Caches registered before us have cleared already; check again what each socket was let in with.
-    const byCredential = new Map<string, { data: SocketData; connections: EventConnection[] }>();
-    for (const [connection, data] of this.connections) {
-      const group = byCredential.get(data.grant.credentialId) ?? { data, connections: [] };
-      group.connections.push(connection);
-      byCredential.set(data.grant.credentialId, group);
-    }
-    for (const { data, connections } of byCredential.values()) {
-      data.endpoint.authenticate(data.token).then(
-        () => undefined,
-        (err: unknown) => {
-          if (isMnemoError(err) && (err.code === 'unauthorized' || err.code === 'forbidden')) {
-            for (const connection of connections) connection.close(CLOSE.revoked);
-          } else {
-            this.options.log.warn({ err }, 'could not re-verify an event socket credential; keeping it open');
-          }
-        },
-      );
+    this.reverify([...this.connections.keys()]);
+  }
+
+  /**
+   * Checks the credentials of these sockets again: a grant that can refresh itself does (its permissions
+   * may have changed); others authenticate their token again. Revoked or invalid -> 4001.
+   */
+  private reverify(connections: EventConnection[]): void {
+    for (const connection of connections) {
+      const data = this.connections.get(connection);
+      if (!data) continue;
+      const check = data.grant.refresh
+        ? data.grant.refresh()
+        : data.endpoint.authenticate(data.token, () => undefined).then(() => undefined);
+      check.catch((err: unknown) => {
+        if (isMnemoError(err) && (err.code === 'unauthorized' || err.code === 'forbidden')) {
+          connection.close(CLOSE.revoked);
+        } else {
+          this.options.log.warn({ err }, 'could not re-verify an event socket credential; keeping it open');
+        }
+      });
     }
   }
 
@@ -150,11 +156,8 @@ export class EventServer implements Invalidatable {
     );
     data.connection = connection;
     this.connections.set(connection, data);
-    for (const tag of data.grant.tags) {
-      let set = this.byTag.get(tag);
-      if (!set) this.byTag.set(tag, (set = new Set()));
-      set.add(connection);
-    }
+    index(this.byTag, data.grant.tags, connection);
+    index(this.byRefreshTag, data.grant.refreshTags ?? [], connection);
   }
 
   private closed(data: SocketData): void {
@@ -163,10 +166,31 @@ export class EventServer implements Invalidatable {
     if (!connection) return;
     connection.onClosed();
     this.connections.delete(connection);
-    for (const tag of data.grant.tags) {
-      const set = this.byTag.get(tag);
-      set?.delete(connection);
-      if (set?.size === 0) this.byTag.delete(tag);
-    }
+    unindex(this.byTag, data.grant.tags, connection);
+    unindex(this.byRefreshTag, data.grant.refreshTags ?? [], connection);
+  }
+}
+
+function index(
+  map: Map<string, Set<EventConnection>>,
+  tags: readonly string[],
+  connection: EventConnection,
+): void {
+  for (const tag of tags) {
+    let set = map.get(tag);
+    if (!set) map.set(tag, (set = new Set()));
+    set.add(connection);
+  }
+}
+
+function unindex(
+  map: Map<string, Set<EventConnection>>,
+  tags: readonly string[],
+  connection: EventConnection,
+): void {
+  for (const tag of tags) {
+    const set = map.get(tag);
+    set?.delete(connection);
+    if (set?.size === 0) map.delete(tag);
   }
 }

@@ -13,6 +13,8 @@ export interface EventView {
   agentId: string | null;
   /** Scope of engram events (`data.scope`); null when absent. */
   scope: string | null;
+  /** Who started a session (`data.started_by` of session events); null when absent. */
+  owner: string | null;
   json: string;
   /** UTF-8 of `json`, encoded once and shared by every socket it goes to (live events only). */
   bytes?: Buffer;
@@ -21,7 +23,7 @@ export interface EventView {
 interface Envelope {
   id?: unknown;
   type?: unknown;
-  data?: { user_id?: unknown; agent_id?: unknown; scope?: unknown } | null;
+  data?: { user_id?: unknown; agent_id?: unknown; scope?: unknown; started_by?: unknown } | null;
 }
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
@@ -44,6 +46,7 @@ function view(json: string, fallbackId?: string, fallbackType?: string): EventVi
     userId: text(data.user_id),
     agentId: text(data.agent_id),
     scope: text(data.scope),
+    owner: text(data.started_by),
     json,
   };
 }
@@ -64,6 +67,7 @@ export function storedView(event: StoredEvent): EventView {
       userId: null,
       agentId: null,
       scope: null,
+      owner: null,
       json: event.json,
     }
   );

@@ -49,6 +49,12 @@ export function handleUpgrade(
     req.getHeader('sec-websocket-protocol'),
     req.getQuery() ?? '',
   );
+  // Copied now: the request is gone after this callback returns.
+  const headers: Record<string, string> = {};
+  req.forEach((name, value) => {
+    headers[name] = value;
+  });
+  const header = (name: string): string | undefined => headers[name.toLowerCase()] || undefined;
   const handshake: Handshake = {
     endpoint,
     res,
@@ -76,7 +82,7 @@ export function handleUpgrade(
     state.answered = true;
   });
   endpoint
-    .authenticate(token)
+    .authenticate(token, header)
     .then((verified) => {
       if (state.answered) return;
       if (admission.closing()) throw new MnemoError('unavailable', 'The server is shutting down');

@@ -32,15 +32,17 @@ export function eventsUrl(server: TestServer, path = '/v1/events'): string {
 export async function connectEvents(
   server: TestServer,
   token: string,
-  options: { via?: TokenTransport; path?: string } = {},
+  options: { via?: TokenTransport; path?: string; headers?: Record<string, string> } = {},
 ): Promise<EventClient> {
   const via = options.via ?? 'header';
   let url = eventsUrl(server, options.path);
   if (via === 'query') url += `?access_token=${encodeURIComponent(token)}`;
+  const headers = {
+    ...(options.headers ?? {}),
+    ...(via === 'header' ? { authorization: `Bearer ${token}` } : {}),
+  };
   const ws =
-    via === 'protocol'
-      ? new WebSocket(url, ['bearer', token])
-      : new WebSocket(url, via === 'header' ? { headers: { authorization: `Bearer ${token}` } } : {});
+    via === 'protocol' ? new WebSocket(url, ['bearer', token], { headers }) : new WebSocket(url, { headers });
   const client = wrap(ws);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());

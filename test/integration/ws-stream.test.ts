@@ -177,13 +177,20 @@ describe('live events', () => {
     const c = await connectEvents(server, key);
     open.push(c);
     await c.subscribe({ types: ['memory.*'] });
-    const content = `The user prefers dark mode ${Date.now()}`;
+    const content = `I prefer dark mode. (${Date.now()})`;
     const res = await server.request('POST', '/v1/remember', { token: key, body: { content } });
     expect(res.status).toBeLessThan(300);
     const working = await c.waitFor((f) => f.type === 'memory.working.added');
     const episode = await c.waitFor((f) => f.type === 'memory.episode.added');
-    expect(working).toMatchObject({ workspace, actor: { type: 'api_key' }, data: { content, layer: 'working' } });
-    expect(episode).toMatchObject({ workspace, data: { content, layer: 'episodic', event: 'agent_response' } });
+    expect(working).toMatchObject({
+      workspace,
+      actor: { type: 'api_key' },
+      data: { content, layer: 'working' },
+    });
+    expect(episode).toMatchObject({
+      workspace,
+      data: { content, layer: 'episodic', event: 'agent_response' },
+    });
     const fact = await c.waitFor((f) => f.type === 'memory.fact.added');
     expect(fact).toMatchObject({ data: { predicate: 'prefers', object: 'dark mode' } });
   });
