@@ -16,7 +16,7 @@ import { WorkspaceIndex, type Candidate } from '../src/memory/search/workspace-i
  * every question of categories 1-4, and compares fusion rules by Recall@10 over all conversations.
  * Embeddings of the offline model are cached under bench/results/.cache.
  *
- *   npx tsx bench/fusion-study.ts [builtin|offline]
+ *   npx tsx bench/fusion-study.ts [builtin|offline]     (PER_LEG=50 sets the candidates kept per leg; default 200)
  */
 const which = process.argv[2] ?? 'builtin';
 
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
         vector: qVectors[qi],
         kinds: ['episodic'],
         vectorFloor: embedder.noiseFloor,
-        perLeg: 200,
+        perLeg: Number(process.env.PER_LEG ?? 200),
         entities: queryEntities(q.question),
       });
       const maxBm25 = Math.max(0, ...result.candidates.map((c) => c.bm25));

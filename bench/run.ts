@@ -7,6 +7,8 @@ import { PROJECT_ROOT } from '../src/paths.js';
 import { Corpus } from './lib/corpus.js';
 import { percentile, runLoad, type LoadResult, type RequestSpec } from './lib/load.js';
 import { BENCH_ADMIN_KEY, layerKey, startRedis, startService, type ServiceProcess } from './lib/stack.js';
+import { engramScenarios } from './scenarios/engram.js';
+import { fanoutScenario } from './scenarios/fanout.js';
 
 /**
  * `npm run bench`: starts its own redis-server and mnemo (the built service) unless URLs are given, seeds
@@ -271,6 +273,11 @@ async function main(): Promise<void> {
         await fresh.stop();
       }
     }
+
+    // Engram API and WebSocket fan-out.
+    const scenario = { url, run, quick, c1Requests, durationMs, record, figures };
+    await engramScenarios(scenario);
+    await fanoutScenario(scenario);
   } finally {
     await service?.stop();
     await redis?.stop();

@@ -48,26 +48,32 @@ export async function startRedis(): Promise<{
 export async function startService(
   redisUrl: string,
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mnemo-bench-data-'));
-  const child: ChildProcess = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      REDIS_URL: redisUrl,
-      MNEMO_PORT: String(port),
-      MNEMO_DATA_DIR: dataDir,
-      MNEMO_ADMIN_KEY: BENCH_ADMIN_KEY,
-      MNEMO_LOG_LEVEL: 'warn',
-      MNEMO_RATE_LIMIT_RPM: '10000000',
-      MNEMO_ENGRAM_RATE_LIMIT_RPM: '10000000',
-      MNEMO_ENGRAM_WRITE_RATE_LIMIT_RPM: '10000000',
-      MNEMO_EVENT_STREAM_MAXLEN: '1000000',
-      ...env,
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, path.join(PROJECT_ROOT, 'dist/src/main.js')],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        REDIS_URL: redisUrl,
+        MNEMO_PORT: String(port),
+        MNEMO_DATA_DIR: dataDir,
+        MNEMO_ADMIN_KEY: BENCH_ADMIN_KEY,
+        MNEMO_LOG_LEVEL: 'warn',
+        MNEMO_RATE_LIMIT_RPM: '10000000',
+        MNEMO_ENGRAM_RATE_LIMIT_RPM: '10000000',
+        MNEMO_ENGRAM_WRITE_RATE_LIMIT_RPM: '10000000',
+        MNEMO_EVENT_STREAM_MAXLEN: '1000000',
+        MNEMO_WS_MAX_SOCKETS_PER_CREDENTIAL: '5000',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

@@ -3,13 +3,19 @@ import { countTokens } from 'gpt-tokenizer';
 /**
  * Builds the layer API's context string: one line per memory, best first, `[LAYER] content (score: 0.94)`,
  * within a token budget counted with a real tokenizer (gpt-tokenizer, o200k). A line that does not fit is
- * skipped and later, smaller lines are still tried; the final text is re-counted and trimmed from the end
- * until it fits, so token_count <= token_budget always holds.
+ * skipped and later, smaller lines are still tried; the final text is counted exactly and trimmed from the
+ * end until it fits, so token_count <= token_budget always holds.
+ *
+ * Counting is the costly part, so a line's cost is estimated from its content's token count (kept per
+ * memory record, which the index shares between requests) plus the fixed cost of the decoration; only the
+ * final text is counted in full.
  */
 export interface ContextItem {
   layer: string;
   content: string;
   score: number;
+  /** The memory's stored record: the content's token count is remembered on it. */
+  record?: object;
 }
 
 export interface BuiltContext {
@@ -19,18 +25,36 @@ export interface BuiltContext {
 }
 
 export function contextLine(item: ContextItem): string {
-  const text = item.content.replace(/\s+/g, ' ').trim();
-  return `[${item.layer.toUpperCase()}] ${text} (score: ${item.score.toFixed(2)})`;
+  return `[${item.layer.toUpperCase()}] ${flatten(item.content)} (score: ${item.score.toFixed(2)})`;
+}
+
+const flatten = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+const contentTokens = new WeakMap<object, number>();
+const decorationTokens = new Map<string, number>();
+
+/** Estimated tokens of a line: its content's tokens plus its decoration's, plus one for the newline. */
+function lineCost(item: ContextItem): number {
+  let content = item.record ? contentTokens.get(item.record) : undefined;
+  if (content === undefined) {
+    content = countTokens(flatten(item.content));
+    if (item.record) contentTokens.set(item.record, content);
+  }
+  let decoration = decorationTokens.get(item.layer);
+  if (decoration === undefined) {
+    decoration = countTokens(`[${item.layer.toUpperCase()}]  (score: 0.00)`);
+    decorationTokens.set(item.layer, decoration);
+  }
+  return content + decoration + 1;
 }
 
 export function buildContext(items: ContextItem[], budget: number): BuiltContext {
   const lines: string[] = [];
   let estimate = 0;
   for (const item of items) {
-    const line = contextLine(item);
-    const cost = countTokens(line) + (lines.length > 0 ? 1 : 0);
+    const cost = lineCost(item);
     if (estimate + cost > budget) continue;
-    lines.push(line);
+    lines.push(contextLine(item));
     estimate += cost;
   }
   let content = lines.join('\n');

@@ -73,6 +73,27 @@ export class EventLog {
     };
   }
 
+  /**
+   * Like `read`, for a reader that is usually up to date: undefined when nothing follows `afterId` (one
+   * XRANGE, without reading the stream's counters).
+   */
+  async readNew(workspace: string, afterId: string, count: number): Promise<EventPage | undefined> {
+    const reply = await this.scripts.run<[0] | [1, number, number, string, string, RawEntry[]]>(
+      'readNewEvents',
+      [this.streamKey(workspace)],
+      [afterId, count],
+    );
+    if (reply[0] === 0) return undefined;
+    const [, added, length, firstId, lastId, entries] = reply;
+    return {
+      events: entries.map(([id, fields]) => toStoredEvent(id, fields)),
+      entriesAdded: added,
+      length,
+      firstId,
+      lastId,
+    };
+  }
+
   /** The newest event id of a workspace, or '0-0' when it has none. */
   async lastId(workspace: string): Promise<string> {
     const newest = (await this.redis.xrevrange(

@@ -1,4 +1,4 @@
-import { asString } from '../fields.js';
+import { asNullableString, asNumber, asString } from '../fields.js';
 import { buildContext } from './context-builder.js';
 import type { Layer } from './documents.js';
 import type { QueryEmbedder, QueryVector } from './embedders/query-embedder.js';
@@ -9,7 +9,8 @@ import type { IndexManager } from './search/index-manager.js';
 import type { SearchDoc } from './search/search-doc.js';
 import { queryEntities } from './search/entities.js';
 import { tokenize } from './search/tokenizer.js';
-import type { WorkspaceIndex } from './search/workspace-index.js';
+import { TopK } from './search/top-k.js';
+import type { Candidate, WorkspaceIndex } from './search/workspace-index.js';
 
 /**
  * The layer API's read side: hybrid recall over the workspace index (BM25 and vector legs, union of their
@@ -130,7 +131,7 @@ export class RecallService {
       layers: ['working', 'episodic', 'semantic'],
     });
     const built = buildContext(
-      ranked.results.map((r) => ({ layer: r.layer, content: r.content, score: r.score })),
+      ranked.results.map((r) => ({ layer: r.layer, content: r.content, score: r.score, record: r.record })),
       input.tokenBudget,
     );
     const result: ContextResult = {
@@ -185,39 +186,55 @@ export class RecallService {
       kinds: input.layers,
       accept: this.acceptFor(input.filter, now),
       vectorFloor: embedder.noiseFloor,
-      perLeg: Math.max(200, input.topK * 10),
+      // Measured on LoCoMo (bench/fusion-study.ts): wider legs than 5 × top_k do not change what is found.
+      perLeg: Math.max(50, input.topK * 5),
       narrow: input.filter.userId !== null || input.filter.agentId !== null,
       entities: queryEntities(input.query),
     });
     const { weights, relevanceFloor, recencyLambda } = this.settings;
-    const ranked: RecalledMemory[] = [];
-    for (const candidate of search.candidates) {
+    // Score every candidate, but build result objects only for the top k.
+    const candidates = search.candidates;
+    const similarities = new Float64Array(candidates.length);
+    const recencies = new Float64Array(candidates.length);
+    const top = new TopK(input.topK);
+    let found = 0;
+    candidates.forEach((candidate, i) => {
       const similarity = similarityOf(candidate, legs, embedder.vectorWeight);
-      if (similarity < relevanceFloor) continue;
-      const record = candidate.doc.record;
-      const importance = typeof record.importance === 'number' ? record.importance : 0.5;
+      if (similarity < relevanceFloor) return;
+      found++;
       const recency = recencyOf(candidate.doc.ts, now, recencyLambda);
-      ranked.push({
-        id: candidate.doc.id,
-        layer: candidate.doc.kind as Layer,
-        content: typeof record.content === 'string' ? record.content : candidate.doc.text,
+      similarities[i] = similarity;
+      recencies[i] = recency;
+      const importance = asNumber(candidate.doc.record.importance, 0.5);
+      // Ties on the rounded score go to the more similar memory.
+      top.push(i, round4(scoreOf(similarity, recency, importance, weights)) + similarity * 1e-6);
+    });
+    const ranked = top.sorted().map(({ slot: i }): RecalledMemory => {
+      const { doc } = candidates[i] as Candidate;
+      const record = doc.record;
+      const importance = asNumber(record.importance, 0.5);
+      const similarity = similarities[i] as number;
+      const recency = recencies[i] as number;
+      return {
+        id: doc.id,
+        layer: doc.kind as Layer,
+        content: asString(record.content, doc.text),
         score: round4(scoreOf(similarity, recency, importance, weights)),
         similarity: round4(similarity),
         recency: round4(recency),
         importance,
-        created_at: asString(record.created_at, new Date(candidate.doc.ts).toISOString()),
+        created_at: asString(record.created_at, new Date(doc.ts).toISOString()),
         metadata: (record.metadata as Record<string, unknown> | undefined) ?? {},
-        user_id: (record.user_id as string | null | undefined) ?? null,
-        agent_id: (record.agent_id as string | null | undefined) ?? null,
-        session_id: (record.session_id as string | null | undefined) ?? null,
+        user_id: asNullableString(record.user_id),
+        agent_id: asNullableString(record.agent_id),
+        session_id: asNullableString(record.session_id),
         record,
-      });
-    }
-    ranked.sort((a, b) => b.score - a.score || b.similarity - a.similarity);
+      };
+    });
     const degraded = query?.degraded === true;
     return {
-      results: ranked.slice(0, input.topK),
-      totalFound: ranked.length,
+      results: ranked,
+      totalFound: found,
       cacheHit: false,
       mode: degraded ? 'hybrid-degraded' : mode === 'vector' ? 'vector' : vector ? 'hybrid' : 'keyword',
       vector: vector !== undefined,

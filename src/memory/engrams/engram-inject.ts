@@ -42,8 +42,11 @@ export interface InjectOutcome {
   tokensUsed: number;
 }
 
-/** Candidates per search leg: enough to fill any budget the API allows. */
-const CANDIDATES_PER_LEG = 500;
+/**
+ * Candidates per search leg. The selection then keeps at most 10 per domain within a budget of a few
+ * thousand tokens (an engram costs ~100), so a few hundred relevant candidates are already more than fit.
+ */
+const CANDIDATES_PER_LEG = 200;
 
 export class EngramInject {
   constructor(

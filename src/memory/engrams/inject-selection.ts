@@ -38,16 +38,37 @@ export interface ScoredEngram extends InjectCandidate {
 const HISTORICAL = /\b(before|previous(ly)?|used to|formerly|earlier|originally|history|historical|old)\b/i;
 export const hasHistoricalIntent = (task: string): boolean => HISTORICAL.test(task);
 
+/**
+ * Tokens of an engram's tags, domain segments and statement. Index records are shared, long-lived objects
+ * (replaced when the engram changes), so these are computed once per record, not once per inject.
+ */
+interface EngramTokens {
+  tags: string[][];
+  segments: string[][];
+  statement: Set<string>;
+}
+const tokensOfDoc = new WeakMap<object, EngramTokens>();
+
+function engramTokens(doc: EngramDoc): EngramTokens {
+  let tokens = tokensOfDoc.get(doc);
+  if (!tokens) {
+    tokens = {
+      tags: doc.tags.map((tag) => tokenize(tag)),
+      segments: (doc.domain?.split(/[./]/) ?? []).map((segment) => tokenize(segment)),
+      statement: new Set(tokenize(doc.statement)),
+    };
+    tokensOfDoc.set(doc, tokens);
+  }
+  return tokens;
+}
+
 /** termHits: +1 per tag and per domain segment present in the task, +0.5 per task word in the statement. */
 export function keywordHits(doc: EngramDoc, taskTokens: ReadonlySet<string>): number {
-  const allIn = (text: string): boolean => {
-    const tokens = tokenize(text);
-    return tokens.length > 0 && tokens.every((t) => taskTokens.has(t));
-  };
+  const allIn = (tokens: string[]): boolean => tokens.length > 0 && tokens.every((t) => taskTokens.has(t));
+  const { tags, segments, statement } = engramTokens(doc);
   let hits = 0;
-  for (const tag of doc.tags) if (allIn(tag)) hits += 1;
-  for (const segment of doc.domain?.split(/[./]/) ?? []) if (allIn(segment)) hits += 1;
-  const statement = new Set(tokenize(doc.statement));
+  for (const tag of tags) if (allIn(tag)) hits += 1;
+  for (const segment of segments) if (allIn(segment)) hits += 1;
   for (const token of taskTokens) if (token.length > 2 && statement.has(token)) hits += 0.5;
   return hits;
 }
@@ -91,8 +112,17 @@ export function rankCandidates(candidates: readonly InjectCandidate[], query: In
     .sort((a, b) => b.score - a.score || Number(b.doc.pinned) - Number(a.doc.pinned) || b.doc.ts - a.doc.ts);
 }
 
-/** Token cost of an engram: ceil(JSON.stringify(wire engram).length / 4). */
-export const engramCost = (doc: EngramDoc): number => Math.ceil(JSON.stringify(wireData(doc)).length / 4);
+const costOfDoc = new WeakMap<object, number>();
+
+/** Token cost of an engram: ceil(JSON.stringify(wire engram).length / 4), once per record. */
+export function engramCost(doc: EngramDoc): number {
+  let cost = costOfDoc.get(doc);
+  if (cost === undefined) {
+    cost = Math.ceil(JSON.stringify(wireData(doc)).length / 4);
+    costOfDoc.set(doc, cost);
+  }
+  return cost;
+}
 
 /** The one-line form used in the ALSO CONSIDER section: `[ID] summary-or-60-chars`. */
 export function considerLine(doc: EngramDoc): string {

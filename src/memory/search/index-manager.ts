@@ -171,7 +171,8 @@ export class IndexManager {
 
   private async applyNewEvents(index: WorkspaceIndex): Promise<void> {
     for (;;) {
-      const page = await this.events.read(index.workspace, index.lastEventId, PAGE);
+      const page = await this.events.readNew(index.workspace, index.lastEventId, PAGE);
+      if (!page) return; // nothing new: the usual case, one cheap round trip
       const expected = page.entriesAdded - index.entriesAdded;
       if (expected < 0 || page.events.length < Math.min(expected, PAGE)) {
         // The stream was trimmed past our position (or recreated): rebuild from the documents.

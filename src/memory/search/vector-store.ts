@@ -10,8 +10,8 @@ import { TopK } from './top-k.js';
  */
 export type VectorPrecision = 'float32' | 'int8';
 
-/** Below this many slots the JavaScript scan is fast enough (< 1 ms) and handles filters directly. */
-const NATIVE_MIN_SLOTS = 4096;
+/** Below this many slots the JavaScript scan costs about as much as calling the native one. */
+const NATIVE_MIN_SLOTS = 512;
 
 export interface NearestOptions {
   /** Cosine at or below this is not a match. */

@@ -1,0 +1,50 @@
+import { execFileSync } from 'node:child_process';
+import { PROJECT_ROOT } from '../src/paths.js';
+import { Corpus } from './lib/corpus.js';
+import { runLoad, type RequestSpec } from './lib/load.js';
+import { layerKey, startRedis, startService } from './lib/stack.js';
+
+/**
+ * Profiles the built service under one load: `npx tsx bench/profile-service.ts <recall|remember|context>
+ * [docs]` starts redis and mnemo with --cpu-prof, seeds, runs the load at concurrency 32 for 10 s, and
+ * leaves the .cpuprofile in /tmp/mnemo-prof (open it in Chrome DevTools or speedscope).
+ */
+const scenario = process.argv[2] ?? 'recall';
+const docs = Number(process.argv[3] ?? 10_000);
+
+async function main(): Promise<void> {
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  const redis = await startRedis();
+  const service = await startService(redis.url, {}, ['--cpu-prof', '--cpu-prof-dir=/tmp/mnemo-prof']);
+  try {
+    const key = await layerKey(service.url, 'profile');
+    const corpus = new Corpus(3);
+    const auth = { authorization: `Bearer ${key}` };
+    const post = (path: string, body: unknown): RequestSpec => ({
+      method: 'POST',
+      path,
+      headers: auth,
+      body: JSON.stringify(body),
+    });
+    await runLoad({
+      origin: service.url,
+      concurrency: 64,
+      requests: docs,
+      request: (i) => post('/v1/remember', { content: corpus.memory(i) }),
+    });
+    let q = 0;
+    const spec = (): RequestSpec =>
+      scenario === 'remember'
+        ? post('/v1/remember', { content: corpus.memory(q++) })
+        : scenario === 'context'
+          ? post('/v1/context', { query: corpus.query(q++) })
+          : post('/v1/recall', { query: corpus.query(q++), top_k: 10 });
+    const result = await runLoad({ origin: service.url, concurrency: 32, durationMs: 10_000, request: spec });
+    process.stdout.write(`${scenario}: ${result.rps.toFixed(0)} req/s, ${result.errors} errors\n`);
+  } finally {
+    await service.stop();
+    await redis.stop();
+  }
+}
+
+void main();
