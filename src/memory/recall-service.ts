@@ -157,7 +157,7 @@ export class RecallService {
   }
 
   /** Indexes this instance holds and their approximate bytes. */
-  indexUsage(): { workspaces: number; bytes: number } {
+  indexUsage(): { workspaces: number; bytes: number; rebuilds: number } {
     return this.indexes.usage();
   }
 
@@ -234,7 +234,8 @@ export class RecallService {
     const degraded = query?.degraded === true;
     return {
       results: ranked,
-      totalFound: found,
+      // Matches beyond the legs' cut were not scored; they count as found (they matched the query).
+      totalFound: found + Math.max(0, search.matched - candidates.length),
       cacheHit: false,
       mode: degraded ? 'hybrid-degraded' : mode === 'vector' ? 'vector' : vector ? 'hybrid' : 'keyword',
       vector: vector !== undefined,

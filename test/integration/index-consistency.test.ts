@@ -37,7 +37,9 @@ describe('index consistency', () => {
     const page = await reader.services.events.read(workspace, '0-0', 1);
     expect(page.entriesAdded).toBeGreaterThan(page.length); // the stream really was trimmed
 
+    const rebuildsBefore = reader.services.recall.indexUsage().rebuilds;
     const res = await recall(reader, key, 'pelican');
+    expect(reader.services.recall.indexUsage().rebuilds).toBe(rebuildsBefore + 1);
     expect(res.json.results.map((r: { content: string }) => r.content).sort()).toEqual([
       'first pelican note',
       'second pelican note',

@@ -2,7 +2,7 @@ import type { Logger } from '../../log.js';
 import type { RedisClient } from '../../redis/clients.js';
 import type { Keys } from '../../redis/keys.js';
 import type { EventLog } from '../event-log.js';
-import type { StoredEvent } from '../events.js';
+import { compareStreamIds, type StoredEvent } from '../events.js';
 import { toSearchDoc } from './search-doc.js';
 import { bufferToVector, type VectorPrecision } from './vector-store.js';
 import { WorkspaceIndex } from './workspace-index.js';
@@ -43,6 +43,8 @@ export class IndexManager {
   private readonly loading = new Map<string, Promise<WorkspaceIndex>>();
   private readonly syncing = new Map<WorkspaceIndex, Promise<void>>();
   private readonly queued = new Map<WorkspaceIndex, Promise<void>>();
+  /** Indexes rebuilt because the stream had been trimmed past them (a sign MNEMO_EVENT_STREAM_MAXLEN is low). */
+  private rebuilds = 0;
 
   constructor(
     private readonly redis: RedisClient,
@@ -67,10 +69,10 @@ export class IndexManager {
   }
 
   /** Indexes held and their approximate bytes (for stats and the benchmark). */
-  usage(): { workspaces: number; bytes: number } {
+  usage(): { workspaces: number; bytes: number; rebuilds: number } {
     let bytes = 0;
     for (const index of this.indexes.values()) bytes += index.bytes();
-    return { workspaces: this.indexes.size, bytes };
+    return { workspaces: this.indexes.size, bytes, rebuilds: this.rebuilds };
   }
 
   /** Per-workspace figures of the indexes held, largest first. */
@@ -173,10 +175,14 @@ export class IndexManager {
     for (;;) {
       const page = await this.events.readNew(index.workspace, index.lastEventId, PAGE);
       if (!page) return; // nothing new: the usual case, one cheap round trip
+      // Trimming removes the oldest entries only. When our position is older than the oldest entry kept,
+      // every kept entry is after us: if fewer are kept than were added since, some we never saw are gone.
       const expected = page.entriesAdded - index.entriesAdded;
-      if (expected < 0 || page.events.length < Math.min(expected, PAGE)) {
+      const behindRetention = compareStreamIds(index.lastEventId, page.firstId) < 0;
+      if (expected < 0 || (behindRetention && expected > page.length)) {
         // The stream was trimmed past our position (or recreated): rebuild from the documents.
         this.log.info({ workspace: index.workspace }, 'event stream moved past the index: rebuilding');
+        this.rebuilds++;
         this.indexes.delete(index.workspace);
         const rebuilt = await this.load(index.workspace);
         this.indexes.set(index.workspace, rebuilt);

@@ -167,12 +167,8 @@ export class WorkspaceIndex {
     const scores = this.scores;
     this.bm25.score(weights, (slot) => kinds[slot] !== 0, acceptSlot, scores, touched);
     const best = new TopK(request.perLeg);
-    for (const slot of touched) {
-      best.push(slot, scores[slot] as number);
-      scores[slot] = 0;
-    }
+    for (const slot of touched) best.push(slot, scores[slot] as number);
     const lexical = best.sorted();
-    const lexicalMatches = touched.length;
 
     // Vector leg.
     const query = request.vector && request.vector.length === this.dim ? request.vector : undefined;
@@ -191,10 +187,12 @@ export class WorkspaceIndex {
       list.forEach(({ slot, score }, i) => {
         let candidate = byslot.get(slot);
         if (!candidate) {
+          // A vector candidate may match lexically too, beyond the lexical leg's cut: keep its BM25 score.
+          const bm25 = scores[slot] as number;
           candidate = {
             doc: docs[slot] as SearchDoc,
-            bm25: 0,
-            bm25Norm: 0,
+            bm25,
+            bm25Norm: ceiling > 0 ? Math.min(1, bm25 / ceiling) : 0,
             cosine: query ? this.vectors.cosineAt(slot, query) : null,
             bm25Rank: null,
             vectorRank: null,
@@ -214,8 +212,9 @@ export class WorkspaceIndex {
     take(lexical, 'bm25');
     take(semantic, 'vector');
     let vectorOnly = 0;
-    for (const c of byslot.values()) if (c.bm25Rank === null) vectorOnly++;
-    return { candidates: [...byslot.values()], matched: lexicalMatches + vectorOnly };
+    for (const c of byslot.values()) if (c.bm25 === 0) vectorOnly++;
+    for (const slot of touched) scores[slot] = 0;
+    return { candidates: [...byslot.values()], matched: touched.length + vectorOnly };
   }
 
   /** Every live document (for listings that do not need Redis). */

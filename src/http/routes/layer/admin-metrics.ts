@@ -22,6 +22,9 @@ export function adminMetricsRoutes(services: Services) {
             indexes: Type.Object({
               workspaces: Type.Integer(),
               bytes: Type.Integer(),
+              rebuilds: Type.Integer({
+                description: 'Indexes rebuilt because the event stream was trimmed past them.',
+              }),
               by_workspace: Type.Array(
                 Type.Object({
                   workspace: Type.String(),
