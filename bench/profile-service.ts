@@ -15,7 +15,11 @@ const docs = Number(process.argv[3] ?? 10_000);
 async function main(): Promise<void> {
   execFileSync('npm', ['run', '-s', 'build'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
   const redis = await startRedis();
-  const service = await startService(redis.url, {}, ['--cpu-prof', '--cpu-prof-dir=/tmp/mnemo-prof']);
+  const service = await startService(
+    redis.url,
+    {},
+    scenario === 'coldstart' ? [] : ['--cpu-prof', '--cpu-prof-dir=/tmp/mnemo-prof'],
+  );
   try {
     const key = await layerKey(service.url, 'profile');
     const corpus = new Corpus(3);
@@ -32,6 +36,22 @@ async function main(): Promise<void> {
       requests: docs,
       request: (i) => post('/v1/remember', { content: corpus.memory(i) }),
     });
+    if (scenario === 'coldstart') {
+      // A second instance builds the index on its first recall; the profile is of that instance.
+      const fresh = await startService(redis.url, {}, ['--cpu-prof', '--cpu-prof-dir=/tmp/mnemo-prof']);
+      const started = performance.now();
+      const res = await fetch(`${fresh.url}/v1/recall`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'project deploy' }),
+      });
+      await res.text();
+      process.stdout.write(
+        `first recall on a fresh instance: ${(performance.now() - started).toFixed(0)} ms\n`,
+      );
+      await fresh.stop();
+      return;
+    }
     let q = 0;
     const spec = (): RequestSpec =>
       scenario === 'remember'

@@ -18,6 +18,7 @@ import { fanoutScenario } from './scenarios/fanout.js';
  *
  *   npm run bench                       full run (~5 minutes on 2 cores)
  *   npm run bench -- --quick            smaller workspaces and shorter runs, for a smoke test
+ *   npm run bench -- --processes 2      the service with MNEMO_PROCESSES=2 (throughput on several cores)
  *   npm run bench -- --url http://host:7700 --redis-url redis://host:6379   against running services
  */
 const args = process.argv.slice(2);
@@ -128,7 +129,11 @@ async function main(): Promise<void> {
   const redisUrl = argValue('--redis-url') ?? redis?.url;
   if (!redisUrl) throw new Error('with --url, also give --redis-url');
   if (!givenUrl) execFileSync('npm', ['run', '-s', 'build'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
-  const service: ServiceProcess | undefined = givenUrl ? undefined : await startService(redisUrl);
+  const processes = argValue('--processes') ?? '1';
+  figures.service_processes = Number(processes);
+  const service: ServiceProcess | undefined = givenUrl
+    ? undefined
+    : await startService(redisUrl, { MNEMO_PROCESSES: processes });
   const url = givenUrl ?? (service as ServiceProcess).url;
   const run = `b${Date.now().toString(36)}`;
   const corpus = new Corpus(7);

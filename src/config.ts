@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigProblem, type Env, type VarDoc, int, list, num, oneOf, str } from './config-spec.js';
 import { isWorkspaceId } from './workspace.js';
@@ -53,6 +54,15 @@ export const VARS = {
     undefined as string | undefined,
     optional,
     'External Redis: redis://, rediss://, unix:///path, or redis-cluster://host:port,host:port. Unset: start an embedded redis-server.',
+  ),
+  processes: declare(
+    'MNEMO_PROCESSES',
+    1,
+    (value: string) => {
+      if (value.trim().toLowerCase() === 'auto') return os.availableParallelism();
+      return int(1, 256)(value);
+    },
+    'Server processes sharing the port (SO_REUSEPORT), each with its own search indexes; "auto" = one per CPU. Throughput scales with cores; memory for indexes multiplies.',
   ),
   keyPrefix: declare(
     'MNEMO_KEY_PREFIX',

@@ -1,4 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { startMnemo } from './app.js';
+import { CHILD_ENV, superviseProcesses } from './cluster.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { RedisServerUnavailable } from './redis/embedded.js';
@@ -17,9 +19,24 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  let mnemo;
+  let mnemo: { close(): Promise<void> };
   try {
-    mnemo = await startMnemo(config, log);
+    if (config.processes > 1 && process.env[CHILD_ENV] === undefined) {
+      mnemo = await superviseProcesses(config, log, fileURLToPath(import.meta.url));
+    } else {
+      const started = await startMnemo(config, log);
+      mnemo = started;
+      log.info(
+        {
+          url: started.url,
+          version: VERSION,
+          env: config.env,
+          redis: config.redis.kind === 'embedded' ? 'embedded' : 'external',
+        },
+        'mnemo is listening',
+      );
+      process.send?.({ type: 'ready' });
+    }
   } catch (err) {
     if (err instanceof RedisServerUnavailable) {
       process.stderr.write(`${err.message}\n`);
@@ -28,15 +45,6 @@ async function main(): Promise<void> {
     log.fatal({ err }, 'mnemo failed to start');
     process.exit(1);
   }
-  log.info(
-    {
-      url: mnemo.url,
-      version: VERSION,
-      env: config.env,
-      redis: config.redis.kind === 'embedded' ? 'embedded' : 'external',
-    },
-    'mnemo is listening',
-  );
 
   // `npm start` forwards the terminal's SIGINT to us while the terminal also sends it to our process group,
   // so one Ctrl-C can arrive twice: only a signal more than a second after the first one forces the exit.

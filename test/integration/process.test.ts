@@ -59,6 +59,48 @@ describe('embedded default', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('runs several server processes on one port with MNEMO_PROCESSES, and stops them all', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mnemo-processes-'));
+    const port = await freePort();
+    const proc = spawnService({ MNEMO_DATA_DIR: dir, MNEMO_PORT: String(port), MNEMO_PROCESSES: '2' });
+    try {
+      await proc.waitFor(/"processes":2,"msg":"mnemo is listening"/);
+      const listening = [...proc.output().matchAll(/"pid":(\d+)[^\n]*"msg":"mnemo is listening"/g)].map(
+        (m) => m[1],
+      );
+      expect(new Set(listening).size).toBe(3); // two servers and the supervisor
+      const base = `http://127.0.0.1:${port}`;
+      const adminKey = (await readFile(path.join(dir, 'admin.key'), 'utf8')).trim();
+      const created = await request(base, 'POST', '/admin/keys', {
+        token: adminKey,
+        body: { workspace_id: 'multi' },
+      });
+      const key = created.json.key as string;
+      // Fresh connections land on either process; every one sees the same data.
+      for (let i = 0; i < 6; i++) {
+        const res = await fetch(`${base}/v1/remember`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${key}`,
+            'content-type': 'application/json',
+            connection: 'close',
+          },
+          body: JSON.stringify({ content: `note ${i} about kiwis` }),
+        });
+        expect(res.status).toBe(200);
+      }
+      const stats = await request(base, 'GET', '/v1/stats', { token: key, headers: { connection: 'close' } });
+      expect(stats.json.episodic_records).toBe(6);
+      const redisPid = Number(/"redisPid":(\d+)/.exec(proc.output())?.[1]);
+      proc.child.kill('SIGTERM');
+      expect(await proc.exited).toBe(0);
+      expect(isAlive(redisPid)).toBe(false);
+    } finally {
+      if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits with install instructions when redis-server is missing', async () => {
     const proc = spawnService({
       MNEMO_DATA_DIR: dataDir,

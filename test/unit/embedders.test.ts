@@ -18,7 +18,7 @@ describe('builtin embedder', () => {
     ]);
     expect(a).toEqual(b);
     expect(norm(a!)).toBeCloseTo(1, 5);
-    expect(a).toHaveLength(256);
+    expect(a).toHaveLength(128);
   });
 
   it('puts texts sharing words and word parts closer than unrelated ones', () => {

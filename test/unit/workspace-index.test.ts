@@ -83,7 +83,7 @@ describe('workspace index', () => {
     // New documents reuse compacted slots; old postings must not resurface.
     idx.upsert(doc('fresh', 'a brand new zebra memory'));
     idx.setVector('fresh', embedder.embedOne('a brand new zebra memory'));
-    const zebra = search(idx, 'zebra');
+    const zebra = search(idx, 'zebra', { vector: undefined });
     expect(zebra.candidates.map((c) => c.doc.id)).toEqual(['fresh']);
     const topic = search(idx, 'topic3', { vector: undefined });
     for (const c of topic.candidates) expect(Number(c.doc.id.slice(1))).toBeGreaterThanOrEqual(1100);

@@ -42,15 +42,25 @@ export class Bm25Index {
   private totalLength = 0;
 
   add(slot: number, tokens: string[]): void {
-    const counts = new Map<string, number>();
-    for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
-    for (const [term, tf] of counts) {
+    // Documents are short: counting in two small parallel arrays beats a Map per document.
+    const terms: string[] = [];
+    const counts: number[] = [];
+    for (const token of tokens) {
+      const at = terms.indexOf(token);
+      if (at >= 0) counts[at] = (counts[at] as number) + 1;
+      else {
+        terms.push(token);
+        counts.push(1);
+      }
+    }
+    for (let i = 0; i < terms.length; i++) {
+      const term = terms[i] as string;
       let postings = this.terms.get(term);
       if (!postings) {
         postings = new Postings();
         this.terms.set(term, postings);
       }
-      postings.push(slot, tf);
+      postings.push(slot, counts[i] as number);
       postings.df++;
     }
     if (slot >= this.lengths.length) {
@@ -59,7 +69,7 @@ export class Bm25Index {
       this.lengths = lengths;
     }
     this.lengths[slot] = tokens.length;
-    this.slotTerms[slot] = [...counts.keys()];
+    this.slotTerms[slot] = terms;
     this.liveDocs++;
     this.totalLength += tokens.length;
   }

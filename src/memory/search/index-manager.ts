@@ -120,34 +120,51 @@ export class IndexManager {
     return this.indexes.get(workspace) ?? index;
   }
 
+  // Both scans ask for the next page before indexing the current one, so Redis works while we do.
+
   private async scanDocuments(workspace: string, index: WorkspaceIndex): Promise<void> {
-    let cursor = '0';
-    do {
-      const [next, flat] = await this.redis.hscan(this.keys.docs(workspace), cursor, 'COUNT', SCAN_COUNT);
-      cursor = next;
+    const key = this.keys.docs(workspace);
+    let page = this.redis.hscan(key, '0', 'COUNT', SCAN_COUNT);
+    for (;;) {
+      const [cursor, flat] = await page;
+      if (cursor !== '0') page = this.redis.hscan(key, cursor, 'COUNT', SCAN_COUNT);
       for (let i = 1; i < flat.length; i += 2) {
         const doc = parseDoc(flat[i] as string);
         if (doc) index.upsert(doc);
       }
-    } while (cursor !== '0');
+      if (cursor === '0') return;
+    }
   }
 
   private async scanVectors(workspace: string, index: WorkspaceIndex): Promise<void> {
-    let cursor = '0';
-    do {
-      const [next, flat] = await this.redis.hscanBuffer(
-        this.keys.vectors(workspace),
-        cursor,
-        'COUNT',
-        SCAN_COUNT,
-      );
-      cursor = next.toString();
+    const key = this.keys.vectors(workspace);
+    // One aligned scratch vector for every copy: the store quantizes or copies it at once.
+    const scratch = new Float32Array(this.dim);
+    const scratchBytes = new Uint8Array(scratch.buffer);
+    let page = this.redis.hscanBuffer(key, '0', 'COUNT', SCAN_COUNT);
+    let mismatched = 0;
+    for (;;) {
+      const [next, flat] = await page;
+      const cursor = next.toString();
+      if (cursor !== '0') page = this.redis.hscanBuffer(key, cursor, 'COUNT', SCAN_COUNT);
       for (let i = 0; i + 1 < flat.length; i += 2) {
         const bytes = flat[i + 1] as Buffer;
-        if (bytes.byteLength === this.dim * 4)
-          index.setVector((flat[i] as Buffer).toString(), bufferToVector(bytes));
+        if (bytes.byteLength !== scratchBytes.byteLength) {
+          mismatched++;
+          continue;
+        }
+        scratchBytes.set(bytes);
+        index.setVector((flat[i] as Buffer).toString(), scratch);
       }
-    } while (cursor !== '0');
+      if (cursor !== '0') continue;
+      if (mismatched > 0) {
+        this.log.warn(
+          { workspace, vectors: mismatched, dim: this.dim },
+          'vectors of another dimension ignored (the embedder changed): those memories are found by BM25 until re-embedded',
+        );
+      }
+      return;
+    }
   }
 
   /** One catch-up at a time per index; a caller arriving during one waits for the next, which starts after. */

@@ -15,7 +15,11 @@ const NUMBER = /^\p{N}+$/u;
 /** Bumped when tokenization changes, so persisted derivatives know to rebuild. */
 export const TOKENIZER_VERSION = 1;
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export function tokenize(text: string): string[] {
+  // Most text is ASCII: no normalization or script handling needed, and words are [a-z0-9]+ runs.
+  if (!NON_ASCII.test(text)) return tokenizeAscii(text.toLowerCase());
   const tokens: string[] = [];
   const normalized = text.normalize('NFKC').toLowerCase();
   for (const [run] of normalized.matchAll(RUN)) {
@@ -27,6 +31,36 @@ export function tokenize(text: string): string[] {
       last = index + match[0].length;
     }
     if (last < run.length) pushWord(run.slice(last), tokens);
+  }
+  return tokens;
+}
+
+/** The ASCII path scans characters itself: one string per word and nothing else allocated. */
+function tokenizeAscii(lower: string): string[] {
+  const tokens: string[] = [];
+  let start = -1;
+  let letters = false;
+  let digits = false;
+  for (let i = 0; i <= lower.length; i++) {
+    const c = i < lower.length ? lower.charCodeAt(i) : 0;
+    const letter = c >= 97 && c <= 122;
+    const digit = c >= 48 && c <= 57;
+    if (letter || digit) {
+      if (start < 0) {
+        start = i;
+        letters = false;
+        digits = false;
+      }
+      letters ||= letter;
+      digits ||= digit;
+      continue;
+    }
+    if (start < 0) continue;
+    const word = lower.slice(start, i);
+    start = -1;
+    if (!letters)
+      tokens.push(word); // a number
+    else if (word.length >= 2 && !STOP_WORDS.has(word)) tokens.push(digits ? word : stem(word));
   }
   return tokens;
 }

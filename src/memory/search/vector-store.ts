@@ -186,7 +186,10 @@ export function vectorToBuffer(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 }
 
+/** A view when the bytes are 4-byte aligned (no copy; do not keep it past the buffer's life), else a copy. */
 export function bufferToVector(buffer: Buffer): Float32Array {
+  if (buffer.byteOffset % 4 === 0)
+    return new Float32Array(buffer.buffer, buffer.byteOffset, buffer.byteLength / 4);
   const copy = new Float32Array(buffer.byteLength / 4);
   new Uint8Array(copy.buffer).set(buffer);
   return copy;

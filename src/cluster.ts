@@ -1,0 +1,97 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { resolveAdminKey } from './auth/admin-key.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { freePort } from './net.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
+
+/**
+ * MNEMO_PROCESSES > 1: this process supervises that many server processes sharing one port (the kernel
+ * spreads connections over them with SO_REUSEPORT). Instances share nothing but Redis, so this is the same
+ * as running several instances behind a load balancer, on one machine. The supervisor owns what must exist
+ * once: the embedded redis-server, the generated admin key, the port. It restarts a process that dies, and
+ * on SIGINT/SIGTERM lets every process drain before stopping Redis.
+ */
+export const CHILD_ENV = 'MNEMO_CHILD_PROCESS';
+
+export interface Supervisor {
+  close(): Promise<void>;
+}
+
+const RESTART_DELAY_MS = 1000;
+
+export async function superviseProcesses(
+  config: Readonly<Config>,
+  log: Logger,
+  script: string,
+): Promise<Supervisor> {
+  let embedded: EmbeddedRedis | undefined;
+  if (config.redis.kind === 'embedded') {
+    embedded = await startEmbeddedRedis({ bin: config.redisServerBin, dataDir: config.dataDir, log });
+  }
+  // Created once here; the processes read it from the file.
+  await resolveAdminKey(config.adminKey, config.dataDir, log);
+  const port = config.port === 0 ? await freePort() : config.port;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    [CHILD_ENV]: '1',
+    MNEMO_PORT: String(port),
+    MNEMO_PROCESSES: '1',
+    ...(embedded ? { REDIS_URL: embedded.url } : {}),
+  };
+
+  const children = new Set<ChildProcess>();
+  let stopping = false;
+  const start = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const child = fork(script, [], { env, stdio: 'inherit' });
+      children.add(child);
+      let ready = false;
+      child.on('message', (message: { type?: string }) => {
+        if (message.type !== 'ready') return;
+        ready = true;
+        resolve();
+      });
+      child.once('exit', (code, signal) => {
+        children.delete(child);
+        if (!ready) reject(new Error(`a server process exited during start-up (code ${code ?? signal})`));
+        else if (!stopping) {
+          log.error({ pid: child.pid, code, signal }, 'a server process died: starting another');
+          setTimeout(
+            () => void start().catch((err: unknown) => log.error({ err }, 'restart failed')),
+            RESTART_DELAY_MS,
+          );
+        }
+      });
+    });
+
+  try {
+    await Promise.all(Array.from({ length: config.processes }, start));
+  } catch (err) {
+    stopping = true;
+    await stopAll(children);
+    await embedded?.stop();
+    throw err;
+  }
+  log.info({ url: `http://${config.host}:${port}`, processes: config.processes }, 'mnemo is listening');
+  return {
+    close: async () => {
+      stopping = true;
+      await stopAll(children);
+      await embedded?.stop();
+    },
+  };
+}
+
+async function stopAll(children: Set<ChildProcess>): Promise<void> {
+  await Promise.all(
+    [...children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
