@@ -3,9 +3,11 @@ import { PROJECT_ROOT } from '../src/paths.js';
 import { Corpus } from './lib/corpus.js';
 import { runLoad, type RequestSpec } from './lib/load.js';
 import { layerKey, startRedis, startService } from './lib/stack.js';
+import { seedEngrams } from './scenarios/engram.js';
 
 /**
- * Profiles the built service under one load: `npx tsx bench/profile-service.ts <recall|remember|context>
+ * Profiles the built service under one load: `npx tsx bench/profile-service.ts
+ * <recall|remember|context|coldstart|inject|engram-recall>
  * [docs]` starts redis and mnemo with --cpu-prof, seeds, runs the load at concurrency 32 for 10 s, and
  * leaves the .cpuprofile in /tmp/mnemo-prof (open it in Chrome DevTools or speedscope).
  */
@@ -30,6 +32,21 @@ async function main(): Promise<void> {
       headers: auth,
       body: JSON.stringify(body),
     });
+    if (scenario === 'inject' || scenario === 'engram-recall') {
+      const engrams = await seedEngrams({ url: service.url, run: 'profile' }, docs);
+      let n = 0;
+      const result = await runLoad({
+        origin: service.url,
+        concurrency: 32,
+        durationMs: 10_000,
+        request: () =>
+          scenario === 'inject'
+            ? engrams.post('/api/v1/inject', { task: engrams.corpus.query(n++), budget: 2000 })
+            : engrams.post('/api/v1/recall', { query: engrams.corpus.query(n++), limit: 10 }),
+      });
+      process.stdout.write(`${scenario}: ${result.rps.toFixed(0)} req/s, ${result.errors} errors\n`);
+      return;
+    }
     await runLoad({
       origin: service.url,
       concurrency: 64,

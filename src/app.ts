@@ -12,20 +12,13 @@ import type { AnyRoute } from './http/route.js';
 import { buildRoutes } from './http/routes/index.js';
 import { HttpServer } from './http/server.js';
 import type { Logger } from './log.js';
-import { QueuedWork } from './jobs/queued-work.js';
-import { startWorkers } from './jobs/workers.js';
 import { AuditLog } from './memory/audit/audit-log.js';
-import { createEmbedder } from './memory/embedders/factory.js';
 import { createEngramEngine } from './memory/engrams/engine.js';
-import { ENGRAM_INDEX_RULES } from './memory/engrams/engram-events.js';
-import { createMemoryEngine, type MemoryEngine } from './memory/engine.js';
-import { EventLog } from './memory/event-log.js';
 import { RedisFactory, waitUntilReady } from './redis/clients.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { RedisHealth } from './redis/health.js';
-import { Keys } from './redis/keys.js';
 import { PubSub } from './redis/pubsub.js';
-import { Scripts } from './redis/scripts.js';
+import { openMemoryRuntime } from './runtime.js';
 import type { Services } from './services.js';
 import { eventEndpoints } from './ws/endpoints.js';
 import { EventServer } from './ws/event-server.js';
@@ -76,8 +69,11 @@ export async function startMnemo(
     await waitUntilReady(command, options.redisReadyTimeoutMs ?? 30_000).catch((err: Error) => {
       throw new Error(`Cannot reach Redis at ${redisUrl}: ${err.message}`);
     });
-    const keys = new Keys(config.keyPrefix);
-    const scripts = new Scripts(command);
+    const runtime = await openMemoryRuntime(config, log, factory, command, {
+      workers: config.jobs === 'inline',
+    });
+    closers.push(() => runtime.close());
+    const { keys, scripts, events, embedder, queues, engine } = runtime;
     const pubsub = new PubSub(factory.create('subscriber'), log);
     const invalidation = new CredentialInvalidation(pubsub, keys);
     await invalidation.start();
@@ -91,40 +87,6 @@ export async function startMnemo(
       log,
     );
     invalidation.register(layerKeys.cache);
-
-    const events = new EventLog(command, scripts, keys, config.eventStreamMaxLen);
-    const embedder = await createEmbedder(config);
-    closers.push(() => embedder.close());
-    const queues = new QueuedWork(
-      {
-        connection: factory.create('bullmq'),
-        prefix: keys.bullPrefix(),
-        attempts: config.jobAttempts,
-        backoffMs: config.jobBackoffMs,
-      },
-      config.extractorUrl !== undefined,
-    );
-    closers.push(() => queues.close());
-    const engine: MemoryEngine = createMemoryEngine({
-      config,
-      log,
-      redis: command,
-      scripts,
-      keys,
-      events,
-      embedder,
-      background: queues,
-      extraIndexRules: ENGRAM_INDEX_RULES,
-    });
-    if (config.jobs === 'inline') {
-      const workers = await startWorkers(engine.enrichment, {
-        connection: () => factory.create('bullmq'),
-        prefix: keys.bullPrefix(),
-        sweepIntervalMs: config.sweepIntervalMs,
-        log,
-      });
-      closers.push(() => workers.close());
-    }
 
     // Engram API: identities and keys publish invalidations; this instance applies its own at once too.
     const adminKey = new AdminKeyVerifier(await resolveAdminKey(config.adminKey, config.dataDir, log));

@@ -17,7 +17,7 @@ const DOMAINS = [
 const TYPES = ['behavioral', 'terminological', 'procedural', 'architectural'];
 
 async function admin(
-  ctx: ScenarioContext,
+  ctx: Pick<ScenarioContext, 'url'>,
   org: string,
   path: string,
   body: unknown,
@@ -35,9 +35,11 @@ async function admin(
   return (await res.json()) as Record<string, unknown>;
 }
 
-export async function engramScenarios(ctx: ScenarioContext): Promise<void> {
-  const size = ctx.quick ? 3000 : 10_000;
-  const label = `${size / 1000}k`;
+/** Creates an organisation with one editor and `size` engrams; returns a request builder with its key. */
+export async function seedEngrams(
+  ctx: Pick<ScenarioContext, 'url' | 'run'>,
+  size: number,
+): Promise<{ post: (path: string, body: unknown) => RequestSpec; corpus: Corpus }> {
   const org = `${ctx.run}-org`;
   const user = await admin(ctx, org, '/api/v1/admin/users', { username: 'bench', role: 'editor' });
   const key = String((await admin(ctx, org, '/api/v1/admin/api-keys', { user_id: user.id })).key);
@@ -66,7 +68,14 @@ export async function engramScenarios(ctx: ScenarioContext): Promise<void> {
       }),
   });
   if (seeded.errors > 0) throw new Error(`seeding engrams had ${seeded.errors} errors`);
-  process.stderr.write(`seeded ${label} engrams in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(`seeded ${size} engrams in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  return { post, corpus };
+}
+
+export async function engramScenarios(ctx: ScenarioContext): Promise<void> {
+  const size = ctx.quick ? 3000 : 10_000;
+  const label = `${size / 1000}k`;
+  const { post, corpus } = await seedEngrams(ctx, size);
 
   let q = 0;
   const recall = (): RequestSpec =>

@@ -3,18 +3,19 @@ import { countTokens } from 'gpt-tokenizer';
 /**
  * Builds the layer API's context string: one line per memory, best first, `[LAYER] content (score: 0.94)`,
  * within a token budget counted with a real tokenizer (gpt-tokenizer, o200k). A line that does not fit is
- * skipped and later, smaller lines are still tried; the final text is counted exactly and trimmed from the
- * end until it fits, so token_count <= token_budget always holds.
+ * skipped and later, smaller lines are still tried, so token_count <= token_budget always holds.
  *
- * Counting is the costly part, so a line's cost is estimated from its content's token count (kept per
- * memory record, which the index shares between requests) plus the fixed cost of the decoration; only the
- * final text is counted in full.
+ * Counting is exact but done by parts: the tokenizer's pre-tokenizer always cuts at the space before
+ * " (score:" and after the ")\n" that ends a line, so the tokens of the whole text are the sum of the tokens
+ * of "[LAYER] content" (remembered per memory record, which the index shares between requests) and of
+ * " (score: x.xx)" with or without its newline (one of 202 strings). A test checks the sum against counting
+ * the whole text.
  */
 export interface ContextItem {
   layer: string;
   content: string;
   score: number;
-  /** The memory's stored record: the content's token count is remembered on it. */
+  /** The memory's stored record: the line's token count is remembered on it. */
   record?: object;
 }
 
@@ -24,45 +25,54 @@ export interface BuiltContext {
   used: number;
 }
 
+const flatten = (text: string): string => text.replace(/\s+/g, ' ').trim();
+const head = (item: ContextItem): string => `[${item.layer.toUpperCase()}] ${flatten(item.content)}`;
+const tail = (score: number): string => ` (score: ${score.toFixed(2)})`;
+
 export function contextLine(item: ContextItem): string {
-  return `[${item.layer.toUpperCase()}] ${flatten(item.content)} (score: ${item.score.toFixed(2)})`;
+  return head(item) + tail(item.score);
 }
 
-const flatten = (text: string): string => text.replace(/\s+/g, ' ').trim();
+const headTokens = new WeakMap<object, Map<string, number>>();
+const tailTokens = new Map<string, number>();
 
-const contentTokens = new WeakMap<object, number>();
-const decorationTokens = new Map<string, number>();
+function headCost(item: ContextItem): number {
+  const byLayer = item.record ? headTokens.get(item.record) : undefined;
+  const known = byLayer?.get(item.layer);
+  if (known !== undefined) return known;
+  const count = countTokens(head(item));
+  if (item.record) {
+    const map = byLayer ?? new Map<string, number>();
+    map.set(item.layer, count);
+    if (!byLayer) headTokens.set(item.record, map);
+  }
+  return count;
+}
 
-/** Estimated tokens of a line: its content's tokens plus its decoration's, plus one for the newline. */
-function lineCost(item: ContextItem): number {
-  let content = item.record ? contentTokens.get(item.record) : undefined;
-  if (content === undefined) {
-    content = countTokens(flatten(item.content));
-    if (item.record) contentTokens.set(item.record, content);
+function tailCost(score: number, newline: boolean): number {
+  const text = tail(score) + (newline ? '\n' : '');
+  let count = tailTokens.get(text);
+  if (count === undefined) {
+    count = countTokens(text);
+    tailTokens.set(text, count);
   }
-  let decoration = decorationTokens.get(item.layer);
-  if (decoration === undefined) {
-    decoration = countTokens(`[${item.layer.toUpperCase()}]  (score: 0.00)`);
-    decorationTokens.set(item.layer, decoration);
-  }
-  return content + decoration + 1;
+  return count;
 }
 
 export function buildContext(items: ContextItem[], budget: number): BuiltContext {
   const lines: string[] = [];
-  let estimate = 0;
+  // Tokens of the chosen lines, each counted with the newline that follows it once another line comes.
+  let withNewlines = 0;
+  let lastNewline = 0;
   for (const item of items) {
-    const cost = lineCost(item);
-    if (estimate + cost > budget) continue;
+    const headTokensOf = headCost(item);
+    const asLast = headTokensOf + tailCost(item.score, false);
+    // Appended as the last line: the previous last line gains its newline, which withNewlines already holds.
+    if (withNewlines + asLast > budget) continue;
+    const asMiddle = headTokensOf + tailCost(item.score, true);
     lines.push(contextLine(item));
-    estimate += cost;
+    withNewlines += asMiddle;
+    lastNewline = asMiddle - asLast;
   }
-  let content = lines.join('\n');
-  let tokenCount = countTokens(content);
-  while (tokenCount > budget && lines.length > 0) {
-    lines.pop();
-    content = lines.join('\n');
-    tokenCount = countTokens(content);
-  }
-  return { content, tokenCount, used: lines.length };
+  return { content: lines.join('\n'), tokenCount: withNewlines - lastNewline, used: lines.length };
 }

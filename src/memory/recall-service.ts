@@ -188,7 +188,6 @@ export class RecallService {
       vectorFloor: embedder.noiseFloor,
       // Measured on LoCoMo (bench/fusion-study.ts): wider legs than 5 × top_k do not change what is found.
       perLeg: Math.max(50, input.topK * 5),
-      narrow: input.filter.userId !== null || input.filter.agentId !== null,
       entities: queryEntities(input.query),
     });
     const { weights, relevanceFloor, recencyLambda } = this.settings;

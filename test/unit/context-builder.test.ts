@@ -38,3 +38,34 @@ describe('context builder', () => {
     expect(built.content).not.toContain('long long');
   });
 });
+
+describe('context token counting by parts', () => {
+  it('equals counting the whole text, for all kinds of content', () => {
+    const contents = [
+      'plain words here',
+      'ends with a period.',
+      'ends with a question?',
+      'trailing paren (like this)',
+      'numbers 12345 and 3.14159',
+      'unicode: café, 東京大学, emoji 🎉, مرحبا',
+      'slashes / and \\ backslashes / at the end/',
+      'newlines\nin the\n\nmiddle   and   spaces',
+      '"quoted" text — with dashes – and ellipsis…',
+      ')))',
+      '[BRACKETS] inside [text]',
+      'a',
+    ];
+    const items = contents.flatMap((content, i) =>
+      ['working', 'episodic', 'semantic'].map((layer, j) => ({
+        layer,
+        content,
+        score: ((i * 7 + j * 13) % 101) / 100,
+      })),
+    );
+    for (let start = 0; start < items.length; start += 5) {
+      const slice = items.slice(start, start + 9);
+      const built = buildContext(slice, 100_000);
+      expect(built.tokenCount).toBe(countTokens(built.content));
+    }
+  });
+});

@@ -6,9 +6,22 @@ import type { Commitment, EngramDoc } from './model.js';
  */
 export const DAY_MS = 86_400_000;
 
+/** Parsed dates: the same few thousand date strings are read on every inject. */
+const parsedDates = new Map<string, number>();
+
+function parseDate(when: string): number {
+  let at = parsedDates.get(when);
+  if (at === undefined) {
+    at = Date.parse(when);
+    if (parsedDates.size >= 100_000) parsedDates.clear();
+    parsedDates.set(when, at);
+  }
+  return at;
+}
+
 /** Days from an ISO date or time to `now` (never negative; unparsable counts as now). */
 export function daysSince(when: string | null | undefined, now: number): number {
-  const at = when ? Date.parse(when) : Number.NaN;
+  const at = when ? parseDate(when) : Number.NaN;
   return Number.isFinite(at) ? Math.max(0, (now - at) / DAY_MS) : 0;
 }
 

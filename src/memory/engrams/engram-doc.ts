@@ -114,8 +114,20 @@ export function parseEngramDoc(json: string): EngramDoc | undefined {
  * Checks the kind and fills what older or foreign writers may lack (arrays, counters), without copying a
  * document that is already complete (index records are read on every inject).
  */
+/** Index records are long-lived and shared: their engram view is built once (treat it as read-only). */
+const engramViews = new WeakMap<object, EngramDoc>();
+
 export function toEngramDoc(record: Record<string, unknown>): EngramDoc | undefined {
   if (record.layer !== 'engram' || typeof record.id !== 'string') return undefined;
+  let view = engramViews.get(record);
+  if (!view) {
+    view = completeEngramDoc(record);
+    engramViews.set(record, view);
+  }
+  return view;
+}
+
+function completeEngramDoc(record: Record<string, unknown>): EngramDoc {
   const complete =
     Array.isArray(record.tags) &&
     Array.isArray(record.supersedes) &&

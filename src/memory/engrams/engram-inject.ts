@@ -46,7 +46,7 @@ export interface InjectOutcome {
  * Candidates per search leg. The selection then keeps at most 10 per domain within a budget of a few
  * thousand tokens (an engram costs ~100), so a few hundred relevant candidates are already more than fit.
  */
-const CANDIDATES_PER_LEG = 200;
+const CANDIDATES_PER_LEG = 100;
 
 export class EngramInject {
   constructor(
@@ -91,8 +91,8 @@ export class EngramInject {
       seen.add(doc.id);
     }
     // Pinned engrams are injected whether or not they match the task.
-    for (const d of index.documents(['engram'])) {
-      if (d.record.pinned !== true || seen.has(d.id) || !accept(d)) continue;
+    for (const d of index.pinned()) {
+      if (d.kind !== 'engram' || seen.has(d.id) || !accept(d)) continue;
       const doc = toEngramDoc(d.record);
       if (doc) candidates.push({ doc, cosine: null });
     }

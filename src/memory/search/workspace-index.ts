@@ -22,8 +22,6 @@ export interface SearchRequest {
   vectorFloor: number;
   /** Candidates kept per leg (best first). */
   perLeg: number;
-  /** True when `accept` rejects most documents (a user or scope filter): vector scan only accepted ones. */
-  narrow?: boolean;
   /** Names the query mentions (see entities.ts); each candidate reports whether it mentions one. */
   entities?: string[];
 }
@@ -56,6 +54,8 @@ export class WorkspaceIndex {
   private readonly slotOf = new Map<string, number>();
   private kinds = new Uint8Array(1024);
   private readonly free: number[] = [];
+  /** Ids of documents whose record says `pinned: true` (engrams): found without a scan. */
+  private readonly pinnedIds = new Set<string>();
   private dead: number[] = [];
   private readonly bm25 = new Bm25Index();
   readonly vectors: VectorStore;
@@ -91,6 +91,8 @@ export class WorkspaceIndex {
       const old = this.docs[existing] as SearchDoc;
       if (old.text === doc.text && old.kind === doc.kind) {
         this.docs[existing] = doc;
+        if (doc.record.pinned === true) this.pinnedIds.add(doc.id);
+        else this.pinnedIds.delete(doc.id);
         return;
       }
       this.remove(doc.id);
@@ -105,6 +107,7 @@ export class WorkspaceIndex {
     this.docs[slot] = doc;
     this.kinds[slot] = KIND_CODE[doc.kind];
     this.slotOf.set(doc.id, slot);
+    if (doc.record.pinned === true) this.pinnedIds.add(doc.id);
     this.bm25.add(slot, tokenize(doc.text));
     this.approxBytes += docBytes(doc);
   }
@@ -112,7 +115,10 @@ export class WorkspaceIndex {
   /** Merges fields into a document's record (status changes that do not touch the text). */
   patch(id: string, fields: Record<string, unknown>): void {
     const doc = this.get(id);
-    if (doc) doc.record = { ...doc.record, ...fields };
+    if (!doc) return;
+    doc.record = { ...doc.record, ...fields };
+    if (doc.record.pinned === true) this.pinnedIds.add(id);
+    else this.pinnedIds.delete(id);
   }
 
   remove(id: string): void {
@@ -120,6 +126,7 @@ export class WorkspaceIndex {
     if (slot === undefined) return;
     this.approxBytes -= docBytes(this.docs[slot] as SearchDoc);
     this.slotOf.delete(id);
+    this.pinnedIds.delete(id);
     this.docs[slot] = undefined;
     this.kinds[slot] = 0;
     this.bm25.remove(slot);
@@ -173,10 +180,7 @@ export class WorkspaceIndex {
     // Vector leg.
     const query = request.vector && request.vector.length === this.dim ? request.vector : undefined;
     const semantic = query
-      ? this.vectors.nearest(query, request.perLeg, acceptSlot, {
-          floor: request.vectorFloor,
-          narrow: request.narrow ?? false,
-        })
+      ? this.vectors.nearest(query, request.perLeg, acceptSlot, { floor: request.vectorFloor })
       : [];
 
     const byslot = new Map<number, Candidate>();
@@ -215,6 +219,14 @@ export class WorkspaceIndex {
     for (const c of byslot.values()) if (c.bm25 === 0) vectorOnly++;
     for (const slot of touched) scores[slot] = 0;
     return { candidates: [...byslot.values()], matched: touched.length + vectorOnly };
+  }
+
+  /** Documents whose record says `pinned: true`. */
+  *pinned(): IterableIterator<SearchDoc> {
+    for (const id of this.pinnedIds) {
+      const doc = this.get(id);
+      if (doc) yield doc;
+    }
   }
 
   /** Every live document (for listings that do not need Redis). */

@@ -1,0 +1,73 @@
+;; Dot products of one query with many vectors, with 128-bit SIMD. The vector store keeps its vectors in
+;; this module's memory (imported, so the store controls growth), one row of `stride` lanes per slot, and
+;; asks for every row's score in one call instead of one JavaScript loop per element.
+;;
+;; dotsI8(data, query, stride, count, invNorms, out, queryInv):
+;;   out[i] = f32(sum_j data[i*stride + j] * query[j]) * invNorms[i] * queryInv, for i in [0, count)
+;;   int8 rows and query; stride is a multiple of 16; invNorms are f32 (0 for an empty slot).
+;; dotsF32(data, query, stride, count, out):
+;;   out[i] = sum_j data[i*stride + j] * query[j]; f32 rows and query; stride is a multiple of 4.
+(module
+  (import "env" "memory" (memory 1))
+
+  (func (export "dotsI8")
+    (param $data i32) (param $query i32) (param $stride i32) (param $count i32)
+    (param $invNorms i32) (param $out i32) (param $queryInv f32)
+    (local $i i32) (local $j i32) (local $row i32) (local $acc v128) (local $d v128) (local $q v128)
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $row (i32.add (local.get $data) (i32.mul (local.get $i) (local.get $stride))))
+        (local.set $j (i32.const 0))
+        (block $rowDone
+          (loop $lanes
+            (br_if $rowDone (i32.ge_u (local.get $j) (local.get $stride)))
+            (local.set $d (v128.load (i32.add (local.get $row) (local.get $j))))
+            (local.set $q (v128.load (i32.add (local.get $query) (local.get $j))))
+            ;; i8 x i8 products fit i16 (components are within +-127); pairs of them are summed into i32 lanes.
+            (local.set $acc (i32x4.add (local.get $acc)
+              (i32x4.extadd_pairwise_i16x8_s (i16x8.extmul_low_i8x16_s (local.get $d) (local.get $q)))))
+            (local.set $acc (i32x4.add (local.get $acc)
+              (i32x4.extadd_pairwise_i16x8_s (i16x8.extmul_high_i8x16_s (local.get $d) (local.get $q)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $lanes)))
+        (f32.store
+          (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+          (f32.mul
+            (f32.mul
+              (f32.convert_i32_s
+                (i32.add
+                  (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 1 (local.get $acc)))
+                  (i32.add (i32x4.extract_lane 2 (local.get $acc)) (i32x4.extract_lane 3 (local.get $acc)))))
+              (f32.load (i32.add (local.get $invNorms) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.get $queryInv)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
+  (func (export "dotsF32")
+    (param $data i32) (param $query i32) (param $stride i32) (param $count i32) (param $out i32)
+    (local $i i32) (local $j i32) (local $row i32) (local $acc v128) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $stride) (i32.const 2)))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $row (i32.add (local.get $data) (i32.mul (local.get $i) (local.get $bytes))))
+        (local.set $j (i32.const 0))
+        (block $rowDone
+          (loop $lanes
+            (br_if $rowDone (i32.ge_u (local.get $j) (local.get $bytes)))
+            (local.set $acc (f32x4.add (local.get $acc)
+              (f32x4.mul (v128.load (i32.add (local.get $row) (local.get $j)))
+                         (v128.load (i32.add (local.get $query) (local.get $j))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $lanes)))
+        (f32.store
+          (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+          (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+            (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+)

@@ -1,0 +1,80 @@
+import type { Config } from './config.js';
+import { QueuedWork } from './jobs/queued-work.js';
+import { startWorkers } from './jobs/workers.js';
+import type { Logger } from './log.js';
+import type { Embedder } from './memory/embedders/embedder.js';
+import { createEmbedder } from './memory/embedders/factory.js';
+import { ENGRAM_INDEX_RULES } from './memory/engrams/engram-events.js';
+import { createMemoryEngine, type MemoryEngine } from './memory/engine.js';
+import { EventLog } from './memory/event-log.js';
+import type { RedisClient, RedisFactory } from './redis/clients.js';
+import { Keys } from './redis/keys.js';
+import { Scripts } from './redis/scripts.js';
+
+/**
+ * The parts every mnemo process needs, server or worker: keys, scripts, the event log, the embedder, the
+ * job queues, the memory engine, and (when asked) the BullMQ workers. `close` releases them in reverse.
+ */
+export interface MemoryRuntime {
+  keys: Keys;
+  scripts: Scripts;
+  events: EventLog;
+  embedder: Embedder;
+  queues: QueuedWork;
+  engine: MemoryEngine;
+  close(): Promise<void>;
+}
+
+export async function openMemoryRuntime(
+  config: Readonly<Config>,
+  log: Logger,
+  factory: RedisFactory,
+  command: RedisClient,
+  options: { workers: boolean },
+): Promise<MemoryRuntime> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    const keys = new Keys(config.keyPrefix);
+    const scripts = new Scripts(command);
+    const events = new EventLog(command, scripts, keys, config.eventStreamMaxLen);
+    const embedder = await createEmbedder(config);
+    closers.push(() => embedder.close());
+    const queues = new QueuedWork(
+      {
+        connection: factory.create('bullmq'),
+        prefix: keys.bullPrefix(),
+        attempts: config.jobAttempts,
+        backoffMs: config.jobBackoffMs,
+      },
+      config.extractorUrl !== undefined,
+    );
+    closers.push(() => queues.close());
+    const engine = createMemoryEngine({
+      config,
+      log,
+      redis: command,
+      scripts,
+      keys,
+      events,
+      embedder,
+      background: queues,
+      extraIndexRules: ENGRAM_INDEX_RULES,
+    });
+    if (options.workers) {
+      const workers = await startWorkers(engine.enrichment, {
+        connection: () => factory.create('bullmq'),
+        prefix: keys.bullPrefix(),
+        sweepIntervalMs: config.sweepIntervalMs,
+        log,
+      });
+      closers.push(() => workers.close());
+    }
+    return { keys, scripts, events, embedder, queues, engine, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,52 @@
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { RedisFactory, waitUntilReady } from './redis/clients.js';
+import { openMemoryRuntime } from './runtime.js';
+
+/**
+ * `npm run worker`: the background workers only (embedding with slow embedders, LLM fact extraction, the
+ * expiry sweep), for deployments that run servers with MNEMO_JOBS=off and scale workers on their own.
+ * It needs REDIS_URL: the embedded Redis belongs to a server process.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (config.redis.kind === 'embedded') {
+    process.stderr.write(
+      'mnemo worker: set REDIS_URL to the Redis your servers use (a worker starts no Redis of its own).\n',
+    );
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel, 'mnemo-worker');
+  const factory = new RedisFactory(config.redis, log);
+  const command = factory.create('command');
+  try {
+    await waitUntilReady(command, 30_000);
+  } catch (err) {
+    log.fatal({ err }, 'cannot reach Redis');
+    process.exit(1);
+  }
+  const runtime = await openMemoryRuntime(config, log, factory, command, { workers: true });
+  log.info({ embedder: runtime.embedder.name }, 'mnemo worker is running');
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void runtime
+      .close()
+      .then(() => factory.closeAll())
+      .then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();
