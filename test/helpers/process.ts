@@ -13,14 +13,15 @@ export interface ServiceProcess {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export function spawnService(env: Record<string, string | undefined>): ServiceProcess {
+/** The server entry (src/main.ts) or another one (src/worker.ts) as a child process. */
+export function spawnService(env: Record<string, string | undefined>, entry = 'src/main.ts'): ServiceProcess {
   const cleanEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('MNEMO_') && !k.startsWith('PLYRA_') && k !== 'REDIS_URL')
       cleanEnv[k] = v;
   }
   for (const [k, v] of Object.entries(env)) if (v !== undefined) cleanEnv[k] = v;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, entry)], {
     cwd: PROJECT_ROOT,
     env: cleanEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { spawnService } from '../helpers/process.js';
+import {
+  FILE_PREFIX,
+  createLayerKey,
+  startServer,
+  uniqueWorkspace,
+  type TestServer,
+} from '../helpers/server.js';
+import { startStubAi, type StubAi } from '../helpers/stub-ai.js';
+
+/** MNEMO_JOBS=off servers enqueue; `npm run worker` (src/worker.ts) processes, in its own process. */
+let ai: StubAi;
+let server: TestServer;
+
+beforeAll(async () => {
+  ai = await startStubAi(16);
+  server = await startServer({
+    jobs: 'off',
+    embedder: 'openai',
+    embeddingUrl: ai.url,
+    embeddingDim: 16,
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await ai.close();
+});
+
+describe('standalone worker', () => {
+  it('embeds what a server without workers queued', async () => {
+    const workspace = uniqueWorkspace('wrk');
+    const key = await createLayerKey(server, workspace);
+    await server.request('POST', '/v1/remember', { token: key, body: { content: 'queued for the worker' } });
+    // Nobody works the queue yet.
+    await new Promise((r) => setTimeout(r, 300));
+    const types = async (): Promise<string[]> =>
+      (await server.services.events.read(workspace, '0-0', 100)).events.map((e) => e.type);
+    expect(await types()).not.toContain('memory.embedded');
+
+    const worker = spawnService(
+      {
+        REDIS_URL: inject('redisUrl'),
+        MNEMO_KEY_PREFIX: FILE_PREFIX,
+        MNEMO_EMBEDDER: 'openai',
+        MNEMO_EMBEDDING_URL: ai.url,
+        MNEMO_EMBEDDING_DIM: '16',
+        MNEMO_LOG_LEVEL: 'info',
+      },
+      'src/worker.ts',
+    );
+    try {
+      await worker.waitFor(/mnemo worker is running/);
+      await expect.poll(types, { timeout: 15_000 }).toContain('memory.embedded');
+    } finally {
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    }
+  });
+
+  it('refuses to start without REDIS_URL', async () => {
+    const worker = spawnService({}, 'src/worker.ts');
+    expect(await worker.exited).toBe(2);
+    expect(worker.output()).toMatch(/set REDIS_URL/);
+  });
+});
