@@ -54,6 +54,7 @@ describe('vector store (WebAssembly SIMD scan)', () => {
     ['float32', 64, 1e-5],
     ['int8', 64, 0.02],
     ['int8', 100, 0.02], // not a multiple of 16: rows are padded
+    ['int8', 4096, 0.02], // the largest supported: the widened query fills half the query area
     ['float32', 30, 1e-5],
   ] as const) {
     it(`${precision}, ${dim} dimensions: finds what exact search finds, with cosines within ${tolerance}`, () => {
@@ -91,6 +92,22 @@ describe('vector store (WebAssembly SIMD scan)', () => {
     expect(store.cosineAt(42, query)).toBeNull();
     for (const m of store.nearest(query, 50, () => true, { floor: 0.2 }))
       expect(m.score).toBeGreaterThan(0.2);
+  });
+
+  it("reads a candidate's cosine from the last scan only while that scan is current", () => {
+    const data = vectors(100, 32);
+    const store = new VectorStore(32, 'int8');
+    data.forEach((v, slot) => store.set(slot, v));
+    const query = data[7] as Float32Array;
+    const [best] = store.nearest(query, 3, () => true, { floor: 0 });
+    expect(best?.slot).toBe(7);
+    expect(store.cosineAt(7, query)).toBe(best?.score);
+    expect(store.cosineAt(8, query)).toBeCloseTo(exactCos(query, data[8] as Float32Array), 1);
+    // The vector changes after the scan: the same query object must see the new vector.
+    store.set(7, data[50] as Float32Array);
+    expect(store.cosineAt(7, query)).toBeCloseTo(exactCos(query, data[50] as Float32Array), 1);
+    store.remove(7);
+    expect(store.cosineAt(7, query)).toBeNull();
   });
 
   it('refuses vectors of another dimension', () => {

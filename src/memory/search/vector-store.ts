@@ -51,6 +51,9 @@ export class VectorStore {
   /** 1 / norm of each stored vector; 0 = no vector in that slot. */
   private invNorms!: Float32Array;
   private data!: Int8Array | Float32Array;
+  /** The query whose scores `out` holds for slots below `scannedSlots` (see cosineAt). */
+  private scanned: Float32Array | undefined;
+  private scannedSlots = 0;
 
   constructor(
     readonly dim: number,
@@ -93,6 +96,7 @@ export class VectorStore {
 
   set(slot: number, vector: Float32Array): void {
     if (vector.length !== this.dim) return;
+    this.scanned = undefined;
     if (slot >= this.capacity) {
       let capacity = this.capacity;
       while (capacity <= slot) capacity *= 2;
@@ -124,6 +128,7 @@ export class VectorStore {
 
   remove(slot: number): void {
     if (!this.has(slot)) return;
+    this.scanned = undefined;
     this.data.fill(0, slot * this.stride, (slot + 1) * this.stride);
     this.invNorms[slot] = 0;
     this.count--;
@@ -133,10 +138,14 @@ export class VectorStore {
     return this.count;
   }
 
-  /** Cosine of a unit-length `query` with the vector at `slot`, or null when the slot has none. */
+  /**
+   * Cosine of a unit-length `query` with the vector at `slot`, or null when the slot has none. Right after
+   * `nearest` with the same query it is read from that scan's scores instead of being computed again.
+   */
   cosineAt(slot: number, query: Float32Array): number | null {
     const inv = slot < this.capacity ? (this.invNorms[slot] as number) : 0;
     if (inv === 0) return null;
+    if (query === this.scanned && slot < this.scannedSlots) return this.out[slot] as number;
     const base = slot * this.stride;
     const data = this.data;
     let dot = 0;
@@ -154,14 +163,18 @@ export class VectorStore {
     const slots = this.highest + 1;
     if (this.count === 0 || k <= 0 || query.length !== this.dim) return [];
     this.scoreAll(query, slots);
+    this.scanned = query;
+    this.scannedSlots = slots;
     const out = this.out;
+    const invNorms = this.invNorms;
     const top = new TopK(k);
-    const floor = options.floor;
+    // One bar for the cheap test: the floor, raised to the k-th best once k slots are kept.
+    let bar = options.floor;
     for (let slot = 0; slot < slots; slot++) {
       const score = out[slot] as number;
-      // Cheap tests first: most slots fall below the floor or the current k-th best.
-      if (score <= floor || score <= top.threshold || this.invNorms[slot] === 0 || !accept(slot)) continue;
+      if (score <= bar || invNorms[slot] === 0 || !accept(slot)) continue;
       top.push(slot, score);
+      bar = Math.max(options.floor, top.threshold);
     }
     return top.sorted();
   }
@@ -169,7 +182,8 @@ export class VectorStore {
   /** Fills `out[0..slots)` with the cosine of `query` (unit length) and each slot. */
   private scoreAll(query: Float32Array, slots: number): void {
     if (this.data instanceof Int8Array) {
-      const probe = new Int8Array(this.memory.buffer, 0, this.stride);
+      // The query is quantized like the rows, then stored widened to int16 (see vector-dots.wat).
+      const probe = new Int16Array(this.memory.buffer, 0, this.stride);
       const scale = quantizationScale(query);
       let sum = 0;
       for (let i = 0; i < this.dim; i++) {
