@@ -46,6 +46,7 @@ const rules: Record<string, Rule> = {
   'bm25 plain': (c) => c.bm25Norm,
   'lin .2 rescaled': (c, x) => 0.8 * c.bm25Norm + 0.2 * rescale(c.cosine, x.noise),
   'lin .5 rescaled': (c, x) => 0.5 * c.bm25Norm + 0.5 * rescale(c.cosine, x.noise),
+  'lin .1 raw+names': (c) => named(c, 0.9 * c.bm25Norm + 0.1 * raw(c.cosine)),
   'lin .2 raw+names': (c) => named(c, 0.8 * c.bm25Norm + 0.2 * raw(c.cosine)),
   'lin .35 raw+names': (c) => named(c, 0.65 * c.bm25Norm + 0.35 * raw(c.cosine)),
   'lin .5 raw+names': (c) => named(c, 0.5 * c.bm25Norm + 0.5 * raw(c.cosine)),

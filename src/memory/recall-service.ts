@@ -4,7 +4,7 @@ import type { Layer } from './documents.js';
 import type { QueryEmbedder, QueryVector } from './embedders/query-embedder.js';
 import type { Namespace } from './namespace.js';
 import { RecallCache } from './recall-cache.js';
-import { recencyOf, round4, scoreOf, similarityOf, type ScoreWeights } from './scoring.js';
+import { passesFloor, recencyOf, round4, scoreOf, similarityOf, type ScoreWeights } from './scoring.js';
 import type { IndexManager } from './search/index-manager.js';
 import type { SearchDoc } from './search/search-doc.js';
 import { queryEntities } from './search/entities.js';
@@ -199,7 +199,7 @@ export class RecallService {
     let found = 0;
     candidates.forEach((candidate, i) => {
       const similarity = similarityOf(candidate, legs, embedder.vectorWeight);
-      if (similarity < relevanceFloor) return;
+      if (!passesFloor(candidate, legs, similarity, relevanceFloor)) return;
       found++;
       const recency = recencyOf(candidate.doc.ts, now, recencyLambda);
       similarities[i] = similarity;

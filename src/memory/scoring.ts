@@ -34,6 +34,25 @@ export function similarityOf(
   return candidate.mentionsEntity ? similarity : similarity * ENTITY_MISMATCH_FACTOR;
 }
 
+/**
+ * Whether a candidate is relevant enough to be returned at all. The floor is on the blended similarity,
+ * except that adding the vector leg never drops a memory the lexical leg alone would keep: hybrid recall
+ * returns at least what keyword recall returns (a weak lexical match with a low cosine would otherwise
+ * fall under the floor by the blend alone). The vector leg gets no such rescue: a cosine alone above the
+ * floor is too often noise for lexical embedders, and nonsense queries must still return nothing.
+ */
+export function passesFloor(
+  candidate: SimilarityInput,
+  legs: { lexical: boolean; vector: boolean },
+  similarity: number,
+  floor: number,
+): boolean {
+  if (similarity >= floor) return true;
+  return legs.lexical && legs.vector && similarityOf(candidate, LEXICAL_ONLY, 0) >= floor;
+}
+
+const LEXICAL_ONLY = { lexical: true, vector: false };
+
 export function recencyOf(createdMs: number, nowMs: number, lambdaPerHour: number): number {
   const hours = Math.max(0, (nowMs - createdMs) / 3_600_000);
   return Math.exp(-lambdaPerHour * hours);

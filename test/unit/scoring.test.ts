@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { queryEntities } from '../../src/memory/search/entities.js';
-import { recencyOf, scoreOf, similarityOf } from '../../src/memory/scoring.js';
+import { passesFloor, recencyOf, scoreOf, similarityOf } from '../../src/memory/scoring.js';
 
 describe('query entities', () => {
   it('takes capitalised words that do not start a sentence', () => {
@@ -22,6 +22,19 @@ describe('similarity and score', () => {
 
   it('halves the similarity of a memory that mentions none of the query names', () => {
     expect(similarityOf({ bm25Norm: 0.8, cosine: 0.4, mentionsEntity: false }, both, 0.5)).toBeCloseTo(0.3);
+  });
+
+  it('keeps in hybrid whatever the lexical leg alone keeps, and nothing on a cosine alone', () => {
+    const weakWord = { bm25Norm: 0.13, cosine: 0.05, mentionsEntity: true };
+    const blended = similarityOf(weakWord, both, 0.2); // 0.114: under the floor by the blend alone
+    expect(blended).toBeLessThan(0.12);
+    expect(passesFloor(weakWord, both, blended, 0.12)).toBe(true);
+    expect(passesFloor(weakWord, { lexical: false, vector: true }, 0.05, 0.12)).toBe(false);
+    const cosineOnly = { bm25Norm: 0, cosine: 0.3, mentionsEntity: true };
+    expect(passesFloor(cosineOnly, both, similarityOf(cosineOnly, both, 0.2), 0.12)).toBe(false);
+    expect(passesFloor(cosineOnly, both, similarityOf(cosineOnly, both, 0.5), 0.12)).toBe(true);
+    const unnamed = { bm25Norm: 0.2, cosine: 0.1, mentionsEntity: false }; // halved: 0.1 lexically
+    expect(passesFloor(unnamed, both, similarityOf(unnamed, both, 0.2), 0.12)).toBe(false);
   });
 
   it('never lets a negative cosine subtract', () => {

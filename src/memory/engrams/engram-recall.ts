@@ -1,5 +1,5 @@
 import type { QueryEmbedder } from '../embedders/query-embedder.js';
-import { round4, similarityOf } from '../scoring.js';
+import { passesFloor, round4, similarityOf } from '../scoring.js';
 import type { IndexManager } from '../search/index-manager.js';
 import type { SearchDoc } from '../search/search-doc.js';
 import { tokenize } from '../search/tokenizer.js';
@@ -73,14 +73,15 @@ export class EngramRecall {
     });
     const legs = vector ? 2 : 1;
     const best = legs / (RRF_K + 1);
+    const legsRun = { lexical: true, vector: vector !== undefined };
     const ranked = search.candidates
-      .filter(
-        (c) =>
-          similarityOf(
-            c,
-            { lexical: true, vector: vector !== undefined },
-            this.queries.embedder.vectorWeight,
-          ) >= this.settings.relevanceFloor,
+      .filter((c) =>
+        passesFloor(
+          c,
+          legsRun,
+          similarityOf(c, legsRun, this.queries.embedder.vectorWeight),
+          this.settings.relevanceFloor,
+        ),
       )
       .map((c) => {
         const rrf =
