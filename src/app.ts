@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminKeyVerifier, resolveAdminKey } from './auth/admin-key.js';
 import { EngramAuthenticator } from './auth/engram-auth.js';
 import { GroupService } from './auth/groups.js';
@@ -11,6 +12,7 @@ import { buildAuthenticators } from './http/authenticators.js';
 import type { AnyRoute } from './http/route.js';
 import { buildRoutes } from './http/routes/index.js';
 import { HttpServer } from './http/server.js';
+import { ReembedJobs } from './jobs/reembed-jobs.js';
 import type { Logger } from './log.js';
 import { AuditLog } from './memory/audit/audit-log.js';
 import { createEngramEngine } from './memory/engrams/engine.js';
@@ -23,6 +25,9 @@ import type { Services } from './services.js';
 import { eventEndpoints } from './ws/endpoints.js';
 import { EventServer } from './ws/event-server.js';
 import { Fanout } from './ws/fanout.js';
+
+/** At shutdown, how long closing queues and Redis connections may take before they are dropped. */
+const RELEASE_TIMEOUT_MS = 5000;
 
 /**
  * Composition root: config -> redis -> scripts -> services -> http -> signals (in main.ts).
@@ -105,6 +110,14 @@ export async function startMnemo(
     });
     invalidation.register(engramAuth.invalidation);
 
+    const reembed = new ReembedJobs({
+      connection: factory.create('bullmq'),
+      prefix: keys.bullPrefix(),
+      attempts: config.jobAttempts,
+      backoffMs: config.jobBackoffMs,
+    });
+    closers.push(() => reembed.close());
+
     const services: Services = {
       config,
       log,
@@ -115,6 +128,7 @@ export async function startMnemo(
       events,
       memory: engine.memory,
       recall: engine.recall,
+      reembed,
       engramAuth,
       users,
       groups,
@@ -167,8 +181,17 @@ export async function startMnemo(
       if (!drained)
         log.warn({ inFlight: http.requestsInFlight }, 'shutdown timeout: closing with requests in flight');
       http.closeConnections();
-      for (const closer of closers.reverse()) await closer().catch(() => undefined);
-      await factory.closeAll();
+      // Closing queues and connections waits for Redis to answer; with Redis gone it would wait forever.
+      const released = (async () => {
+        for (const closer of closers.reverse()) await closer().catch(() => undefined);
+        await factory.closeAll();
+        return true;
+      })();
+      const inTime = await Promise.race([released, sleep(RELEASE_TIMEOUT_MS, false, { ref: false })]);
+      if (!inTime) {
+        log.warn('shutdown: Redis did not answer, connections closed without waiting');
+        factory.disconnectAll();
+      }
       await embedded?.stop();
     };
     return {

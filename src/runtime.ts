@@ -64,7 +64,7 @@ export async function openMemoryRuntime(
       extraIndexRules: ENGRAM_INDEX_RULES,
     });
     if (options.workers) {
-      const workers = await startWorkers(engine.enrichment, {
+      const workers = await startWorkers(engine, {
         connection: () => factory.create('bullmq'),
         prefix: keys.bullPrefix(),
         sweepIntervalMs: config.sweepIntervalMs,

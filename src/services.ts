@@ -5,6 +5,7 @@ import type { LayerKeyService } from './auth/layer-keys.js';
 import type { PlurKeyService } from './auth/plur-keys.js';
 import type { UserService } from './auth/users.js';
 import type { Config } from './config.js';
+import type { ReembedJobs } from './jobs/reembed-jobs.js';
 import type { Logger } from './log.js';
 import type { AuditLog } from './memory/audit/audit-log.js';
 import type { EngramEngine } from './memory/engrams/engine.js';
@@ -27,6 +28,8 @@ export interface Services {
   events: EventLog;
   memory: MemoryService;
   recall: RecallService;
+  /** Re-embedding whole workspaces as background jobs (admin). */
+  reembed: ReembedJobs;
   /** Engram API: credentials and principals, users/groups/memberships, keys, audit, the engram domain. */
   engramAuth: EngramAuthenticator;
   users: UserService;

@@ -4,6 +4,8 @@ export const QUEUES = {
   embed: 'mnemo-embed',
   /** LLM fact extraction of an episode. */
   extract: 'mnemo-extract',
+  /** Re-embedding a whole workspace on request (POST /admin/workspaces/{id}/reembed). */
+  reembed: 'mnemo-reembed',
   /** Periodic upkeep: expiring working entries. */
   maintenance: 'mnemo-maintenance',
 } as const;

@@ -2,8 +2,10 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { EmbedItem, ExtractionRequest } from '../memory/background.js';
 import type { EnrichmentService } from '../memory/enrichment.js';
+import type { Reembedder } from '../memory/reembed.js';
 import type { RedisClient } from '../redis/clients.js';
 import { QUEUES } from './queues.js';
+import type { ReembedJobData } from './reembed-jobs.js';
 
 /**
  * BullMQ workers: thin processors that call the enrichment service. They run inside the server process by
@@ -22,8 +24,13 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
+export interface WorkerDomain {
+  enrichment: EnrichmentService;
+  reembedder: Reembedder;
+}
+
 export async function startWorkers(
-  enrichment: EnrichmentService,
+  { enrichment, reembedder }: WorkerDomain,
   settings: WorkerSettings,
 ): Promise<RunningWorkers> {
   const { prefix, log } = settings;
@@ -66,6 +73,18 @@ export async function startWorkers(
       .catch((e: unknown) => log.error({ err: e }, 'could not record an extraction failure'));
   });
   workers.push(extract);
+
+  // One workspace at a time: a re-embed is long and would otherwise compete with live embedding.
+  const reembed = new Worker<ReembedJobData>(
+    QUEUES.reembed,
+    async (job) =>
+      reembedder.run(job.data.workspace, {
+        force: job.data.force,
+        onProgress: (progress) => job.updateProgress(progress),
+      }),
+    { connection: settings.connection(), prefix, concurrency: 1 },
+  );
+  workers.push(reembed);
 
   const maintenance = new Worker(QUEUES.maintenance, async () => enrichment.sweepExpired(), {
     connection: settings.connection(),

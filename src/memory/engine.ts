@@ -12,6 +12,7 @@ import { LlmExtractor } from './facts/llm-extractor.js';
 import { MemoryService } from './memory-service.js';
 import { MemoryStore } from './memory-store.js';
 import { RecallService } from './recall-service.js';
+import { Reembedder } from './reembed.js';
 import { IndexManager, MEMORY_INDEX_RULES, type IndexEventRules } from './search/index-manager.js';
 
 /** The memory engine's parts, assembled once by the composition root. */
@@ -22,6 +23,7 @@ export interface MemoryEngine {
   memory: MemoryService;
   recall: RecallService;
   enrichment: EnrichmentService;
+  reembedder: Reembedder;
 }
 
 export interface EngineDeps {
@@ -78,5 +80,6 @@ export function createMemoryEngine(deps: EngineDeps): MemoryEngine {
     { workspaces: () => store.ttlWorkspaces(), forget: (ws) => store.forgetTtlWorkspace(ws) },
     log,
   );
-  return { embedder, store, indexes, memory, recall, enrichment };
+  const reembedder = new Reembedder(store, embedder);
+  return { embedder, store, indexes, memory, recall, enrichment, reembedder };
 }

@@ -297,6 +297,43 @@ export class MemoryStore {
     await this.redis.hincrby(this.keys.stats(workspace), field, 1);
   }
 
+  /**
+   * One HSCAN page of a workspace's documents (any kind) with the byte length of each one's stored vector
+   * (0 when it has none), for re-embedding. Cursor '0' starts; a returned cursor of '0' means done.
+   */
+  async scanEmbeddable(
+    workspace: string,
+    cursor: string,
+    count: number,
+  ): Promise<{ cursor: string; docs: { id: string; text: string; vectorBytes: number }[] }> {
+    const [next, flat] = await this.redis.hscan(this.keys.docs(workspace), cursor, 'COUNT', count);
+    const docs: { id: string; text: string; vectorBytes: number }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      let content: unknown;
+      try {
+        content = (JSON.parse(flat[i + 1] as string) as { content?: unknown }).content;
+      } catch {
+        continue; // not a document this engine wrote
+      }
+      if (typeof content === 'string') docs.push({ id: flat[i] as string, text: content, vectorBytes: 0 });
+    }
+    if (docs.length > 0) {
+      const pipeline = this.redis.pipeline();
+      for (const doc of docs) pipeline.hstrlen(this.keys.vectors(workspace), doc.id);
+      const replies = (await pipeline.exec()) ?? [];
+      replies.forEach(([err, length], i) => {
+        if (err) throw err;
+        (docs[i] as { vectorBytes: number }).vectorBytes = Number(length);
+      });
+    }
+    return { cursor: next, docs };
+  }
+
+  /** Number of documents (any kind) a workspace holds. */
+  async documentCount(workspace: string): Promise<number> {
+    return this.redis.hlen(this.keys.docs(workspace));
+  }
+
   async get(workspace: string, id: string): Promise<MemoryDoc | undefined> {
     const raw = await this.redis.hget(this.keys.docs(workspace), id);
     if (raw === null) return undefined;

@@ -85,6 +85,12 @@ export class RedisFactory {
     );
     this.clients.clear();
   }
+
+  /** Drops every connection at once, without QUIT (when Redis does not answer). */
+  disconnectAll(): void {
+    for (const client of this.clients) client.disconnect();
+    this.clients.clear();
+  }
 }
 
 /** Resolves once the client is ready, or rejects after `timeoutMs`. */

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { defineRoute } from '../../src/http/route.js';
+import { startTestRedis } from '../helpers/redis.js';
 import { startServer } from '../helpers/server.js';
 
 describe('graceful shutdown', () => {
@@ -39,4 +40,17 @@ describe('graceful shutdown', () => {
     expect(await res.json()).toEqual({ finished: true });
     await closed;
   });
+
+  it('still stops when Redis has gone away (queues and connections are dropped after a bound)', async () => {
+    const redis = await startTestRedis();
+    try {
+      const server = await startServer({ redisUrl: redis.url });
+      expect((await server.request('GET', '/health')).status).toBe(200);
+      await redis.stop();
+      // Without the bound, BullMQ workers and offline-queued QUITs wait for a Redis that never returns.
+      await expect(server.close()).resolves.toBeUndefined();
+    } finally {
+      await redis.destroy();
+    }
+  }, 30_000);
 });

@@ -3,6 +3,7 @@ import type { AnyRoute } from '../route.js';
 import { engramApiRoutes } from './engram/index.js';
 import { adminKeyRoutes } from './layer/admin-keys.js';
 import { adminMetricsRoutes } from './layer/admin-metrics.js';
+import { adminReembedRoutes } from './layer/admin-reembed.js';
 import { healthRoutes } from './layer/health.js';
 import { layerMeRoutes } from './layer/me.js';
 import { memoryRoutes } from './layer/memory.js';
@@ -17,6 +18,7 @@ export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRout
     ...healthRoutes(services),
     ...adminKeyRoutes(services),
     ...adminMetricsRoutes(services),
+    ...adminReembedRoutes(services),
     ...layerMeRoutes(),
     ...rememberRoutes(services),
     ...recallRoutes(services),

@@ -1,0 +1,106 @@
+import { Queue, type Job, type JobsOptions } from 'bullmq';
+import { randomHex } from '../ids.js';
+import type { ReembedProgress } from '../memory/reembed.js';
+import type { RedisClient } from '../redis/clients.js';
+import { QUEUES } from './queues.js';
+
+/**
+ * Re-embed runs as BullMQ jobs (durable, retried, run by whichever process has workers): this starts one
+ * per workspace and reports on it. Asking again while one is waiting or running answers that one.
+ */
+export interface ReembedJobData {
+  workspace: string;
+  force: boolean;
+}
+
+export type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'delayed' | 'unknown';
+
+export interface ReembedJobStatus {
+  jobId: string;
+  workspace: string;
+  force: boolean;
+  state: JobState;
+  progress: ReembedProgress;
+  attempts: number;
+  createdAt: Date;
+  finishedAt: Date | null;
+  error: string | null;
+}
+
+/** Finished jobs kept for status queries. */
+const KEEP_FINISHED = { count: 200 };
+/** BullMQ's states as this API names them (priority and parent waits are still waiting). */
+const STATES: Record<string, JobState> = {
+  waiting: 'waiting',
+  prioritized: 'waiting',
+  'waiting-children': 'waiting',
+  active: 'active',
+  completed: 'completed',
+  failed: 'failed',
+  delayed: 'delayed',
+};
+
+export class ReembedJobs {
+  private readonly queue: Queue<ReembedJobData>;
+  private readonly options: JobsOptions;
+
+  constructor(settings: { connection: RedisClient; prefix: string; attempts: number; backoffMs: number }) {
+    this.queue = new Queue<ReembedJobData>(QUEUES.reembed, {
+      connection: settings.connection,
+      prefix: settings.prefix,
+    });
+    this.options = {
+      attempts: settings.attempts,
+      backoff: { type: 'exponential', delay: settings.backoffMs },
+      removeOnComplete: KEEP_FINISHED,
+      removeOnFail: KEEP_FINISHED,
+    };
+  }
+
+  /** Starts a re-embed of the workspace, or returns the one already waiting or running for it. */
+  async start(workspace: string, force: boolean): Promise<{ status: ReembedJobStatus; started: boolean }> {
+    const pending = await this.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized']);
+    const existing = pending.find((job) => job.data.workspace === workspace);
+    if (existing) return { status: await this.describe(existing), started: false };
+    const job = await this.queue.add(
+      'reembed',
+      { workspace, force },
+      { ...this.options, jobId: `reembed_${randomHex(12)}` },
+    );
+    return { status: await this.describe(job), started: true };
+  }
+
+  async status(jobId: string): Promise<ReembedJobStatus | undefined> {
+    const job = await this.queue.getJob(jobId);
+    return job ? this.describe(job) : undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+
+  private async describe(job: Job<ReembedJobData>): Promise<ReembedJobStatus> {
+    const state = await job.getState();
+    const progress = isProgress(job.progress) ? job.progress : { total: 0, scanned: 0, embedded: 0 };
+    return {
+      jobId: job.id ?? '',
+      workspace: job.data.workspace,
+      force: job.data.force,
+      state: STATES[state] ?? 'unknown',
+      progress,
+      attempts: job.attemptsMade,
+      createdAt: new Date(job.timestamp),
+      finishedAt: job.finishedOn ? new Date(job.finishedOn) : null,
+      error: job.failedReason || null,
+    };
+  }
+}
+
+function isProgress(value: unknown): value is ReembedProgress {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ReembedProgress).total === 'number' &&
+    typeof (value as ReembedProgress).embedded === 'number'
+  );
+}
