@@ -160,7 +160,7 @@ export class IndexManager {
       if (mismatched > 0) {
         this.log.warn(
           { workspace, vectors: mismatched, dim: this.dim },
-          'vectors of another dimension ignored (the embedder changed): those memories are found by BM25 until re-embedded',
+          'vectors of another dimension ignored (the embedder changed): those memories are found by BM25 until re-embedded (POST /admin/workspaces/{workspace_id}/reembed)',
         );
       }
       return;
