@@ -11,20 +11,12 @@
   Output: { entries_added, length, first_id, last_id, entries }
     first_id/last_id are '' for an empty or missing stream; entries are { id, { 't', type, 'e', body } }.
 ]]
+--- @include "streamPosition"
 local streamKey = KEYS[1]
 if redis.call('EXISTS', streamKey) == 0 then
   return { 0, 0, '', '', {} }
 end
-local info = redis.call('XINFO', 'STREAM', streamKey)
-local added, length, firstId, lastId = 0, 0, '', ''
-for i = 1, #info, 2 do
-  local name = info[i]
-  if name == 'entries-added' then added = info[i + 1]
-  elseif name == 'length' then length = info[i + 1]
-  elseif name == 'first-entry' and info[i + 1] then firstId = info[i + 1][1]
-  elseif name == 'last-entry' and info[i + 1] then lastId = info[i + 1][1]
-  end
-end
+local added, length, firstId, lastId = streamPosition(streamKey)
 local count = tonumber(ARGV[2])
 if count == 0 then
   return { added, length, firstId, lastId, {} }

@@ -11,19 +11,11 @@
   Output: { 0 } when there is nothing after the id;
           else { 1, entries_added, length, first_id, last_id, entries }, entries being { id, { 't', type, 'e', body } }
 ]]
+--- @include "streamPosition"
 local streamKey = KEYS[1]
 local entries = redis.call('XRANGE', streamKey, '(' .. ARGV[1], '+', 'COUNT', tonumber(ARGV[2]))
 if #entries == 0 then
   return { 0 }
 end
-local info = redis.call('XINFO', 'STREAM', streamKey)
-local added, length, firstId, lastId = 0, 0, '', ''
-for i = 1, #info, 2 do
-  local name = info[i]
-  if name == 'entries-added' then added = info[i + 1]
-  elseif name == 'length' then length = info[i + 1]
-  elseif name == 'first-entry' and info[i + 1] then firstId = info[i + 1][1]
-  elseif name == 'last-entry' and info[i + 1] then lastId = info[i + 1][1]
-  end
-end
+local added, length, firstId, lastId = streamPosition(streamKey)
 return { 1, added, length, firstId, lastId, entries }

@@ -1,23 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { startMnemo } from './app.js';
 import { CHILD_ENV, superviseProcesses } from './cluster.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger } from './log.js';
 import { RedisServerUnavailable } from './redis/embedded.js';
 import { VERSION } from './version.js';
 
 /** Process entry: load config, start, and stop gracefully on SIGINT/SIGTERM (a second signal exits at once). */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config.logLevel);
   let mnemo: { close(): Promise<void> };
   try {

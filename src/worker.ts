@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger } from './log.js';
 import { RedisFactory, waitUntilReady } from './redis/clients.js';
 import { openMemoryRuntime } from './runtime.js';
@@ -9,16 +9,7 @@ import { openMemoryRuntime } from './runtime.js';
  * It needs REDIS_URL: the embedded Redis belongs to a server process.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   if (config.redis.kind === 'embedded') {
     process.stderr.write(
       'mnemo worker: set REDIS_URL to the Redis your servers use (a worker starts no Redis of its own).\n',
