@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import {
   DEFAULT_RETRIEVAL_STRENGTH,
   DEFAULT_STORAGE_STRENGTH,
-  type Commitment,
+  type EngramContent,
   type EngramDoc,
   type EngramStatus,
-  type EngramType,
 } from './model.js';
 
 /**
@@ -37,22 +36,7 @@ export function searchText(doc: Pick<EngramDoc, 'statement' | 'domain' | 'tags' 
 /** The key of the per-scope duplicate index: same normalized statement in the same scope. */
 export const dedupField = (scope: string, hash: string): string => `${scope}\n${hash}`;
 
-export interface NewEngram {
-  statement: string;
-  type: EngramType;
-  scope: string;
-  status: EngramStatus;
-  domain: string | null;
-  tags: string[];
-  rationale: string | null;
-  pinned: boolean;
-  commitment: Commitment;
-  locked_reason: string | null;
-  valid_from: string | null;
-  valid_until: string | null;
-  supersedes: string[];
-  source: string | null;
-  session_id: string | null;
+export interface NewEngram extends EngramContent {
   ext: Record<string, unknown>;
   createdBy: string;
   now: Date;

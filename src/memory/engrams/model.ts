@@ -30,18 +30,8 @@ export interface FeedbackCounts {
   neutral: number;
 }
 
-export interface EngramDoc {
-  id: string;
-  layer: 'engram';
-  /** Creation time in ms (search index ordering). */
-  ts: number;
-  /** The statement again, for the index's plain-text fallback. */
-  content: string;
-  /** statement + domain (dots as spaces) + tags + rationale (plur.md §1.6). */
-  search_text: string;
-  /** The client's unknown fields, as a JSON object string. */
-  ext: string;
-
+/** What a client says about an engram (the rest of a stored engram is kept by the server). */
+export interface EngramContent {
   statement: string;
   type: EngramType;
   scope: string;
@@ -57,6 +47,19 @@ export interface EngramDoc {
   supersedes: string[];
   source: string | null;
   session_id: string | null;
+}
+
+export interface EngramDoc extends EngramContent {
+  id: string;
+  layer: 'engram';
+  /** Creation time in ms (search index ordering). */
+  ts: number;
+  /** The statement again, for the index's plain-text fallback. */
+  content: string;
+  /** statement + domain (dots as spaces) + tags + rationale (plur.md §1.6). */
+  search_text: string;
+  /** The client's unknown fields, as a JSON object string. */
+  ext: string;
 
   content_hash: string;
   write_count: number;
