@@ -47,6 +47,9 @@ describe('graceful shutdown', () => {
       const server = await startServer({ redisUrl: redis.url });
       expect((await server.request('GET', '/health')).status).toBe(200);
       await redis.stop();
+      // Once the connections know Redis is gone they queue commands (QUIT too) until it returns.
+      await expect.poll(async () => (await server.request('GET', '/health')).status).toBe(503);
+      await new Promise((resolve) => setTimeout(resolve, 300));
       // Without the bound, BullMQ workers and offline-queued QUITs wait for a Redis that never returns.
       await expect(server.close()).resolves.toBeUndefined();
     } finally {
