@@ -37,8 +37,6 @@ export interface EngramAuthSettings {
 
 export class EngramAuthenticator {
   private readonly cache: CredentialCache<CachedPrincipal>;
-  /** Bumped by every invalidation: a principal loaded across one is used once but not cached. */
-  private epoch = 0;
   /** What the credential invalidation subscriber calls (see CredentialInvalidation.register). */
   readonly invalidation: Invalidatable;
 
@@ -51,14 +49,8 @@ export class EngramAuthenticator {
   ) {
     this.cache = new CredentialCache(settings.cacheTtlMs);
     this.invalidation = {
-      invalidate: (tag) => {
-        this.epoch++;
-        this.cache.invalidate(tag);
-      },
-      clear: () => {
-        this.epoch++;
-        this.cache.clear();
-      },
+      invalidate: (tag) => this.cache.invalidate(tag),
+      clear: () => this.cache.clear(),
     };
   }
 
@@ -105,9 +97,10 @@ export class EngramAuthenticator {
   private async cached(cacheKey: string, load: () => Promise<CachedPrincipal>): Promise<CachedPrincipal> {
     const hit = this.cache.get(cacheKey);
     if (hit) return hit;
-    const epoch = this.epoch;
+    // A principal loaded across an invalidation is used once but not cached (see CredentialCache).
+    const epoch = this.cache.epoch;
     const loaded = await load();
-    if (epoch === this.epoch) this.cache.set(cacheKey, loaded);
+    this.cache.set(cacheKey, loaded, epoch);
     return loaded;
   }
 

@@ -142,6 +142,7 @@ export class LayerKeyService {
     const known = this.authenticateCached(token);
     if (known) return known;
     const hash = sha256Hex(token as string);
+    const epoch = this.cache.epoch;
     const row = await this.redis.hgetall(this.keys.layerKeyByHash(hash));
     const record = toRecord(row);
     if (!record || !record.is_active) throw fail.unauthorized();
@@ -153,7 +154,7 @@ export class LayerKeyService {
       env: record.env,
       rateLimitRpm: record.rate_limit_rpm ?? this.defaultRpm,
     };
-    this.cache.set(hash, { principal, tags: [`layer:${hash}`, `workspace:${record.workspace_id}`] });
+    this.cache.set(hash, { principal, tags: [`layer:${hash}`, `workspace:${record.workspace_id}`] }, epoch);
     this.touch(hash);
     return this.authenticated(principal);
   }

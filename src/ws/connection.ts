@@ -25,6 +25,11 @@ export interface SocketData {
   endpoint: EventEndpoint;
   /** Kept in memory only, to re-verify the credential after a lost invalidation (never logged). */
   token: string;
+  /**
+   * An invalidation arrived while the credential was being looked up: it may have been about this very
+   * credential, before the socket existed to be closed, so it is checked again once open.
+   */
+  recheck: boolean;
   connection?: EventConnection;
 }
 

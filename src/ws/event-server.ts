@@ -31,8 +31,10 @@ export class EventServer implements Invalidatable {
   private readonly byRefreshTag = new Map<string, Set<EventConnection>>();
   private readonly perCredential = new Map<string, number>();
   private closing = false;
+  private invalidations = 0;
   private readonly admission: Admission = {
     closing: () => this.closing,
+    epoch: () => this.invalidations,
     reserve: (grant) => {
       const open = this.perCredential.get(grant.credentialId) ?? 0;
       const max = this.options.limits.maxSocketsPerCredential;
@@ -69,12 +71,14 @@ export class EventServer implements Invalidatable {
   }
 
   invalidate(tag: string): void {
+    this.invalidations++;
     for (const connection of [...(this.byTag.get(tag) ?? [])]) connection.close(CLOSE.revoked);
     const changed = this.byRefreshTag.get(tag);
     if (changed) this.reverify([...changed]);
   }
 
   clear(): void {
+    this.invalidations++;
     // Caches registered before us have cleared already; check again what each socket was let in with.
     this.reverify([...this.connections.keys()]);
   }
@@ -158,6 +162,7 @@ export class EventServer implements Invalidatable {
     this.connections.set(connection, data);
     index(this.byTag, data.grant.tags, connection);
     index(this.byRefreshTag, data.grant.refreshTags ?? [], connection);
+    if (data.recheck) this.reverify([connection]);
   }
 
   private closed(data: SocketData): void {

@@ -11,6 +11,8 @@ import { upgradeToken } from './upgrade-token.js';
 /** What the handshake asks of the event server: whether it takes sockets, and a per-credential slot. */
 export interface Admission {
   closing(): boolean;
+  /** Changes with every credential invalidation this instance applies. */
+  epoch(): number;
   /** Takes a socket slot for the credential, or returns why not (429). */
   reserve(grant: Grant): MnemoError | undefined;
   release(grant: Grant): void;
@@ -74,20 +76,21 @@ export function handleUpgrade(
     return;
   }
   if (grant) {
-    accept(handshake, grant, admission, log, false);
+    accept(handshake, grant, admission, log, false, false);
     return;
   }
   const state = { answered: false };
   res.onAborted(() => {
     state.answered = true;
   });
+  const epoch = admission.epoch();
   endpoint
     .authenticate(token, header)
     .then((verified) => {
       if (state.answered) return;
       if (admission.closing()) throw new MnemoError('unavailable', 'The server is shutting down');
       state.answered = true;
-      accept(handshake, verified, admission, log, true);
+      accept(handshake, verified, admission, log, true, admission.epoch() !== epoch);
     })
     .catch((err: unknown) => {
       // Aborted by the client, or the upgrade itself failed: there is nobody left to answer.
@@ -104,6 +107,7 @@ function accept(
   admission: Admission,
   log: Logger,
   deferred: boolean,
+  recheck: boolean,
 ): void {
   const { endpoint, res, key, subprotocol, extensions, context, token } = handshake;
   const refusal = admission.reserve(grant);
@@ -112,7 +116,7 @@ function accept(
     else refuse(handshake, refusal, log);
     return;
   }
-  const data: SocketData = { grant, endpoint, token };
+  const data: SocketData = { grant, endpoint, token, recheck };
   try {
     // After an await this upgrade is deliberately not corked: in this uWS build, res.cork(() => res.upgrade())
     // from outside a uWS callback can misread the old response's state after the upgrade and close the new

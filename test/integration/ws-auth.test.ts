@@ -99,6 +99,35 @@ describe('revocation', () => {
   });
 });
 
+describe('revocation during the upgrade', () => {
+  it('closes a socket whose key was revoked while its upgrade was looking the key up', async () => {
+    const workspace = uniqueWorkspace('race');
+    const key = await createLayerKey(b, workspace);
+    const keyId = await keyIdOf(b, workspace);
+    const layerKeys = a.services.layerKeys;
+    const real = layerKeys.authenticate.bind(layerKeys);
+    let raced = false;
+    // The first lookup reads the key while it is still active; the revocation then reaches instance `a`
+    // before the socket exists, so there is no socket yet for the invalidation to close.
+    layerKeys.authenticate = async (token) => {
+      const verified = await real(token);
+      if (!raced) {
+        raced = true;
+        expect((await b.request('DELETE', `/admin/keys/${keyId}`, { token: ADMIN_KEY })).status).toBe(200);
+        await expect.poll(() => layerKeys.authenticateCached(token)).toBeUndefined();
+      }
+      return verified;
+    };
+    try {
+      const socket = await connectEvents(a, key);
+      expect(await socket.closed).toEqual({ code: 4001, reason: 'credential revoked' });
+      expect(raced).toBe(true);
+    } finally {
+      layerKeys.authenticate = real;
+    }
+  });
+});
+
 describe('sockets per credential', () => {
   it('refuses more than the configured number with 429 and frees a slot when one closes', async () => {
     const workspace = uniqueWorkspace('cap');

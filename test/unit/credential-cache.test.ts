@@ -7,7 +7,7 @@ import { ulid } from '../../src/ids.js';
 describe('credential cache', () => {
   it('expires entries after the TTL', () => {
     const cache = new CredentialCache<{ tags: string[] }>(1000);
-    cache.set('h', { tags: [] }, 0);
+    cache.set('h', { tags: [] }, cache.epoch, 0);
     expect(cache.get('h', 999)).toBeDefined();
     expect(cache.get('h', 1000)).toBeUndefined();
   });
@@ -21,6 +21,19 @@ describe('credential cache', () => {
     expect(cache.get('a')).toBeUndefined();
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('c')).toBeDefined();
+  });
+
+  it('does not cache what was read before an invalidation that arrived during the read', () => {
+    const cache = new CredentialCache<{ tags: string[] }>(60_000);
+    const epoch = cache.epoch; // a loader starts reading the key record...
+    cache.invalidate('layer:a'); // ...the key is revoked meanwhile (nothing cached yet to drop)...
+    cache.set('a', { tags: ['layer:a'] }, epoch); // ...and its pre-revocation record must not stay
+    expect(cache.get('a')).toBeUndefined();
+    cache.set('a', { tags: ['layer:a'] }, cache.epoch);
+    expect(cache.get('a')).toBeDefined();
+    const before = cache.epoch;
+    cache.clear();
+    expect(cache.epoch).not.toBe(before);
   });
 
   it('is bounded, dropping the oldest entry', () => {
