@@ -52,7 +52,14 @@ export class EnrichmentService {
       const embedded = await this.embedder.embed(facts.map((f) => f.doc.content));
       facts.forEach((f, i) => vectors.set(f.doc.id, embedded[i] as Float32Array));
     }
-    const outcomes = await this.store.addFacts(request.workspace, request.actor, request.ns, facts, vectors);
+    const outcomes = await this.store.addFacts(
+      request.workspace,
+      request.actor,
+      request.ns,
+      facts,
+      vectors,
+      request.episodeId,
+    );
     if (!this.embedder.inline) {
       const added = facts.filter((_, i) => outcomes[i]?.outcome === 'added');
       await this.embed(

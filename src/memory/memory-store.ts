@@ -130,13 +130,17 @@ export class MemoryStore {
     return { evicted, expired, facts: facts.map(toFactOutcome) };
   }
 
-  /** Facts found later (LLM extraction), deduplicated and superseding like remember's. */
+  /**
+   * Facts found later (LLM extraction), deduplicated and superseding like remember's. None are stored when
+   * their source episode no longer exists (forgotten or erased meanwhile): the answer is then empty.
+   */
   async addFacts(
     workspace: string,
     actor: Actor,
     ns: Namespace,
     facts: BuiltFact[],
     vectors: Map<string, Float32Array>,
+    sourceEpisodeId: string | null,
   ): Promise<FactOutcome[]> {
     if (facts.length === 0) return [];
     const now = new Date();
@@ -150,6 +154,7 @@ export class MemoryStore {
       ...this.events.contextArgs(workspace, actor, now),
       now.getTime(),
       ns.userId ?? '',
+      sourceEpisodeId ?? '',
       ...this.factArgs(facts, vectors),
     ];
     const replies = await this.scripts.run<FactReply[]>('addFacts', keys, args);

@@ -250,10 +250,26 @@ describe('addFacts-8 and setVectors-3', () => {
     const ws = `w${randomHex(3)}`;
     const f1 = fact(ns, { subject: 'user', predicate: 'works_at', object: 'Acme', confidence: 0.8 });
     const f2 = fact(ns, { subject: 'user', predicate: 'works_at', object: 'Globex', confidence: 0.8 });
-    const [first] = await store.addFacts(ws, actor, ns, [f1], new Map());
+    const [first] = await store.addFacts(ws, actor, ns, [f1], new Map(), null);
     expect(first).toEqual({ id: f1.doc.id, outcome: 'added', superseded: [] });
-    const [second] = await store.addFacts(ws, actor, ns, [f2], new Map());
+    const [second] = await store.addFacts(ws, actor, ns, [f2], new Map(), null);
     expect(second).toEqual({ id: f2.doc.id, outcome: 'added', superseded: [f1.doc.id] });
+  });
+
+  it('drops facts whose source episode is gone (a late job must not undo an erasure)', async () => {
+    const ws = `w${randomHex(3)}`;
+    const r = await remember(ws, ns, 'I work at Initech');
+    const late = fact(ns, { subject: 'user', predicate: 'works_at', object: 'Initech', confidence: 0.8 });
+    await store.forgetUser(ws, actor, ns.userId!);
+    const before = await redis.hlen(keys.docs(ws));
+    expect(await store.addFacts(ws, actor, ns, [late], new Map(), r.episode.id)).toEqual([]);
+    expect(await redis.hlen(keys.docs(ws))).toBe(before);
+    expect(await redis.hexists(keys.docs(ws), late.doc.id)).toBe(0);
+
+    const kept = await remember(ws, ns, 'I live in Oslo');
+    const live = fact(ns, { subject: 'user', predicate: 'lives_in', object: 'Oslo', confidence: 0.8 });
+    const [outcome] = await store.addFacts(ws, actor, ns, [live], new Map(), kept.episode.id);
+    expect(outcome).toMatchObject({ id: live.doc.id, outcome: 'added' });
   });
 
   it('stores vectors only for documents that still exist and announces them', async () => {
