@@ -113,6 +113,7 @@ export async function startMnemo(
     const reembed = new ReembedJobs({
       connection: factory.create('bullmq'),
       prefix: keys.bullPrefix(),
+      log,
       attempts: config.jobAttempts,
       backoffMs: config.jobBackoffMs,
     });

@@ -46,6 +46,7 @@ export async function openMemoryRuntime(
       {
         connection: factory.create('bullmq'),
         prefix: keys.bullPrefix(),
+        log,
         attempts: config.jobAttempts,
         backoffMs: config.jobBackoffMs,
       },

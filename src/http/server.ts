@@ -79,12 +79,14 @@ export class HttpServer {
     this.cors = new CorsPolicy(options.corsOrigins);
     this.compiled = routes.map(compileRoute);
     for (const group of groupByPath(this.compiled)) {
-      this.app.any(group.pattern, (res, req) => this.dispatch(res, req, group));
+      this.app.any(group.pattern, (res, req) => this.guarded(res, req, () => this.dispatch(res, req, group)));
     }
-    this.app.any('/*', (res, req) => {
-      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
-      this.sendError(exchange, new MnemoError('not_found', `No route for ${req.getUrl()}`));
-    });
+    this.app.any('/*', (res, req) =>
+      this.guarded(res, req, () => {
+        const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+        this.sendError(exchange, new MnemoError('not_found', `No route for ${req.getUrl()}`));
+      }),
+    );
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
@@ -129,6 +131,24 @@ export class HttpServer {
 
   get requestsInFlight(): number {
     return this.inFlight;
+  }
+
+  /**
+   * Rule: no exception escapes a uWS callback (uWS would take the process down). Handlers run async and
+   * answer their own failures; this catches what throws synchronously before that and answers 500.
+   */
+  private guarded(res: uWS.HttpResponse, req: uWS.HttpRequest, handle: () => void): void {
+    try {
+      handle();
+    } catch (err) {
+      this.options.log.error({ err, url: req.getUrl() }, 'request dispatch failed');
+      try {
+        const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+        this.sendError(exchange, new MnemoError('internal', 'Internal server error'));
+      } catch {
+        // The response was already answered or aborted: nothing more to say on it.
+      }
+    }
   }
 
   private dispatch(res: uWS.HttpResponse, req: uWS.HttpRequest, group: PathGroup): void {

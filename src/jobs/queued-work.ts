@@ -1,15 +1,12 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import type { Queue, JobsOptions } from 'bullmq';
 import type { EmbedItem, BackgroundWork, ExtractionRequest } from '../memory/background.js';
-import type { RedisClient } from '../redis/clients.js';
-import { QUEUES } from './queues.js';
+import { CONTENT_JOB_RETENTION, openQueue, QUEUES, type QueueSettings } from './queues.js';
 
 /**
  * The memory engine's BackgroundWork port on BullMQ queues: enqueueing is a durable Redis write, so an
  * acknowledged remember never loses its pending embedding or extraction, even if this process dies.
  */
-export interface QueueSettings {
-  connection: RedisClient;
-  prefix: string;
+export interface QueuedWorkSettings extends QueueSettings {
   attempts: number;
   backoffMs: number;
 }
@@ -21,15 +18,13 @@ export class QueuedWork implements BackgroundWork {
   /** Present only when an LLM extractor is configured (the memory engine checks for it). */
   readonly extractFacts?: (request: ExtractionRequest) => Promise<void>;
 
-  constructor(settings: QueueSettings, llmExtraction: boolean) {
-    const options = { connection: settings.connection, prefix: settings.prefix };
-    this.embedQueue = new Queue(QUEUES.embed, options);
-    this.extractQueue = llmExtraction ? new Queue(QUEUES.extract, options) : undefined;
+  constructor(settings: QueuedWorkSettings, llmExtraction: boolean) {
+    this.embedQueue = openQueue(QUEUES.embed, settings);
+    this.extractQueue = llmExtraction ? openQueue(QUEUES.extract, settings) : undefined;
     this.jobOptions = {
       attempts: settings.attempts,
       backoff: { type: 'exponential', delay: settings.backoffMs },
-      removeOnComplete: { count: 1000 },
-      removeOnFail: { count: 5000 },
+      ...CONTENT_JOB_RETENTION,
     };
     const extractQueue = this.extractQueue;
     if (extractQueue) {

@@ -1,3 +1,7 @@
+import { Queue } from 'bullmq';
+import type { Logger } from '../log.js';
+import type { RedisClient } from '../redis/clients.js';
+
 /** Every BullMQ queue, named in one place. */
 export const QUEUES = {
   /** Embed documents with a slow embedder (offline model, remote API). */
@@ -11,3 +15,30 @@ export const QUEUES = {
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** Where a queue lives and where its connection errors are reported. */
+export interface QueueSettings {
+  connection: RedisClient;
+  prefix: string;
+  log: Logger;
+}
+
+/**
+ * Opens a producer-side queue. Its connection errors go to the log as warnings (BullMQ would otherwise
+ * print them raw to the console): an outage is reported once by the health check, not as stack traces.
+ */
+export function openQueue<T>(name: QueueName, settings: QueueSettings): Queue<T> {
+  const queue = new Queue<T>(name, { connection: settings.connection, prefix: settings.prefix });
+  queue.on('error', (err) => settings.log.warn({ err: err.message, queue: name }, 'queue error'));
+  return queue;
+}
+
+/**
+ * Retention of finished jobs. Embedding and extraction jobs carry memory content, so a finished one is
+ * deleted at once (user erasure must not leave copies in the queue); a failed one is kept a day for
+ * diagnosis, and its failure is also recorded as an event on the workspace stream.
+ */
+export const CONTENT_JOB_RETENTION = {
+  removeOnComplete: true,
+  removeOnFail: { age: 24 * 60 * 60, count: 1000 },
+} as const;

@@ -1,8 +1,7 @@
-import { Queue, type Job, type JobsOptions } from 'bullmq';
+import type { Queue, Job, JobsOptions } from 'bullmq';
 import { randomHex } from '../ids.js';
 import type { ReembedProgress } from '../memory/reembed.js';
-import type { RedisClient } from '../redis/clients.js';
-import { QUEUES } from './queues.js';
+import { openQueue, QUEUES, type QueueSettings } from './queues.js';
 
 /**
  * Re-embed runs as BullMQ jobs (durable, retried, run by whichever process has workers): this starts one
@@ -44,11 +43,8 @@ export class ReembedJobs {
   private readonly queue: Queue<ReembedJobData>;
   private readonly options: JobsOptions;
 
-  constructor(settings: { connection: RedisClient; prefix: string; attempts: number; backoffMs: number }) {
-    this.queue = new Queue<ReembedJobData>(QUEUES.reembed, {
-      connection: settings.connection,
-      prefix: settings.prefix,
-    });
+  constructor(settings: QueueSettings & { attempts: number; backoffMs: number }) {
+    this.queue = openQueue<ReembedJobData>(QUEUES.reembed, settings);
     this.options = {
       attempts: settings.attempts,
       backoff: { type: 'exponential', delay: settings.backoffMs },

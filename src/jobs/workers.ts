@@ -1,10 +1,10 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { EmbedItem, ExtractionRequest } from '../memory/background.js';
 import type { EnrichmentService } from '../memory/enrichment.js';
 import type { Reembedder } from '../memory/reembed.js';
 import type { RedisClient } from '../redis/clients.js';
-import { QUEUES } from './queues.js';
+import { openQueue, QUEUES } from './queues.js';
 import type { ReembedJobData } from './reembed-jobs.js';
 
 /**
@@ -92,7 +92,7 @@ export async function startWorkers(
     concurrency: 1,
   });
   workers.push(maintenance);
-  const scheduler = new Queue(QUEUES.maintenance, { connection: settings.connection(), prefix });
+  const scheduler = openQueue(QUEUES.maintenance, { connection: settings.connection(), prefix, log });
   await scheduler.upsertJobScheduler('sweep-expired', { every: settings.sweepIntervalMs }, { name: 'sweep' });
 
   for (const worker of workers) {

@@ -7,6 +7,7 @@
  *   {~auth}        layer-API and engram-API key records and their lists (low traffic: cache misses only)
  *   {~rl:<cred>}   one rate-limit bucket family per credential, spread over the cluster
  *   {~sys}         the list of workspaces the maintenance sweeper visits
+ *   {~bull}        BullMQ's queues (see bullPrefix)
  */
 export class Keys {
   constructor(readonly prefix = 'mnemo') {}
@@ -161,8 +162,12 @@ export class Keys {
     return `${this.prefix}:{~sys}:ttl-workspaces`;
   }
 
-  /** BullMQ's `prefix` option (queues get their own hash tags from BullMQ). */
+  /**
+   * BullMQ's `prefix` option. BullMQ's scripts touch several keys of one queue at once and it adds no hash
+   * tag of its own, so the tag is in the prefix: every queue lives on one Cluster slot (job traffic is
+   * small next to memory traffic, which is spread by workspace).
+   */
   bullPrefix(): string {
-    return `${this.prefix}:bull`;
+    return `${this.prefix}:{~bull}`;
   }
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { Redis } from 'ioredis';
 import { spawnService } from '../helpers/process.js';
 import {
   FILE_PREFIX,
@@ -54,6 +55,42 @@ describe('standalone worker', () => {
       await worker.waitFor(/mnemo worker is running/);
       await expect.poll(types, { timeout: 15_000 }).toContain('memory.embedded');
     } finally {
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    }
+  });
+
+  it('keeps every queue key on one Cluster slot and no finished job holding memory content', async () => {
+    const workspace = uniqueWorkspace('wrk');
+    const key = await createLayerKey(server, workspace);
+    const secret = `erasable-${workspace}`;
+    await server.request('POST', '/v1/remember', { token: key, body: { content: secret } });
+    const worker = spawnService(
+      {
+        REDIS_URL: inject('redisUrl'),
+        MNEMO_KEY_PREFIX: FILE_PREFIX,
+        MNEMO_EMBEDDER: 'openai',
+        MNEMO_EMBEDDING_URL: ai.url,
+        MNEMO_EMBEDDING_DIM: '16',
+      },
+      'src/worker.ts',
+    );
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      const types = async (): Promise<string[]> =>
+        (await server.services.events.read(workspace, '0-0', 100)).events.map((e) => e.type);
+      await expect.poll(types, { timeout: 15_000 }).toContain('memory.embedded');
+      const queueKeys = await redis.keys(`${FILE_PREFIX}:*mnemo-embed*`);
+      expect(queueKeys.length).toBeGreaterThan(0);
+      // BullMQ adds no hash tag of its own: without one in the prefix its scripts fail on a Cluster.
+      for (const name of queueKeys) expect(name.startsWith(`${FILE_PREFIX}:{~bull}:mnemo-embed:`)).toBe(true);
+      await expect.poll(async () => redis.zcard(`${FILE_PREFIX}:{~bull}:mnemo-embed:completed`)).toBe(0);
+      for (const name of queueKeys) {
+        if ((await redis.type(name)) !== 'hash') continue;
+        expect(JSON.stringify(await redis.hgetall(name))).not.toContain(secret);
+      }
+    } finally {
+      redis.disconnect();
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
     }
