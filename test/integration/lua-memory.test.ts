@@ -267,7 +267,7 @@ describe('addFacts-8 and setVectors-3', () => {
     expect(await redis.hexists(keys.docs(ws), late.doc.id)).toBe(0);
 
     const kept = await remember(ws, ns, 'I live in Oslo');
-    const live = fact(ns, { subject: 'user', predicate: 'lives_in', object: 'Oslo', confidence: 0.8 });
+    const live = fact(ns, { subject: 'user', predicate: 'located_in', object: 'Oslo', confidence: 0.8 });
     const [outcome] = await store.addFacts(ws, actor, ns, [live], new Map(), kept.episode.id);
     expect(outcome).toMatchObject({ id: live.doc.id, outcome: 'added' });
   });
