@@ -68,4 +68,26 @@ describe('index consistency', () => {
     // An evicted workspace is rebuilt transparently.
     expect((await recall(reader, keys[0]!, 'memory')).json.total_found).toBe(150);
   });
+
+  it('keeps to its budget when indexes grow by catching up, not only when they load', async () => {
+    const keys: string[] = [];
+    for (let w = 0; w < 4; w++) {
+      const key = await createLayerKey(writer, uniqueWorkspace('grow'), { rate_limit_rpm: 1_000_000 });
+      keys.push(key);
+      await writer.request('POST', '/v1/remember', { token: key, body: { content: `seed ${w}` } });
+      expect((await recall(reader, key, 'seed')).json.total_found).toBe(1); // loaded while tiny
+    }
+    for (const [w, key] of keys.entries()) {
+      for (let i = 0; i < 300; i++) {
+        await writer.request('POST', '/v1/remember', {
+          token: key,
+          body: { content: `grown ${w} memory ${i} ${'y'.repeat(200)}` },
+        });
+      }
+    }
+    for (const key of keys) expect((await recall(reader, key, 'grown')).json.total_found).toBe(300);
+    const usage = reader.services.recall.indexUsage();
+    expect(usage.workspaces).toBeLessThan(4);
+    expect(usage.bytes).toBeLessThanOrEqual(1_048_576 + 600_000);
+  });
 });

@@ -208,6 +208,8 @@ export class IndexManager {
       await this.apply(index, page.events);
       if (page.events.length > 0) index.lastEventId = (page.events[page.events.length - 1] as StoredEvent).id;
       index.entriesAdded += page.events.length;
+      // Indexes grow by catching up as much as by loading: the budget holds after either.
+      if (this.indexes.get(index.workspace) === index) this.enforceBudget(index.workspace);
       if (page.events.length < PAGE) return;
     }
   }
@@ -250,6 +252,7 @@ export class IndexManager {
     });
   }
 
+  /** Drops least recently used indexes (never `keep`) until the total fits; O(indexes held), sizes are O(1). */
   private enforceBudget(keep: string): void {
     let total = 0;
     for (const index of this.indexes.values()) total += index.bytes();
