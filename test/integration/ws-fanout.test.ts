@@ -41,6 +41,36 @@ describe('fan-out across instances', () => {
   });
 });
 
+describe('real writes across instances', () => {
+  it("delivers a remember made over HTTP on one instance to a user's subscribers on another", async () => {
+    const workspace = uniqueWorkspace('fanhttp');
+    const key = await createLayerKey(a, workspace);
+    const aliceOnB = await connectEvents(b, key);
+    await aliceOnB.subscribe({ user_id: 'alice', types: ['memory.working.added', 'memory.episode.added'] });
+    const everyoneOnB = await connectEvents(b, key);
+    await everyoneOnB.subscribe({ types: ['memory.working.added'] });
+    const remember = (content: string, user_id: string) =>
+      a.request('POST', '/v1/remember', { token: key, body: { content, user_id } });
+    try {
+      expect((await remember('bob likes tea', 'bob')).status).toBe(200);
+      const last = await remember('alice likes coffee', 'alice');
+      expect(last.status).toBe(200);
+
+      const episode = await aliceOnB.waitFor((f) => f.type === 'memory.episode.added');
+      expect(episode).toMatchObject({ workspace, data: { id: last.json.episode_id, user_id: 'alice' } });
+      await everyoneOnB.waitFor((f) => f.data?.content === 'alice likes coffee');
+      expect(everyoneOnB.events.map((e) => e.data.user_id)).toEqual(['bob', 'alice']);
+      expect(aliceOnB.events.every((e) => e.data.user_id === 'alice')).toBe(true);
+      expect(aliceOnB.events.map((e) => e.type).sort()).toEqual([
+        'memory.episode.added',
+        'memory.working.added',
+      ]);
+    } finally {
+      await Promise.all([aliceOnB.close(), everyoneOnB.close()]);
+    }
+  });
+});
+
 describe('backpressure', () => {
   it('closes a consumer that cannot keep up with 4008 while the others keep receiving', async () => {
     const workspace = uniqueWorkspace('slow');
