@@ -7,7 +7,7 @@ import { LayerKeyService } from './auth/layer-keys.js';
 import { PlurKeyService } from './auth/plur-keys.js';
 import { UserService } from './auth/users.js';
 import { RateLimiter } from './auth/rate-limiter.js';
-import type { Config } from './config.js';
+import { describeRedisTarget, type Config } from './config.js';
 import { buildAuthenticators } from './http/authenticators.js';
 import type { AnyRoute } from './http/route.js';
 import { buildRoutes } from './http/routes/index.js';
@@ -43,7 +43,8 @@ export interface StartOptions {
 export interface Mnemo {
   readonly port: number;
   readonly url: string;
-  readonly redisUrl: string;
+  /** Where its Redis is (no credentials). */
+  readonly redisAddress: string;
   readonly services: Services;
   /** The route table this instance serves. */
   readonly routes: readonly AnyRoute[];
@@ -65,14 +66,13 @@ export async function startMnemo(
     embedded = await startEmbeddedRedis({ bin: config.redisServerBin, dataDir: config.dataDir, log });
     target = { kind: 'url', url: embedded.url };
   }
-  const redisUrl =
-    target.kind === 'url' ? target.url : target.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  const redisAddress = describeRedisTarget(target);
   const factory = new RedisFactory(target, log);
   const closers: (() => Promise<void>)[] = [];
   try {
     const command = factory.create('command');
     await waitUntilReady(command, options.redisReadyTimeoutMs ?? 30_000).catch((err: Error) => {
-      throw new Error(`Cannot reach Redis at ${redisUrl}: ${err.message}`);
+      throw new Error(`Cannot reach Redis at ${redisAddress}: ${err.message}`);
     });
     const runtime = await openMemoryRuntime(config, log, factory, command, {
       workers: config.jobs === 'inline',
@@ -198,7 +198,7 @@ export async function startMnemo(
     return {
       port,
       url: `http://${config.host}:${port}`,
-      redisUrl,
+      redisAddress,
       services,
       routes,
       eventServer,

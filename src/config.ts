@@ -47,7 +47,7 @@ export const VARS = {
     'MNEMO_DATA_DIR',
     './data',
     str,
-    'Directory for the generated admin key and the embedded Redis (AOF files).',
+    'Directory for the generated admin key (admin.key) and the embedded Redis: AOF files and its password (redis/password, mode 0600).',
   ),
   redisUrl: declare(
     'REDIS_URL',
@@ -366,6 +366,18 @@ function parseRedisTarget(url: string | undefined): RedisTarget {
     throw new ConfigProblem('expected redis://, rediss://, unix:// or redis-cluster:// URL');
   }
   return { kind: 'url', url };
+}
+
+/** Where a Redis target is, for logs and error messages: never its credentials. */
+export function describeRedisTarget(target: RedisTarget): string {
+  switch (target.kind) {
+    case 'embedded':
+      return 'embedded redis-server';
+    case 'cluster':
+      return `cluster ${target.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
+    case 'url':
+      return target.url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1');
+  }
 }
 
 /** Reads, validates and freezes the configuration. Throws ConfigError listing every problem. */

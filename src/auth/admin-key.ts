@@ -1,7 +1,7 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomHex } from '../ids.js';
 import type { Logger } from '../log.js';
+import { readOrCreateSecret } from '../secret-file.js';
 import { constantTimeEqual } from './secrets.js';
 
 export const ADMIN_KEY_FILE = 'admin.key';
@@ -20,29 +20,11 @@ export async function resolveAdminKey(
     return configured;
   }
   const file = path.join(dataDir, ADMIN_KEY_FILE);
-  const existing = await readFile(file, 'utf8').then(
-    (text) => text.trim(),
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    },
-  );
-  if (existing) {
-    log.info({ file }, 'admin key read from file');
-    return existing;
-  }
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const key = `plm_admin_${randomHex(24)}`;
-  // 'wx' fails if another process created the file meanwhile; then read theirs.
-  try {
-    await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return resolveAdminKey(undefined, dataDir, log);
-    throw err;
-  }
-  await chmod(file, 0o600);
-  log.info({ file }, 'no admin key configured: generated one and stored it in this file (mode 0600)');
-  return key;
+  const { value, created } = await readOrCreateSecret(file, () => `plm_admin_${randomHex(24)}`);
+  if (created)
+    log.info({ file }, 'no admin key configured: generated one and stored it in this file (mode 0600)');
+  else log.info({ file }, 'admin key read from file');
+  return value;
 }
 
 /** Checks a presented token against the admin key in constant time. */

@@ -3,8 +3,10 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { randomHex } from '../ids.js';
 import type { Logger } from '../log.js';
 import { freePort } from '../net.js';
+import { readOrCreateSecret } from '../secret-file.js';
 
 /**
  * The embedded default: with no REDIS_URL, mnemo runs its own redis-server as a child process on 127.0.0.1,
@@ -13,6 +15,8 @@ import { freePort } from '../net.js';
  * found by its pid file and shut down cleanly before a new one starts on the same files.
  */
 export const MIN_REDIS_MAJOR = 7;
+/** The embedded server's password, in its directory (mode 0600). */
+export const PASSWORD_FILE = 'password';
 
 export class RedisServerUnavailable extends Error {
   override name = 'RedisServerUnavailable';
@@ -71,12 +75,14 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const pidFile = path.join(dir, 'redis.pid');
   await stopLeftover(pidFile, options.log);
+  // Other local users can reach 127.0.0.1 too: the server asks for a password, kept beside its data.
+  const { value: password } = await readOrCreateSecret(path.join(dir, PASSWORD_FILE), () => randomHex(32));
 
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      return await launch(options, version, dir, pidFile, port);
+      return await launch(options, version, dir, pidFile, port, password);
     } catch (err) {
       lastError = err as Error;
       // A port race (someone took the port between probe and bind) is the one failure worth retrying.
@@ -92,9 +98,12 @@ async function launch(
   dir: string,
   pidFile: string,
   port: number,
+  password: string,
 ): Promise<EmbeddedRedis> {
   const logFile = path.join(dir, 'redis.log');
+  // '-' first: the rest of the configuration comes on stdin, so the password never shows in `ps`.
   const args = [
+    '-',
     '--bind', '127.0.0.1',
     '--port', String(port),
     '--protected-mode', 'yes',
@@ -106,7 +115,9 @@ async function launch(
     '--pidfile', pidFile,
     '--logfile', logFile,
   ]; // prettier-ignore
-  const child = spawn(options.bin, args, { stdio: 'ignore' });
+  const child = spawn(options.bin, args, { stdio: ['pipe', 'ignore', 'ignore'] });
+  child.stdin?.on('error', () => undefined); // an early exit is reported below, with the log's last lines
+  child.stdin?.end(`requirepass ${password}\n`);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const killOnExit = (): void => {
     child.kill('SIGTERM');
@@ -115,7 +126,7 @@ async function launch(
 
   let childExited = false;
   const ready = await Promise.race([
-    waitForPong(port, options.readyTimeoutMs ?? 120_000, () => childExited).then(() => true),
+    waitForPong(port, password, options.readyTimeoutMs ?? 120_000, () => childExited).then(() => true),
     exited.then(() => {
       childExited = true;
       return false;
@@ -131,7 +142,7 @@ async function launch(
   }
   options.log.info({ port, dir, version, redisPid: child.pid }, 'embedded redis-server started');
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://:${password}@127.0.0.1:${port}`,
     port,
     pid: child.pid ?? -1,
     version,
@@ -183,16 +194,22 @@ function isAlive(pid: number): boolean {
 }
 
 /** Polls with a raw PING until the server answers +PONG (it answers -LOADING while reading its AOF). */
-async function waitForPong(port: number, timeoutMs: number, gaveUp: () => boolean): Promise<void> {
+async function waitForPong(
+  port: number,
+  password: string,
+  timeoutMs: number,
+  gaveUp: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !gaveUp()) {
-    if (await pingOnce(port)) return;
+    if (await pingOnce(port, password)) return;
     await sleep(25);
   }
   throw new Error(`embedded redis-server did not answer PING within ${timeoutMs} ms`);
 }
 
-function pingOnce(port: number): Promise<boolean> {
+/** AUTH then PING in one write; ready when the second reply line is +PONG. */
+function pingOnce(port: number, password: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     let reply = '';
@@ -202,10 +219,11 @@ function pingOnce(port: number): Promise<boolean> {
     };
     socket.setTimeout(1000, () => finish(false));
     socket.once('error', () => finish(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write(`AUTH ${password}\r\nPING\r\n`));
     socket.on('data', (chunk) => {
       reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
+      const lines = reply.split('\r\n');
+      if (lines.length >= 3) finish(lines[0] === '+OK' && lines[1] === '+PONG');
     });
   });
 }

@@ -1,6 +1,7 @@
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, isAlive, spawnService } from '../helpers/process.js';
 import { request } from '../helpers/server.js';
@@ -14,6 +15,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
+
+/** Sends raw RESP inline commands and resolves with whatever the server answered within 300 ms. */
+function rawReply(port: number, commands: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(`${commands}\r\n`));
+    let reply = '';
+    socket.on('data', (chunk) => (reply += chunk.toString()));
+    socket.once('error', reject);
+    setTimeout(() => {
+      socket.destroy();
+      resolve(reply);
+    }, 300);
+  });
+}
 
 describe('embedded default', () => {
   it('starts its own redis-server, keeps a generated admin key private, stops cleanly, and keeps data', async () => {
@@ -42,6 +57,17 @@ describe('embedded default', () => {
     const redisPid = Number(/"redisPid":(\d+)/.exec(first.output())?.[1]);
     expect(isAlive(redisPid)).toBe(true);
     expect((await stat(path.join(dataDir, 'redis', 'appendonlydir'))).isDirectory()).toBe(true);
+
+    // Other local users reach 127.0.0.1 too: the embedded server wants a password nobody else can read.
+    const passwordFile = path.join(dataDir, 'redis', 'password');
+    expect((await stat(passwordFile)).mode & 0o777).toBe(0o600);
+    const password = (await readFile(passwordFile, 'utf8')).trim();
+    expect(password).toMatch(/^[0-9a-f]{64}$/);
+    expect(first.output()).not.toContain(password);
+    expect(await readFile(`/proc/${redisPid}/cmdline`, 'utf8')).not.toContain(password);
+    const redisPort = Number(/"port":(\d+),"dir"/.exec(first.output())?.[1]);
+    expect(await rawReply(redisPort, 'PING')).toMatch(/^-NOAUTH/);
+    expect(await rawReply(redisPort, `AUTH ${password}\r\nPING`)).toBe('+OK\r\n+PONG\r\n');
 
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
