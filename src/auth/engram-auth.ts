@@ -145,7 +145,9 @@ export class EngramAuthenticator {
         role: 'admin',
         isOrgAdmin: true,
         keyId: null,
-        credentialId: 'plur-admin',
+        // One rate-limit bucket family (and event-socket quota) per organisation the admin key acts on, so
+        // one organisation's traffic never throttles another's.
+        credentialId: `plur-admin:${org}`,
         actor: { type: 'admin', id: 'admin-key' },
         access: new OrgScopeAccess(org, null, 'admin', [], groupPaths),
         invalidationTags: [orgTag(org)],

@@ -30,7 +30,7 @@ export interface EngramPrincipal extends EngramCaller {
   role: Role;
   /** Engram-API key id; null for the admin key. */
   keyId: string | null;
-  /** Rate-limit bucket family. */
+  /** Rate-limit bucket family: plur:<key id>, or plur-admin:<org> for the admin key (one per organisation). */
   credentialId: string;
   access: ScopeAccess;
   /** What invalidates this principal on every instance (see CredentialInvalidation). */

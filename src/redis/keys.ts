@@ -5,7 +5,8 @@
  * its Lua scripts stay atomic. The few keys that are not per-workspace use tags that start with `~`, a
  * character workspace ids cannot contain, so they can never collide with a workspace's keys:
  *   {~auth}        layer-API and engram-API key records and their lists (low traffic: cache misses only)
- *   {~rl:<cred>}   one rate-limit bucket family per credential, spread over the cluster
+ *   {~rl:<cred>}   one rate-limit bucket family per credential, spread over the cluster (the admin key on
+ *                  the engram API counts as one credential per organisation: plur-admin:<org>)
  *   {~sys}         the list of workspaces the maintenance sweeper visits
  *   {~bull}        BullMQ's queues (see bullPrefix)
  */

@@ -440,6 +440,7 @@ describe('GET /api/v1/engrams', () => {
 
   const badQueries: [string, RegExp][] = [
     ['limit=201', /limit must be <= 200/],
+    ['limit=1000', /limit must be <= 200/],
     ['limit=0', /limit must be >= 1/],
     ['limit=ten', /limit must be integer/],
     ['offset=-1', /offset must be >= 0/],
@@ -450,6 +451,13 @@ describe('GET /api/v1/engrams', () => {
     it(`answers 400 for ?${query}`, async () => {
       const res = await org.as(alice, 'GET', `/api/v1/engrams?${query}`);
       expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(res.json).toMatchObject({
+        type: 'https://mnemo.dev/errors/validation-error',
+        title: 'Validation error',
+        status: 400,
+        instance: '/api/v1/engrams',
+      });
       expect(res.json.detail).toMatch(detail);
     });
   }

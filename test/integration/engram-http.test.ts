@@ -57,6 +57,26 @@ describe('rate limits', () => {
     // Another credential has its own buckets.
     expect((await org.admin('GET', '/api/v1/me')).status).toBe(200);
   });
+
+  it('give the admin key one bucket per organisation it acts on', async () => {
+    const busy = new Org(server, 'busy');
+    const quiet = new Org(server, 'quiet');
+    for (let i = 0; i < 10; i++) expect((await busy.admin('GET', '/api/v1/me')).status).toBe(200);
+    const limited = await busy.admin('GET', '/api/v1/me');
+    expect(limited.status).toBe(429);
+    expect(limited.json.type).toBe('https://mnemo.dev/errors/rate-limited');
+
+    // The same admin key acting on another organisation is not throttled by the first one's traffic.
+    const other = await quiet.admin('GET', '/api/v1/me');
+    expect(other.status).toBe(200);
+    expect(other.headers.get('ratelimit-limit')).toBe('10');
+    expect(other.headers.get('ratelimit-remaining')).toBe('9');
+    for (let i = 0; i < 3; i++)
+      expect((await quiet.admin('POST', '/api/v1/engrams', { statement: `Quiet ${i}` })).status).toBe(201);
+    // ...and the busy organisation stays limited.
+    expect((await busy.admin('GET', '/api/v1/me')).status).toBe(429);
+    expect((await busy.admin('POST', '/api/v1/engrams', { statement: 'Busy' })).status).toBe(429);
+  });
 });
 
 describe('HTTP', () => {

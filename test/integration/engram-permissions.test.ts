@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Org, startEngramServer, type TestUser } from '../helpers/engram.js';
+import { Org, PROBLEM_FIELDS, startEngramServer, type TestUser } from '../helpers/engram.js';
 import type { TestServer } from '../helpers/server.js';
 
 /**
@@ -125,7 +125,7 @@ describe('reading', () => {
 });
 
 describe('writing', () => {
-  it('a viewer cannot write: 403 on create, 404 on every change of an engram it reads', async () => {
+  it('a viewer cannot write: 403 on create and on every change of an engram it reads', async () => {
     const create = await org.as(viewer, 'POST', '/api/v1/engrams', {
       statement: 'Viewer write',
       scope: platform.scope,
@@ -135,14 +135,63 @@ describe('writing', () => {
       403,
     );
     const path = `/api/v1/engrams/${teamEngram.id}`;
-    expect((await org.as(viewer, 'PATCH', path, { tags: ['x'] })).status).toBe(404);
-    expect((await org.as(viewer, 'DELETE', path)).status).toBe(404);
-    expect((await org.as(viewer, 'POST', `${path}/promote`)).status).toBe(404);
-    expect((await org.as(viewer, 'POST', `${path}/pin`, {})).status).toBe(404);
+    const changes: [string, string, unknown, string][] = [
+      ['PATCH', path, { tags: ['x'] }, `User does not have write access to scope ${platform.scope}.`],
+      ['DELETE', path, undefined, `User does not have write access to scope ${platform.scope}.`],
+      ['POST', `${path}/promote`, undefined, `User does not have write access to scope ${platform.scope}.`],
+      ['POST', `${path}/pin`, {}, `Pinning needs the admin role in scope ${platform.scope}.`],
+    ];
+    for (const [method, url, body, detail] of changes) {
+      const res = await org.as(viewer, method, url, body);
+      expect(res.status, `${method} ${url}`).toBe(403);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(Object.keys(res.json)).toEqual(PROBLEM_FIELDS);
+      expect(res.json).toMatchObject({
+        type: 'https://mnemo.dev/errors/insufficient-permission',
+        title: 'Insufficient permission',
+        status: 403,
+        detail,
+        instance: url,
+      });
+    }
     // Feedback is a signal, not an edit: readers may give it.
     expect((await org.as(viewer, 'POST', `${path}/feedback`, { signal: 'neutral' })).status).toBe(200);
     expect((await org.as(outsider, 'POST', `${path}/feedback`, { signal: 'neutral' })).status).toBe(404);
     expect((await org.as(viewer, 'GET', path)).json.data.engram_version).toBe(2);
+    expect((await org.as(viewer, 'GET', path)).json).toMatchObject({ status: 'active', data: { tags: [] } });
+  });
+
+  it('a caller who cannot read the engram gets 404 on every change, never 403', async () => {
+    const elsewhere = new Org(server, 'elsewhere');
+    const path = `/api/v1/engrams/${teamEngram.id}`;
+    const changes: [string, string, unknown][] = [
+      ['PATCH', path, { tags: ['x'] }],
+      ['PATCH', path, { pinned: true }],
+      ['DELETE', path, undefined],
+      ['POST', `${path}/promote`, undefined],
+      ['POST', `${path}/pin`, {}],
+    ];
+    const missing = await org.as(outsider, 'DELETE', '/api/v1/engrams/ENG-1999-01-01-001');
+    for (const [method, url, body] of changes) {
+      // A member of nothing, a sub-group admin (does not read the parent group), another organisation's admin.
+      for (const res of [
+        await org.as(outsider, method, url, body),
+        await org.as(groupAdmin, method, url, body),
+        await elsewhere.admin(method, url, body),
+      ]) {
+        expect(res.status, `${method} ${url}`).toBe(404);
+        expect(Object.keys(res.json)).toEqual(Object.keys(missing.json));
+        expect(res.json.detail).toBe(`Engram ${teamEngram.id} not found`);
+      }
+    }
+    // The private engram of a user is invisible to the organisation's admins too.
+    expect((await org.as(orgAdmin, 'DELETE', `/api/v1/engrams/${privateEngram.id}`)).status).toBe(404);
+    expect((await org.admin('PATCH', `/api/v1/engrams/${privateEngram.id}`, { tags: ['x'] })).status).toBe(
+      404,
+    );
+    const team = await org.as(viewer, 'GET', path);
+    expect(team.json).toMatchObject({ status: 'active', data: { tags: [], pinned: false } });
+    expect((await org.as(editor, 'GET', `/api/v1/engrams/${privateEngram.id}`)).json.data.tags).toEqual([]);
   });
 
   it('an editor member writes the group and its sub-groups and projects', async () => {
@@ -188,10 +237,13 @@ describe('writing', () => {
 describe('pinning', () => {
   it('needs the admin role in the scope; every attempt is audited', async () => {
     const path = `/api/v1/engrams/${infraEngram.id}/pin`;
-    expect((await org.as(editor, 'POST', path, {})).status).toBe(404);
-    expect(
-      (await org.as(editor, 'PATCH', `/api/v1/engrams/${infraEngram.id}`, { pinned: true })).status,
-    ).toBe(404);
+    // The editor reads and writes the engram, so it is told why: 403, not 404.
+    const denied = await org.as(editor, 'POST', path, {});
+    expect(denied.status).toBe(403);
+    expect(denied.json.detail).toBe(`Pinning needs the admin role in scope ${infra.scope}.`);
+    const deniedPatch = await org.as(editor, 'PATCH', `/api/v1/engrams/${infraEngram.id}`, { pinned: true });
+    expect(deniedPatch.status).toBe(403);
+    expect(deniedPatch.json.type).toBe('https://mnemo.dev/errors/insufficient-permission');
     expect(
       (
         await org.as(editor, 'POST', '/api/v1/engrams', {

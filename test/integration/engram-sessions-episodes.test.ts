@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Org, startEngramServer, type TestUser } from '../helpers/engram.js';
-import { createLayerKey, type TestServer } from '../helpers/server.js';
+import { createLayerKey, type TestResponse, type TestServer } from '../helpers/server.js';
 
 /** /api/v1/episodes (the layer API's episodes) and /api/v1/sessions (start, end with learnings, read). */
 let server: TestServer;
@@ -327,5 +327,78 @@ describe('sessions', () => {
     expect((await org.as(alice, 'GET', '/api/v1/sessions/00000000-0000-4000-8000-000000000000')).status).toBe(
       404,
     );
+  });
+});
+
+describe("another organisation's session and episode ids", () => {
+  it('answer 404 on every route that takes one, to users and admins alike, and change nothing there', async () => {
+    const theirs = new Org(server, 'theirs');
+    const ours = new Org(server, 'ours');
+    const owner = await theirs.user('owner');
+    const [editor, boss] = await Promise.all([ours.user('ed'), ours.user('boss', 'admin')]);
+
+    // Their side: an active session (with an engram it injected), an ended one, and a captured episode.
+    await theirs.engram(owner, { statement: 'Their release checklist comes first.' });
+    const active = await theirs.as(owner, 'POST', '/api/v1/sessions', { task: 'Their release checklist' });
+    const ending = await theirs.as(owner, 'POST', '/api/v1/sessions', { task: 'Their retro' });
+    const ended = await theirs.as(owner, 'POST', `/api/v1/sessions/${ending.json.session_id}/end`, {
+      summary: 'Their retro is done.',
+      learnings: ['Their retro learning.'],
+    });
+    expect(ended.status).toBe(200);
+    const episode = await theirs.as(owner, 'POST', '/api/v1/episodes', { summary: 'Their episode.' });
+    expect(episode.status).toBe(201);
+    const snapshot = async () => ({
+      active: (await theirs.as(owner, 'GET', `/api/v1/sessions/${active.json.session_id}`)).json,
+      ended: (await theirs.as(owner, 'GET', `/api/v1/sessions/${ending.json.session_id}`)).json,
+      episodes: (await theirs.admin('GET', '/api/v1/episodes?limit=200')).json,
+      engrams: (await theirs.as(owner, 'GET', '/api/v1/engrams?limit=200')).json,
+      audit: await server.services.audit.recent(theirs.id),
+    });
+    const before = await snapshot();
+    expect(before.active.injected_ids).toHaveLength(1);
+    expect(before.episodes.rows).toHaveLength(2);
+    expect(before.engrams.total_count).toBe(2);
+
+    const sessionIds = [active.json.session_id, ending.json.session_id];
+    const episodeIds = [episode.json.id, ended.json.episode_id];
+    const callers: [string, (method: string, path: string, body?: unknown) => Promise<TestResponse>][] = [
+      ['an editor', (m, p, b) => ours.as(editor, m, p, b)],
+      ['an organisation admin', (m, p, b) => ours.as(boss, m, p, b)],
+      ['the admin key', (m, p, b) => ours.admin(m, p, b)],
+    ];
+    for (const [who, call] of callers) {
+      const requests: [string, string, unknown][] = [
+        ...sessionIds.flatMap((id): [string, string, unknown][] => [
+          ['GET', `/api/v1/sessions/${id}`, undefined],
+          ['POST', `/api/v1/sessions/${id}/end`, { summary: 'Hijacked.' }],
+          ['POST', `/api/v1/sessions/${id}/end`, { summary: 'Hijacked.', learnings: ['Planted learning.'] }],
+        ]),
+        ...episodeIds.map((id): [string, string, unknown] => ['GET', `/api/v1/episodes/${id}`, undefined]),
+      ];
+      for (const [method, path, body] of requests) {
+        const res = await call(method, path, body);
+        expect(res.status, `${who}: ${method} ${path}`).toBe(404);
+        expect(res.headers.get('content-type')).toBe('application/problem+json');
+        expect(res.json).toMatchObject({ type: 'https://mnemo.dev/errors/not-found', status: 404 });
+      }
+      // Their ids filter nothing in: the timeline of ours knows no such session.
+      for (const id of sessionIds)
+        expect((await call('GET', `/api/v1/episodes?session=${id}`)).json.rows, who).toEqual([]);
+    }
+    // Missing in the same shape as ids that exist nowhere.
+    const nowhere = await ours.admin('GET', '/api/v1/sessions/00000000-0000-4000-8000-000000000000');
+    const hidden = await ours.admin('GET', `/api/v1/sessions/${active.json.session_id}`);
+    expect(Object.keys(hidden.json)).toEqual(Object.keys(nowhere.json));
+
+    expect(await snapshot()).toEqual(before);
+    expect(before.active.status).toBe('active');
+    // Their session still ends normally, and nothing of ours was written either.
+    const own = await theirs.as(owner, 'POST', `/api/v1/sessions/${active.json.session_id}/end`, {
+      summary: 'Released.',
+    });
+    expect(own.status).toBe(200);
+    expect((await ours.admin('GET', '/api/v1/engrams')).json.total_count).toBe(0);
+    expect((await ours.admin('GET', '/api/v1/episodes')).json.rows).toEqual([]);
   });
 });

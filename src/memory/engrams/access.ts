@@ -1,3 +1,4 @@
+import { fail } from '../../errors.js';
 import type { Actor } from '../events.js';
 
 /**
@@ -27,4 +28,21 @@ export interface EngramCaller {
   readonly userId: string | null;
   /** Organisation admin (admin endpoints, sessions of others). */
   readonly isOrgAdmin: boolean;
+}
+
+/**
+ * What a caller is told when it may not act on an engram (plur seed "Errors"). One in a scope it cannot
+ * read answers exactly like a missing one, 404, so existence never leaks; one it reads but may not change
+ * is 403 (insufficient permission): the caller already knows it exists and in which scope.
+ */
+export const engramNotFound = (id: string) => fail.notFound(`Engram ${id} not found`);
+export const noWriteAccess = (scope: string) =>
+  fail.forbidden(`User does not have write access to scope ${scope}.`);
+export const noPinAccess = (scope: string) =>
+  fail.forbidden(`Pinning needs the admin role in scope ${scope}.`);
+
+/** 404 unless the caller reads `scope` (the engram's), then 403 unless it also writes it. */
+export function requireWritable(access: ScopeAccess, id: string, scope: string): void {
+  if (!access.canRead(scope)) throw engramNotFound(id);
+  if (!access.canWrite(scope)) throw noWriteAccess(scope);
 }

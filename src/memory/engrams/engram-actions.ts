@@ -1,13 +1,13 @@
 import { fail } from '../../errors.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { EngramCaller } from './access.js';
+import { engramNotFound, noPinAccess, requireWritable, type EngramCaller } from './access.js';
 import type { EngramStore, Outcome } from './engram-store.js';
 import type { EngramDoc, FeedbackSignal } from './model.js';
 
 /**
  * The engram's lifecycle actions: retire, feedback, promote, pin. Each is one script on the stored engram.
- * An engram the caller may not act on answers exactly like a missing one (404): you cannot tell what you
- * may not see, and a visible engram you may not change looks the same to the action.
+ * An engram the caller cannot read answers exactly like a missing one (404): you cannot tell what you may
+ * not see. One the caller reads but may not act on is 403 (see access.ts).
  *
  *   action    needs                       also
  *   feedback  read access                 (a usefulness signal, not an edit)
@@ -24,13 +24,13 @@ export class EngramActions {
   /** The engram, if the caller may read it (404 otherwise). */
   async get(caller: EngramCaller, id: string): Promise<EngramDoc> {
     const doc = await this.store.get(caller.org, id);
-    if (!doc || !caller.access.canRead(doc.scope)) throw notFound(id);
+    if (!doc || !caller.access.canRead(doc.scope)) throw engramNotFound(id);
     return doc;
   }
 
   async retire(caller: EngramCaller, id: string): Promise<EngramDoc> {
     const doc = await this.get(caller, id);
-    if (!caller.access.canWrite(doc.scope)) throw notFound(id);
+    requireWritable(caller.access, id, doc.scope);
     return expect(await this.store.retire(caller.org, caller.actor, id, new Date()), id);
   }
 
@@ -41,7 +41,7 @@ export class EngramActions {
 
   async promote(caller: EngramCaller, id: string): Promise<EngramDoc> {
     const doc = await this.get(caller, id);
-    if (!caller.access.canWrite(doc.scope)) throw notFound(id);
+    requireWritable(caller.access, id, doc.scope);
     const outcome = await this.store.promote(caller.org, caller.actor, id, new Date());
     if (!outcome.ok && outcome.reason === 'invalid_state') {
       const current = await this.store.get(caller.org, id);
@@ -57,7 +57,7 @@ export class EngramActions {
     const target = { type: 'engram', id };
     if (!caller.access.canPin(doc.scope)) {
       await this.audit.record(this.audit.entry(context, action, target, 'denied'));
-      throw notFound(id);
+      throw noPinAccess(doc.scope);
     }
     const outcome = await this.store.pin(
       caller.org,
@@ -73,9 +73,7 @@ export class EngramActions {
   }
 }
 
-const notFound = (id: string) => fail.notFound(`Engram ${id} not found`);
-
 function expect(outcome: Outcome<EngramDoc>, id: string): EngramDoc {
   if (outcome.ok) return outcome.value;
-  throw notFound(id);
+  throw engramNotFound(id);
 }

@@ -2,7 +2,7 @@ import { fail } from '../../errors.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { BackgroundWork } from '../background.js';
 import type { Embedder } from '../embedders/embedder.js';
-import type { EngramCaller } from './access.js';
+import { engramNotFound, noPinAccess, noWriteAccess, requireWritable, type EngramCaller } from './access.js';
 import { contentHash, dedupField, extOf, newEngramDoc, searchText } from './engram-doc.js';
 import {
   checkValidity,
@@ -51,14 +51,14 @@ export class EngramWriter {
   ): Promise<{ doc: EngramDoc; created: boolean }> {
     const { access, org } = caller;
     const scope = body.scope === undefined ? defaultScope(access) : requireScope(body.scope, org);
-    if (!access.canWrite(scope)) throw fail.forbidden(`User does not have write access to scope ${scope}.`);
+    if (!access.canWrite(scope)) throw noWriteAccess(scope);
     const pinned = body.pinned ?? false;
     if (pinned && !access.canPin(scope)) {
       const context = { org, actor: caller.actor, requestId };
       await this.audit.record(
         this.audit.entry(context, 'engram.pin', { type: 'scope', id: scope }, 'denied'),
       );
-      throw fail.forbidden(`Pinning needs the admin role in scope ${scope}.`);
+      throw noPinAccess(scope);
     }
     const extra = extraFields(body, this.settings.extMaxBytes);
     const fields = {
@@ -107,11 +107,12 @@ export class EngramWriter {
     return outcome.value;
   }
 
-  /** Applies a PATCH; 404 when the engram is not the caller's to change. */
+  /** Applies a PATCH; 404 when the caller cannot read the engram, 403 when it reads but may not change it. */
   async patch(caller: EngramCaller, id: string, body: EngramBody, requestId: string): Promise<EngramDoc> {
     for (let attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {
       const read = await this.store.getJson(caller.org, id);
-      if (!read || !caller.access.canWrite(read.doc.scope)) throw fail.notFound(`Engram ${id} not found`);
+      if (!read) throw engramNotFound(id);
+      requireWritable(caller.access, id, read.doc.scope);
       const write = await this.nextVersion(caller, read.doc, body, requestId);
       const outcome = await this.store.replace({ ...write, readJson: read.json });
       if (outcome.ok) {
@@ -119,7 +120,7 @@ export class EngramWriter {
           await this.background.embed(caller.org, [{ id, text: write.doc.statement }]);
         return outcome.value;
       }
-      if (outcome.reason === 'not_found') throw fail.notFound(`Engram ${id} not found`);
+      if (outcome.reason === 'not_found') throw engramNotFound(id);
       if (outcome.reason === 'conflict')
         throw fail.conflict(`Another engram in ${write.doc.scope} already has this statement`);
       await pause(attempt + 1);
@@ -138,8 +139,7 @@ export class EngramWriter {
     const set = <K extends keyof EngramDoc>(key: K): EngramDoc[K] =>
       key in body && body[key] !== undefined ? (body[key] as unknown as EngramDoc[K]) : current[key];
     const scope = body.scope === undefined ? current.scope : requireScope(body.scope, org);
-    if (scope !== current.scope && !access.canWrite(scope))
-      throw fail.forbidden(`User does not have write access to scope ${scope}.`);
+    if (scope !== current.scope && !access.canWrite(scope)) throw noWriteAccess(scope);
     const status = (body.status ?? current.status) as EngramStatus;
     if (!canTransition(current.status, status))
       throw fail.conflict(`An engram cannot go from ${current.status} to ${status}`);
@@ -150,7 +150,7 @@ export class EngramWriter {
       await this.audit.record(
         this.audit.entry(context, action, { type: 'engram', id: current.id }, 'denied'),
       );
-      throw fail.notFound(`Engram ${current.id} not found`);
+      throw noPinAccess(access.canPin(current.scope) ? scope : current.scope);
     }
 
     const extra = { ...extOf(current) };
