@@ -153,6 +153,36 @@ describe('deletion and erasure', () => {
     });
     expect((await a.request('DELETE', '/v1/users/zed', { token: key })).json.deleted).toBe(0);
   });
+
+  it('answers 400 {detail, status} for an invalid user id and erases nothing', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('gdpr'));
+    await remember(a, key, { content: 'I work at Initech', user_id: 'zed', agent_id: 'a1' });
+    await remember(a, key, { content: 'walrus note of yolanda', user_id: 'yolanda' });
+    const counts = async (query = '') => {
+      const { json } = await a.request('GET', `/v1/stats${query}`, { token: key });
+      return [json.working_entries, json.episodic_records, json.semantic_facts];
+    };
+    const before = { all: await counts(), zed: await counts('?user_id=zed') };
+    expect(before.zed).toEqual([1, 1, 1]);
+    const pattern = 'path.user_id must match pattern "^[A-Za-z0-9._:@+=/-]{1,128}$"';
+    const invalid: [string, string][] = [
+      ['zed%20', pattern], // a trailing space
+      ['zed%7C', pattern], // "|", the namespace separator
+      ['%7Czed', pattern],
+      ['zed%7Ba1%7D', pattern],
+      ['zed%00', pattern],
+      ['z%C3%A9d', pattern], // non-ASCII
+      ['u'.repeat(129), pattern],
+      ['zed%E0%A4%A', 'path.user_id is not valid percent-encoding'],
+    ];
+    for (const [id, detail] of invalid) {
+      const res = await a.request('DELETE', `/v1/users/${id}`, { token: key });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.json).toEqual({ detail, status: 400 });
+    }
+    expect({ all: await counts(), zed: await counts('?user_id=zed') }).toEqual(before);
+  });
 });
 
 describe('GET /v1/stats', () => {

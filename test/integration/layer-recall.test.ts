@@ -178,6 +178,26 @@ describe('POST /v1/recall', () => {
       expect(res.json).toEqual({ detail: expect.stringMatching(detail), status: 400 });
     });
   }
+
+  it('answers 400 {detail, status} for every invalid mode, naming the valid ones', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    const modes: [unknown, string][] = [
+      ['semantic', 'body.mode must be one of: hybrid, keyword, vector'],
+      ['', 'body.mode must be one of: hybrid, keyword, vector'],
+      ['HYBRID', 'body.mode must be one of: hybrid, keyword, vector'],
+      // A mode recall may report, but not one a client may ask for.
+      ['hybrid-degraded', 'body.mode must be one of: hybrid, keyword, vector'],
+      [5, 'body.mode must be string'],
+      [null, 'body.mode must be string'],
+      [['keyword'], 'body.mode must be string'],
+    ];
+    for (const [mode, detail] of modes) {
+      const res = await recall(a, key, { query: 'x', mode });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.json).toEqual({ detail, status: 400 });
+    }
+  });
 });
 
 describe('POST /v1/context', () => {
@@ -211,6 +231,83 @@ describe('POST /v1/context', () => {
     const defaults = await a.request('POST', '/v1/context', { token: key, body: { query: 'python' } });
     expect(defaults.json.token_budget).toBe(2048);
   });
+
+  it('accepts a query of exactly 500 characters, the documented maximum', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('ctx'));
+    const res = await a.request('POST', '/v1/context', { token: key, body: { query: 'q'.repeat(500) } });
+    expect(res.status).toBe(200);
+  });
+
+  const NAMESPACE_PATTERN = '"^[A-Za-z0-9._:@+=/-]{1,128}$"';
+  const invalidContext: [
+    string,
+    { body?: unknown; rawBody?: string; headers?: Record<string, string> },
+    string,
+  ][] = [
+    ['missing query', { body: {} }, 'body.query is required'],
+    ['a null body (no query)', { body: null }, 'body.query is required'],
+    ['empty query', { body: { query: '' } }, 'body.query must NOT have fewer than 1 characters'],
+    [
+      'query of 501 characters',
+      { body: { query: 'q'.repeat(501) } },
+      'body.query must NOT have more than 500 characters',
+    ],
+    ['query a number', { body: { query: 5 } }, 'body.query must be string'],
+    ['query null', { body: { query: null } }, 'body.query must be string'],
+    ['query an array', { body: { query: ['x'] } }, 'body.query must be string'],
+    ['user_id a number', { body: { query: 'x', user_id: 5 } }, 'body.user_id must be string,null'],
+    ['user_id an object', { body: { query: 'x', user_id: {} } }, 'body.user_id must be string,null'],
+    [
+      'user_id with a space',
+      { body: { query: 'x', user_id: 'a b' } },
+      `body.user_id must match pattern ${NAMESPACE_PATTERN}`,
+    ],
+    [
+      'user_id empty',
+      { body: { query: 'x', user_id: '' } },
+      `body.user_id must match pattern ${NAMESPACE_PATTERN}`,
+    ],
+    [
+      'user_id of 129 characters',
+      { body: { query: 'x', user_id: 'u'.repeat(129) } },
+      `body.user_id must match pattern ${NAMESPACE_PATTERN}`,
+    ],
+    [
+      'agent_id with the namespace separator',
+      { body: { query: 'x', agent_id: 'a|b' } },
+      `body.agent_id must match pattern ${NAMESPACE_PATTERN}`,
+    ],
+    ['a string body', { body: 'what does the user prefer?' }, 'body must be object'],
+    ['an array body', { body: [{ query: 'x' }] }, 'body must be object'],
+    ['a number body', { body: 5 }, 'body must be object'],
+    [
+      'malformed JSON',
+      { rawBody: '{"query": "x"', headers: { 'content-type': 'application/json' } },
+      'Invalid JSON body',
+    ],
+    [
+      'a form-encoded body',
+      { rawBody: 'query=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      'Invalid JSON body',
+    ],
+  ];
+  for (const [name, input, detail] of invalidContext) {
+    it(`answers 400 {detail, status} for ${name} and writes nothing`, async () => {
+      const key = await createLayerKey(a, uniqueWorkspace('ctx'));
+      await seed(a, key, [{ content: 'User prefers async Python', user_id: 'u1' }]);
+      const before = (await a.request('GET', '/v1/stats', { token: key })).json;
+      const res = await a.request('POST', '/v1/context', { token: key, ...input });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.json).toEqual({ detail, status: 400 });
+      const after = (await a.request('GET', '/v1/stats', { token: key })).json;
+      expect([after.working, after.episodic, after.semantic]).toEqual([
+        before.working,
+        before.episodic,
+        before.semantic,
+      ]);
+    });
+  }
 
   it('validates the budget', async () => {
     const key = await createLayerKey(a, uniqueWorkspace('ctx'));
