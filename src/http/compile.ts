@@ -4,6 +4,7 @@ import addFormatsModule from 'ajv-formats';
 import fastJson from 'fast-json-stringify';
 import { MnemoError } from '../errors.js';
 import type { AnyRoute } from './route.js';
+import { ERROR_DETAIL } from './schemas.js';
 
 /**
  * Compiles each route's schemas once at boot: ajv validators for params, querystring and body, and a
@@ -32,6 +33,7 @@ function makeAjv(coerce: boolean): Ajv {
     strict: false,
   });
   addFormats(ajv);
+  ajv.addKeyword({ keyword: ERROR_DETAIL, schemaType: 'string' });
   return ajv;
 }
 
@@ -72,7 +74,25 @@ export function validate(
   part: 'body' | 'query' | 'path',
 ): void {
   if (!fn || fn(value)) return;
-  throw new MnemoError('validation', describeError(fn.errors?.[0], part));
+  const error = fn.errors?.[0];
+  throw new MnemoError('validation', declaredDetail(fn.schema, error) ?? describeError(error, part));
+}
+
+/**
+ * The detail a schema declares for any failure inside it (`ERROR_DETAIL`), the innermost one on the failing
+ * keyword's path winning: one message for a field however its value is wrong.
+ */
+function declaredDetail(root: unknown, error: ErrorObject | undefined): string | undefined {
+  if (!error) return undefined;
+  let node = root;
+  let detail: string | undefined;
+  for (const segment of error.schemaPath.replace(/^#\/?/, '').split('/')) {
+    if (typeof node !== 'object' || node === null) break;
+    const declared = (node as Record<string, unknown>)[ERROR_DETAIL];
+    if (typeof declared === 'string') detail = declared;
+    node = (node as Record<string, unknown>)[segment.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return detail;
 }
 
 function describeError(error: ErrorObject | undefined, part: string): string {

@@ -18,6 +18,14 @@ export function Nullable<T extends TSchema>(schema: T) {
   });
 }
 
+/**
+ * Schema keyword: the error detail for any validation failure of this value or inside it (wrong type,
+ * unknown enum value, bad item, too few or too many items ...), instead of ajv's message for the keyword
+ * that failed. For fields whose clients expect one documented message. An `x-` name, so the OpenAPI
+ * document may carry it as an extension.
+ */
+export const ERROR_DETAIL = 'x-error-detail';
+
 /** An ISO 8601 timestamp string. */
 export const Timestamp = (options: SchemaOptions = {}) => Type.String({ format: 'date-time', ...options });
 

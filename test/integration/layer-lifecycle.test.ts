@@ -75,11 +75,34 @@ describe('working memory', () => {
     await remember(a, key, { content: 'three', agent_id: 'other' });
     const cleared = await a.request('DELETE', '/v1/memory', { token: key, body: { agent_id: 'bot' } });
     expect(cleared.status).toBe(200);
-    expect(cleared.json).toEqual({ deleted: 2, agent_id: 'bot', user_id: null, layer: 'working' });
+    // The seed's {deleted: <count>, agent_id} and the reference server's message, worded as it does.
+    expect(cleared.json).toEqual({
+      deleted: 2,
+      agent_id: 'bot',
+      user_id: null,
+      layer: 'working',
+      message: 'Cleared working memory for agent bot',
+    });
     const byQuery = await a.request('DELETE', '/v1/memory?agent_id=other', { token: key });
     expect(byQuery.json).toMatchObject({ deleted: 1, agent_id: 'other' });
     const none = await a.request('DELETE', '/v1/memory', { token: key });
-    expect(none.json).toMatchObject({ deleted: 0, agent_id: null });
+    expect(none.json).toEqual({
+      deleted: 0,
+      agent_id: null,
+      user_id: null,
+      layer: 'working',
+      message: 'Cleared working memory for the namespace without user or agent',
+    });
+    const both = await a.request('DELETE', '/v1/memory', {
+      token: key,
+      body: { user_id: 'u', agent_id: 'bot' },
+    });
+    expect(both.json).toMatchObject({
+      deleted: 0,
+      message: 'Cleared working memory for user u and agent bot',
+    });
+    const user = await a.request('DELETE', '/v1/memory?user_id=u', { token: key });
+    expect(user.json).toMatchObject({ deleted: 0, message: 'Cleared working memory for user u' });
     const stats = await a.request('GET', '/v1/stats', { token: key });
     expect(stats.json).toMatchObject({ working_entries: 0, episodic_records: 3 });
     const bad = await a.request('DELETE', '/v1/memory', { token: key, body: { agent_id: 5 } });
@@ -143,7 +166,14 @@ describe('deletion and erasure', () => {
     await remember(a, key, { content: 'walrus note of yolanda', user_id: 'yolanda' });
     const res = await a.request('DELETE', '/v1/users/zed', { token: key });
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ deleted: 5, user_id: 'zed', working: 2, episodic: 2, semantic: 1 });
+    expect(res.json).toEqual({
+      deleted: 5,
+      user_id: 'zed',
+      working: 2,
+      episodic: 2,
+      semantic: 1,
+      message: 'Erased 5 memories of user zed across all layers',
+    });
     const left = await recall(b, key, { query: 'walrus note initech', top_k: 50 });
     for (const r of left.json.results) expect(r.user_id).toBe('yolanda');
     expect((await a.request('GET', '/v1/stats?user_id=zed', { token: key })).json).toMatchObject({
@@ -151,7 +181,40 @@ describe('deletion and erasure', () => {
       episodic_records: 0,
       semantic_facts: 0,
     });
-    expect((await a.request('DELETE', '/v1/users/zed', { token: key })).json.deleted).toBe(0);
+    expect((await a.request('DELETE', '/v1/users/zed', { token: key })).json).toMatchObject({
+      deleted: 0,
+      message: 'Erased 0 memories of user zed across all layers',
+    });
+  });
+
+  it('answers 400 {detail, status} for an invalid user id and erases nothing', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('gdpr'));
+    await remember(a, key, { content: 'I work at Initech', user_id: 'zed', agent_id: 'a1' });
+    await remember(a, key, { content: 'walrus note of yolanda', user_id: 'yolanda' });
+    const counts = async (query = '') => {
+      const { json } = await a.request('GET', `/v1/stats${query}`, { token: key });
+      return [json.working_entries, json.episodic_records, json.semantic_facts];
+    };
+    const before = { all: await counts(), zed: await counts('?user_id=zed') };
+    expect(before.zed).toEqual([1, 1, 1]);
+    const pattern = 'path.user_id must match pattern "^[A-Za-z0-9._:@+=/-]{1,128}$"';
+    const invalid: [string, string][] = [
+      ['zed%20', pattern], // a trailing space
+      ['zed%7C', pattern], // "|", the namespace separator
+      ['%7Czed', pattern],
+      ['zed%7Ba1%7D', pattern],
+      ['zed%00', pattern],
+      ['z%C3%A9d', pattern], // non-ASCII
+      ['u'.repeat(129), pattern],
+      ['zed%E0%A4%A', 'path.user_id is not valid percent-encoding'],
+    ];
+    for (const [id, detail] of invalid) {
+      const res = await a.request('DELETE', `/v1/users/${id}`, { token: key });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.json).toEqual({ detail, status: 400 });
+    }
+    expect({ all: await counts(), zed: await counts('?user_id=zed') }).toEqual(before);
   });
 });
 

@@ -113,6 +113,47 @@ describe('POST /v1/recall', () => {
     expect(bad.json).toEqual({ detail: 'Invalid layer. Use: working, episodic, semantic', status: 400 });
   });
 
+  it('answers every invalid layers value with the same 400 and the reference message', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [{ content: 'I use neovim for everything' }]);
+    const invalid: unknown[] = [
+      ['procedural'], // unknown
+      ['Working'], // layers are lower-case
+      [''],
+      ['working', 'procedural'], // mixed valid and invalid
+      ['procedural', 'working'],
+      [], // a filter that selects nothing
+      'working', // not a list
+      'working,episodic',
+      5,
+      true,
+      {},
+      { working: true },
+      [5],
+      [null],
+      ['working', 5],
+      [['working']],
+      ['working', 'episodic', 'semantic', 'procedural'],
+      ['working', 'working', 'working', 'working'], // more entries than there are layers
+    ];
+    for (const layers of invalid) {
+      const res = await recall(a, key, { query: 'neovim', layers });
+      expect({ layers, status: res.status, body: res.json }).toEqual({
+        layers,
+        status: 400,
+        body: { detail: 'Invalid layer. Use: working, episodic, semantic', status: 400 },
+      });
+    }
+    // null and absent both mean every layer; a repeated layer counts once.
+    const all = await recall(a, key, { query: 'neovim' });
+    const nullLayers = await recall(a, key, { query: 'neovim', layers: null });
+    expect(nullLayers.status).toBe(200);
+    expect(nullLayers.json.results).toEqual(all.json.results);
+    const repeated = await recall(a, key, { query: 'neovim', layers: ['working', 'working'] });
+    expect(repeated.status).toBe(200);
+    expect(repeated.json.results.map((r: { layer: string }) => r.layer)).toEqual(['working']);
+  });
+
   it('narrows by user_id and agent_id within the workspace', async () => {
     const key = await createLayerKey(a, uniqueWorkspace('rc'));
     await seed(a, key, [
@@ -162,12 +203,6 @@ describe('POST /v1/recall', () => {
     ['top_k 0', { query: 'x', top_k: 0 }, /top_k must be >= 1/],
     ['top_k 101', { query: 'x', top_k: 101 }, /top_k must be <= 100/],
     ['top_k a string', { query: 'x', top_k: '5' }, /top_k must be integer/],
-    ['layers not an array', { query: 'x', layers: 'working' }, /layers must be array,null/],
-    [
-      'too many layers',
-      { query: 'x', layers: ['working', 'working', 'working', 'working'] },
-      /layers must NOT have more than 3/,
-    ],
     ['user_id with a space', { query: 'x', user_id: 'a b' }, /user_id must match pattern/],
   ];
   for (const [name, body, detail] of invalid) {
@@ -178,6 +213,26 @@ describe('POST /v1/recall', () => {
       expect(res.json).toEqual({ detail: expect.stringMatching(detail), status: 400 });
     });
   }
+
+  it('answers 400 {detail, status} for every invalid mode, naming the valid ones', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    const modes: [unknown, string][] = [
+      ['semantic', 'body.mode must be one of: hybrid, keyword, vector'],
+      ['', 'body.mode must be one of: hybrid, keyword, vector'],
+      ['HYBRID', 'body.mode must be one of: hybrid, keyword, vector'],
+      // A mode recall may report, but not one a client may ask for.
+      ['hybrid-degraded', 'body.mode must be one of: hybrid, keyword, vector'],
+      [5, 'body.mode must be string'],
+      [null, 'body.mode must be string'],
+      [['keyword'], 'body.mode must be string'],
+    ];
+    for (const [mode, detail] of modes) {
+      const res = await recall(a, key, { query: 'x', mode });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.json).toEqual({ detail, status: 400 });
+    }
+  });
 });
 
 describe('POST /v1/context', () => {
@@ -211,6 +266,83 @@ describe('POST /v1/context', () => {
     const defaults = await a.request('POST', '/v1/context', { token: key, body: { query: 'python' } });
     expect(defaults.json.token_budget).toBe(2048);
   });
+
+  it('accepts a query of exactly 500 characters, the documented maximum', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('ctx'));
+    const res = await a.request('POST', '/v1/context', { token: key, body: { query: 'q'.repeat(500) } });
+    expect(res.status).toBe(200);
+  });
+
+  const NAMESPACE_PATTERN = '"^[A-Za-z0-9._:@+=/-]{1,128}$"';
+  const invalidContext: [
+    string,
+    { body?: unknown; rawBody?: string; headers?: Record<string, string> },
+    string,
+  ][] = [
+    ['missing query', { body: {} }, 'body.query is required'],
+    ['a null body (no query)', { body: null }, 'body.query is required'],
+    ['empty query', { body: { query: '' } }, 'body.query must NOT have fewer than 1 characters'],
+    [
+      'query of 501 characters',
+      { body: { query: 'q'.repeat(501) } },
+      'body.query must NOT have more than 500 characters',
+    ],
+    ['query a number', { body: { query: 5 } }, 'body.query must be string'],
+    ['query null', { body: { query: null } }, 'body.query must be string'],
+    ['query an array', { body: { query: ['x'] } }, 'body.query must be string'],
+    ['user_id a number', { body: { query: 'x', user_id: 5 } }, 'body.user_id must be string,null'],
+    ['user_id an object', { body: { query: 'x', user_id: {} } }, 'body.user_id must be string,null'],
+    [
+      'user_id with a space',
+      { body: { query: 'x', user_id: 'a b' } },
+      `body.user_id must match pattern ${NAMESPACE_PATTERN}`,
+    ],
+    [
+      'user_id empty',
+      { body: { query: 'x', user_id: '' } },
+      `body.user_id must match pattern ${NAMESPACE_PATTERN}`,
+    ],
+    [
+      'user_id of 129 characters',
+      { body: { query: 'x', user_id: 'u'.repeat(129) } },
+      `body.user_id must match pattern ${NAMESPACE_PATTERN}`,
+    ],
+    [
+      'agent_id with the namespace separator',
+      { body: { query: 'x', agent_id: 'a|b' } },
+      `body.agent_id must match pattern ${NAMESPACE_PATTERN}`,
+    ],
+    ['a string body', { body: 'what does the user prefer?' }, 'body must be object'],
+    ['an array body', { body: [{ query: 'x' }] }, 'body must be object'],
+    ['a number body', { body: 5 }, 'body must be object'],
+    [
+      'malformed JSON',
+      { rawBody: '{"query": "x"', headers: { 'content-type': 'application/json' } },
+      'Invalid JSON body',
+    ],
+    [
+      'a form-encoded body',
+      { rawBody: 'query=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      'Invalid JSON body',
+    ],
+  ];
+  for (const [name, input, detail] of invalidContext) {
+    it(`answers 400 {detail, status} for ${name} and writes nothing`, async () => {
+      const key = await createLayerKey(a, uniqueWorkspace('ctx'));
+      await seed(a, key, [{ content: 'User prefers async Python', user_id: 'u1' }]);
+      const before = (await a.request('GET', '/v1/stats', { token: key })).json;
+      const res = await a.request('POST', '/v1/context', { token: key, ...input });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.json).toEqual({ detail, status: 400 });
+      const after = (await a.request('GET', '/v1/stats', { token: key })).json;
+      expect([after.working, after.episodic, after.semantic]).toEqual([
+        before.working,
+        before.episodic,
+        before.semantic,
+      ]);
+    });
+  }
 
   it('validates the budget', async () => {
     const key = await createLayerKey(a, uniqueWorkspace('ctx'));

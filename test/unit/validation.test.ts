@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { compileRoute, validate } from '../../src/http/compile.js';
 import { defineRoute } from '../../src/http/route.js';
-import { Nullable, StringEnum } from '../../src/http/schemas.js';
+import { ERROR_DETAIL, Nullable, StringEnum } from '../../src/http/schemas.js';
 import { MnemoError } from '../../src/errors.js';
 
 const route = defineRoute({
@@ -82,5 +82,56 @@ describe('route validation', () => {
   it('serializes only declared response fields', () => {
     const serialize = compiled.serializers.get(200) as (v: unknown) => string;
     expect(serialize({ ok: true, secret: 'x' })).toBe('{"ok":true}');
+  });
+});
+
+describe('a declared error detail', () => {
+  const compiled = compileRoute(
+    defineRoute({
+      method: 'POST',
+      path: '/things',
+      face: 'layer',
+      auth: 'none',
+      summary: 'test',
+      schema: {
+        body: Type.Object({
+          colours: Type.Optional(
+            Nullable(
+              Type.Array(StringEnum(['red', 'blue']), {
+                minItems: 1,
+                maxItems: 2,
+                [ERROR_DETAIL]: 'Invalid colour. Use: red, blue',
+              }),
+            ),
+          ),
+          shape: Type.Optional(
+            Type.Object(
+              { sides: Type.Integer({ minimum: 3, [ERROR_DETAIL]: 'A shape has 3 sides or more' }) },
+              { [ERROR_DETAIL]: 'Invalid shape' },
+            ),
+          ),
+          name: Type.Optional(Type.String()),
+        }),
+        response: { 200: Type.Object({ ok: Type.Boolean() }) },
+      },
+      handler: async () => ({ ok: true }),
+    }),
+  );
+  const check = (body: unknown) => detail(() => validate(compiled.validateBody, body, 'body'));
+
+  it('answers every failure of the field with it', () => {
+    for (const colours of ['red', 5, {}, [], ['green'], ['red', 7], [['red']], ['red', 'blue', 'red']])
+      expect(check({ colours })).toBe('Invalid colour. Use: red, blue');
+    for (const colours of [null, ['red'], ['blue', 'red']])
+      expect(() => validate(compiled.validateBody, { colours }, 'body')).not.toThrow();
+  });
+
+  it('prefers the innermost declaration and leaves other fields alone', () => {
+    expect(check({ shape: 'square' })).toBe('Invalid shape');
+    expect(check({ shape: {} })).toBe('Invalid shape');
+    expect(check({ shape: { sides: 2 } })).toBe('A shape has 3 sides or more');
+    expect(check({ shape: { sides: 'four' } })).toBe('A shape has 3 sides or more');
+    expect(check({ name: 5 })).toBe('body.name must be string');
+    expect(check('x')).toBe('body must be object');
   });
 });

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { fail } from '../../../errors.js';
+import type { Namespace } from '../../../memory/namespace.js';
 import type { Services } from '../../../services.js';
 import { defineRoute } from '../../route.js';
 import { Nullable } from '../../schemas.js';
@@ -11,6 +12,21 @@ const NamespaceBody = Type.Object({
   user_id: Type.Optional(Nullable(NamespaceId('User of the namespace'))),
   agent_id: Type.Optional(Nullable(NamespaceId('Agent of the namespace'))),
 });
+
+/**
+ * The reference server's `message` for a cleared namespace ("Cleared working memory for agent bot"), naming
+ * the user too where one is given, and never "agent None".
+ */
+function clearedMessage(ns: Namespace): string {
+  const who = [
+    ...(ns.userId !== null ? [`user ${ns.userId}`] : []),
+    ...(ns.agentId !== null ? [`agent ${ns.agentId}`] : []),
+  ];
+  return `Cleared working memory for ${who.length > 0 ? who.join(' and ') : 'the namespace without user or agent'}`;
+}
+
+const erasedMessage = (userId: string, deleted: number): string =>
+  `Erased ${deleted} ${deleted === 1 ? 'memory' : 'memories'} of user ${userId} across all layers`;
 
 /** Reading and deleting memories; erasing a user (right to be forgotten). All within the key's workspace. */
 export function memoryRoutes(services: Services) {
@@ -31,6 +47,9 @@ export function memoryRoutes(services: Services) {
             agent_id: Nullable(Type.String()),
             user_id: Nullable(Type.String()),
             layer: Type.Literal('working'),
+            message: Type.String({
+              description: 'What was cleared, in words (the reference server sends it).',
+            }),
           }),
         },
       },
@@ -40,7 +59,13 @@ export function memoryRoutes(services: Services) {
           agent_id: body.agent_id ?? query.agent_id,
         });
         const deleted = await services.memory.clearWorking(principal.workspaceId, layerActor(principal), ns);
-        return { deleted, agent_id: ns.agentId, user_id: ns.userId, layer: 'working' as const };
+        return {
+          deleted,
+          agent_id: ns.agentId,
+          user_id: ns.userId,
+          layer: 'working' as const,
+          message: clearedMessage(ns),
+        };
       },
     }),
     defineRoute({
@@ -97,6 +122,7 @@ export function memoryRoutes(services: Services) {
             working: Type.Integer(),
             episodic: Type.Integer(),
             semantic: Type.Integer(),
+            message: Type.String({ description: 'What was erased, in words.' }),
           }),
         },
       },
@@ -106,10 +132,12 @@ export function memoryRoutes(services: Services) {
           layerActor(principal),
           params.user_id,
         );
+        const deleted = counts.working + counts.episodic + counts.semantic;
         return {
-          deleted: counts.working + counts.episodic + counts.semantic,
+          deleted,
           user_id: params.user_id,
           ...counts,
+          message: erasedMessage(params.user_id, deleted),
         };
       },
     }),

@@ -1,12 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { Type } from '@sinclair/typebox';
-import { fail } from '../../../errors.js';
-import { LAYERS, isLayer, type Layer } from '../../../memory/documents.js';
+import { LAYERS, type Layer } from '../../../memory/documents.js';
 import type { Services } from '../../../services.js';
 import { defineRoute } from '../../route.js';
-import { Nullable, StringEnum } from '../../schemas.js';
+import { ERROR_DETAIL, Nullable, StringEnum } from '../../schemas.js';
 import { namespaceOf } from './principal.js';
-import { MemoryFields, NamespaceId, memoryFields } from './shapes.js';
+import { LayerName, MemoryFields, NamespaceId, memoryFields } from './shapes.js';
 
 const Mode = StringEnum(['hybrid', 'hybrid-degraded', 'keyword', 'vector'], {
   description:
@@ -20,15 +19,25 @@ const RankedMemory = Type.Object({
   recency: Type.Number(),
 });
 
-/** Layers of a recall request: any other value is the reference server's 400. */
-export function parseLayers(layers: string[] | null | undefined): Layer[] {
-  if (layers === undefined || layers === null || layers.length === 0) return [...LAYERS];
-  const out: Layer[] = [];
-  for (const layer of layers) {
-    if (!isLayer(layer)) throw fail.validation('Invalid layer. Use: working, episodic, semantic');
-    if (!out.includes(layer)) out.push(layer);
-  }
-  return out;
+/**
+ * The reference server's 400 for an unknown layer; here it answers any invalid `layers` value (not a list,
+ * an empty list, a non-string or unknown entry, too many entries) alike.
+ */
+export const INVALID_LAYER = `Invalid layer. Use: ${LAYERS.join(', ')}`;
+
+const Layers = Nullable(
+  Type.Array(LayerName, {
+    minItems: 1,
+    maxItems: LAYERS.length,
+    description: `Only these layers (${LAYERS.join(', ')}); absent or null: all three.`,
+    [ERROR_DETAIL]: INVALID_LAYER,
+  }),
+);
+
+/** Layers of a (validated) recall request, each once. */
+export function parseLayers(layers: readonly Layer[] | null | undefined): Layer[] {
+  if (layers === undefined || layers === null) return [...LAYERS];
+  return [...new Set(layers)];
 }
 
 /** POST /v1/recall: hybrid search across the three layers (contract: plyra seed; reference §2.3, §2.5). */
@@ -46,7 +55,7 @@ export function recallRoutes(services: Services) {
         body: Type.Object({
           query: Type.String({ minLength: 1, maxLength: 500 }),
           top_k: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
-          layers: Type.Optional(Nullable(Type.Array(Type.String(), { maxItems: 3 }))),
+          layers: Type.Optional(Layers),
           user_id: Type.Optional(Nullable(NamespaceId('Only memories of this user'))),
           agent_id: Type.Optional(Nullable(NamespaceId('Only memories of this agent'))),
           mode: Type.Optional(
