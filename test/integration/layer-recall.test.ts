@@ -122,7 +122,6 @@ describe('POST /v1/recall', () => {
       [''],
       ['working', 'procedural'], // mixed valid and invalid
       ['procedural', 'working'],
-      [], // a filter that selects nothing
       'working', // not a list
       'working,episodic',
       5,
@@ -134,7 +133,7 @@ describe('POST /v1/recall', () => {
       ['working', 5],
       [['working']],
       ['working', 'episodic', 'semantic', 'procedural'],
-      ['working', 'working', 'working', 'working'], // more entries than there are layers
+      Array.from({ length: 17 }, () => 'working'), // an unbounded list
     ];
     for (const layers of invalid) {
       const res = await recall(a, key, { query: 'neovim', layers });
@@ -144,12 +143,18 @@ describe('POST /v1/recall', () => {
         body: { detail: 'Invalid layer. Use: working, episodic, semantic', status: 400 },
       });
     }
-    // null and absent both mean every layer; a repeated layer counts once.
+    // null, empty (as on the reference server) and absent all mean every layer; a repeated layer counts once.
     const all = await recall(a, key, { query: 'neovim' });
-    const nullLayers = await recall(a, key, { query: 'neovim', layers: null });
-    expect(nullLayers.status).toBe(200);
-    expect(nullLayers.json.results).toEqual(all.json.results);
-    const repeated = await recall(a, key, { query: 'neovim', layers: ['working', 'working'] });
+    for (const layers of [null, []]) {
+      const everyLayer = await recall(a, key, { query: 'neovim', layers });
+      expect(everyLayer.status).toBe(200);
+      expect(everyLayer.json.results).toEqual(all.json.results);
+    }
+    expect(new Set(all.json.results.map((r: { layer: string }) => r.layer)).size).toBeGreaterThan(1);
+    const repeated = await recall(a, key, {
+      query: 'neovim',
+      layers: ['working', 'working', 'working', 'working'],
+    });
     expect(repeated.status).toBe(200);
     expect(repeated.json.results.map((r: { layer: string }) => r.layer)).toEqual(['working']);
   });

@@ -21,22 +21,26 @@ const RankedMemory = Type.Object({
 
 /**
  * The reference server's 400 for an unknown layer; here it answers any invalid `layers` value (not a list,
- * an empty list, a non-string or unknown entry, too many entries) alike.
+ * a non-string or unknown entry, a list longer than any sensible filter) alike.
  */
 export const INVALID_LAYER = `Invalid layer. Use: ${LAYERS.join(', ')}`;
+/** Repeats are harmless (each layer counts once) but the list is still bounded. */
+const MAX_LAYER_ENTRIES = 16;
 
 const Layers = Nullable(
   Type.Array(LayerName, {
-    minItems: 1,
-    maxItems: LAYERS.length,
-    description: `Only these layers (${LAYERS.join(', ')}); absent or null: all three.`,
+    maxItems: MAX_LAYER_ENTRIES,
+    description: `Only these layers (${LAYERS.join(', ')}); absent, null or empty: all three.`,
     [ERROR_DETAIL]: INVALID_LAYER,
   }),
 );
 
-/** Layers of a (validated) recall request, each once. */
+/**
+ * Layers of a (validated) recall request, each once. An empty list means all layers, as on the reference
+ * server (`if body.layers:`), so clients that always send the field keep working.
+ */
 export function parseLayers(layers: readonly Layer[] | null | undefined): Layer[] {
-  if (layers === undefined || layers === null) return [...LAYERS];
+  if (layers === undefined || layers === null || layers.length === 0) return [...LAYERS];
   return [...new Set(layers)];
 }
 
