@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as uWS from 'uWebSockets.js';
 import type { Authenticated, PrincipalByAuth, RatePolicy } from '../auth/principal.js';
@@ -11,6 +10,7 @@ import { parseJsonBody, readBody, type ResponseState } from './body.js';
 import { compileRoute, validate, type CompiledRoute } from './compile.js';
 import { CorsPolicy } from './cors.js';
 import { faceOfUrl, renderError } from './error-dialects.js';
+import { requestIdFrom } from './request-id.js';
 import { isRawReply, isReply, type AnyRoute, type AuthKind, type Face } from './route.js';
 import { statusLine } from './status.js';
 
@@ -60,7 +60,6 @@ interface Exchange {
   rateHeaders: [string, string][];
 }
 
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 export class HttpServer {
@@ -189,7 +188,7 @@ export class HttpServer {
       started: performance.now(),
       face,
       url: req.getUrl(),
-      requestId: REQUEST_ID_PATTERN.test(given) ? given : randomUUID(),
+      requestId: requestIdFrom(given),
       origin: req.getHeader('origin') || undefined,
       headOnly,
       rateHeaders: [],

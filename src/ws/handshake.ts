@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import type * as uWS from 'uWebSockets.js';
 import { MnemoError, isMnemoError } from '../errors.js';
 import { renderError } from '../http/error-dialects.js';
+import { requestIdFrom } from '../http/request-id.js';
 import { statusLine } from '../http/status.js';
 import type { Logger } from '../log.js';
 import { isConnectionError } from '../redis/clients.js';
@@ -28,6 +30,9 @@ interface Handshake {
   extensions: string;
   context: uWS.us_socket_context_t;
   token: string;
+  /** For the X-Request-Id and X-Latency-Ms headers of a refusal, as on every HTTP answer. */
+  requestId: string;
+  started: number;
 }
 
 /**
@@ -66,6 +71,8 @@ export function handleUpgrade(
     extensions: req.getHeader('sec-websocket-extensions'),
     context,
     token: token ?? '',
+    requestId: requestIdFrom(req.getHeader('x-request-id')),
+    started: performance.now(),
   };
   let grant: Grant | undefined;
   try {
@@ -134,6 +141,8 @@ function refuse(handshake: Handshake, err: unknown, log: Logger): void {
   const rendered = renderError(endpoint.face, toMnemoError(err, endpoint, log), url);
   res.writeStatus(statusLine(rendered.status));
   res.writeHeader('Content-Type', rendered.contentType);
+  res.writeHeader('X-Request-Id', handshake.requestId);
+  res.writeHeader('X-Latency-Ms', (performance.now() - handshake.started).toFixed(3));
   for (const [name, value] of Object.entries(rendered.headers)) res.writeHeader(name, value);
   res.end(rendered.body, true);
 }

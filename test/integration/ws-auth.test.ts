@@ -51,7 +51,12 @@ describe('upgrade authentication', () => {
       expect(refused.status).toBe(401);
       expect(JSON.parse(refused.body)).toEqual(UNAUTHORIZED);
       expect(refused.headers['content-type']).toBe('application/json');
+      expect(refused.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(Number(refused.headers['x-latency-ms'])).toBeGreaterThanOrEqual(0);
     }
+    // A client's own request id is echoed on a refusal too, as on every HTTP answer.
+    const traced = await refusedUpgrade(url, { headers: { 'x-request-id': 'trace-42' } });
+    expect(traced.headers['x-request-id']).toBe('trace-42');
   });
 
   for (const via of ['header', 'protocol', 'query'] as TokenTransport[]) {
