@@ -146,14 +146,21 @@ export class RecallService {
   }
 
   /** Counts of a namespace, from the index (the workspace-wide counts come from Redis counters). */
-  async namespaceCounts(workspace: string, filter: Namespace): Promise<Record<Layer, number>> {
+  /** Counts of one namespace's live memories per layer, and the agents that wrote them (sorted). */
+  async namespaceCounts(
+    workspace: string,
+    filter: Namespace,
+  ): Promise<{ counts: Record<Layer, number>; agents: string[] }> {
     const index = await this.indexes.fresh(workspace);
     const accept = this.acceptFor(filter, Date.now());
     const counts: Record<Layer, number> = { working: 0, episodic: 0, semantic: 0 };
+    const agents = new Set<string>();
     for (const doc of index.documents(['working', 'episodic', 'semantic'])) {
-      if (accept(doc)) counts[doc.kind as Layer]++;
+      if (!accept(doc)) continue;
+      counts[doc.kind as Layer]++;
+      if (typeof doc.record.agent_id === 'string') agents.add(doc.record.agent_id);
     }
-    return counts;
+    return { counts, agents: [...agents].sort() };
   }
 
   /** Indexes this instance holds and their approximate bytes. */

@@ -238,6 +238,11 @@ describe('GET /v1/stats', () => {
     expect(res.json.agents.sort()).toEqual(['sales-agent', 'support-agent']);
     const narrowed = await a.request('GET', '/v1/stats?user_id=p', { token: key });
     expect(narrowed.json).toMatchObject({ working_entries: 1, episodic_records: 1, semantic_facts: 1 });
+    expect(narrowed.json.agents).toEqual(['support-agent']); // the agents of that user's memories only
+    const byAgent = await a.request('GET', '/v1/stats?agent_id=sales-agent', { token: key });
+    expect(byAgent.json).toMatchObject({ working_entries: 1, semantic_facts: 0, agents: ['sales-agent'] });
+    const nobody = await a.request('GET', '/v1/stats?user_id=nobody', { token: key });
+    expect(nobody.json).toMatchObject({ working_entries: 0, episodic_records: 0, agents: [] });
     const bad = await a.request('GET', '/v1/stats?user_id=a%20b', { token: key });
     expect(bad.status).toBe(400);
   });

@@ -49,15 +49,19 @@ export function statsRoutes(services: Services) {
         const counts = await services.memory.counts(workspace);
         const ns = namespaceOf(query);
         const narrowed = ns.userId !== null || ns.agentId !== null;
-        const layer = narrowed
+        // Narrowed: counts and agents of that namespace only (the agents a user's memories came from).
+        const { counts: layer, agents } = narrowed
           ? await services.recall.namespaceCounts(workspace, ns)
-          : { working: counts.working, episodic: counts.episodic, semantic: counts.semantic };
+          : {
+              counts: { working: counts.working, episodic: counts.episodic, semantic: counts.semantic },
+              agents: counts.agents,
+            };
         return {
           workspace_id: workspace,
           working_entries: layer.working,
           episodic_records: layer.episodic,
           semantic_facts: layer.semantic,
-          agents: ns.agentId !== null ? counts.agents.filter((a) => a === ns.agentId) : counts.agents,
+          agents,
           last_write: counts.lastWrite,
           working: layer.working,
           episodic: layer.episodic,
