@@ -29,6 +29,23 @@ afterAll(async () => {
   await ai.close();
 });
 
+/** `npm run worker`'s entry point on the tests' Redis, embedding with the stub endpoint. */
+const spawnWorker = () =>
+  spawnService(
+    {
+      REDIS_URL: inject('redisUrl'),
+      MNEMO_KEY_PREFIX: FILE_PREFIX,
+      MNEMO_EMBEDDER: 'openai',
+      MNEMO_EMBEDDING_URL: ai.url,
+      MNEMO_EMBEDDING_DIM: '16',
+      MNEMO_LOG_LEVEL: 'info',
+    },
+    'src/worker.ts',
+  );
+
+const eventTypes = async (workspace: string): Promise<string[]> =>
+  (await server.services.events.read(workspace, '0-0', 100)).events.map((e) => e.type);
+
 describe('standalone worker', () => {
   it('embeds what a server without workers queued', async () => {
     const workspace = uniqueWorkspace('wrk');
@@ -36,21 +53,10 @@ describe('standalone worker', () => {
     await server.request('POST', '/v1/remember', { token: key, body: { content: 'queued for the worker' } });
     // Nobody works the queue yet.
     await new Promise((r) => setTimeout(r, 300));
-    const types = async (): Promise<string[]> =>
-      (await server.services.events.read(workspace, '0-0', 100)).events.map((e) => e.type);
+    const types = () => eventTypes(workspace);
     expect(await types()).not.toContain('memory.embedded');
 
-    const worker = spawnService(
-      {
-        REDIS_URL: inject('redisUrl'),
-        MNEMO_KEY_PREFIX: FILE_PREFIX,
-        MNEMO_EMBEDDER: 'openai',
-        MNEMO_EMBEDDING_URL: ai.url,
-        MNEMO_EMBEDDING_DIM: '16',
-        MNEMO_LOG_LEVEL: 'info',
-      },
-      'src/worker.ts',
-    );
+    const worker = spawnWorker();
     try {
       await worker.waitFor(/mnemo worker is running/);
       await expect.poll(types, { timeout: 15_000 }).toContain('memory.embedded');
@@ -65,20 +71,10 @@ describe('standalone worker', () => {
     const key = await createLayerKey(server, workspace);
     const secret = `erasable-${workspace}`;
     await server.request('POST', '/v1/remember', { token: key, body: { content: secret } });
-    const worker = spawnService(
-      {
-        REDIS_URL: inject('redisUrl'),
-        MNEMO_KEY_PREFIX: FILE_PREFIX,
-        MNEMO_EMBEDDER: 'openai',
-        MNEMO_EMBEDDING_URL: ai.url,
-        MNEMO_EMBEDDING_DIM: '16',
-      },
-      'src/worker.ts',
-    );
+    const worker = spawnWorker();
     const redis = new Redis(inject('redisUrl'));
     try {
-      const types = async (): Promise<string[]> =>
-        (await server.services.events.read(workspace, '0-0', 100)).events.map((e) => e.type);
+      const types = () => eventTypes(workspace);
       await expect.poll(types, { timeout: 15_000 }).toContain('memory.embedded');
       const queueKeys = await redis.keys(`${FILE_PREFIX}:*mnemo-embed*`);
       expect(queueKeys.length).toBeGreaterThan(0);
