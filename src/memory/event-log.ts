@@ -16,6 +16,18 @@ export interface EventPage {
 }
 
 type RawEntry = [string, string[]];
+/** A page as readEvents-1 answers it: entries added, length, first id, last id, entries. */
+type RawPage = [number, number, string, string, RawEntry[]];
+
+function toPage([added, length, firstId, lastId, entries]: RawPage): EventPage {
+  return {
+    events: entries.map(([id, fields]) => toStoredEvent(id, fields)),
+    entriesAdded: added,
+    length,
+    firstId,
+    lastId,
+  };
+}
 
 /**
  * Reads and appends workspace events. Write scripts append their own events; this appends events that
@@ -61,16 +73,12 @@ export class EventLog {
 
   /** Events strictly after `afterId` ('0-0' = from the start), at most `count`, with stream counters. */
   async read(workspace: string, afterId: string, count: number): Promise<EventPage> {
-    const [added, length, firstId, lastId, entries] = await this.scripts.run<
-      [number, number, string, string, RawEntry[]]
-    >('readEvents', [this.streamKey(workspace)], [afterId, count]);
-    return {
-      events: entries.map(([id, fields]) => toStoredEvent(id, fields)),
-      entriesAdded: added,
-      length,
-      firstId,
-      lastId,
-    };
+    const reply = await this.scripts.run<RawPage>(
+      'readEvents',
+      [this.streamKey(workspace)],
+      [afterId, count],
+    );
+    return toPage(reply);
   }
 
   /**
@@ -78,20 +86,14 @@ export class EventLog {
    * XRANGE, without reading the stream's counters).
    */
   async readNew(workspace: string, afterId: string, count: number): Promise<EventPage | undefined> {
-    const reply = await this.scripts.run<[0] | [1, number, number, string, string, RawEntry[]]>(
+    const reply = await this.scripts.run<[0] | [1, ...RawPage]>(
       'readNewEvents',
       [this.streamKey(workspace)],
       [afterId, count],
     );
     if (reply[0] === 0) return undefined;
-    const [, added, length, firstId, lastId, entries] = reply;
-    return {
-      events: entries.map(([id, fields]) => toStoredEvent(id, fields)),
-      entriesAdded: added,
-      length,
-      firstId,
-      lastId,
-    };
+    const [, ...page] = reply;
+    return toPage(page);
   }
 
   /** The newest event id of a workspace, or '0-0' when it has none. */
