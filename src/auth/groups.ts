@@ -2,7 +2,7 @@ import { fail, MnemoError } from '../errors.js';
 import { prefixedId } from '../ids.js';
 import { groupScope, parseScope } from '../memory/engrams/scopes.js';
 import { auditContext, requireOrgAdmin, type AdminCall } from './admin-guard.js';
-import { orgTag, runIdentityScript, userTag, type IdentityDeps } from './identity-scripts.js';
+import { orgTag, runAccessChange, userTag, type IdentityDeps } from './identity-scripts.js';
 import { isRole, type Role } from './roles.js';
 import type { Membership } from './scope-access.js';
 
@@ -54,23 +54,15 @@ export class GroupService {
       created_at: new Date().toISOString(),
     };
     const entry = this.deps.audit.entry(auditContext(call), 'group.create', { type: 'group', id: group.id });
-    const stored = await runIdentityScript(
+    const stored = await runAccessChange(
       this.deps,
       'createGroup',
       [this.deps.keys.groups(org), this.deps.keys.groupPaths(org)],
       call,
-      [
-        group.id,
-        path,
-        JSON.stringify(group),
-        this.deps.keys.credentialInvalidationChannel(),
-        orgTag(org),
-        JSON.stringify(entry),
-        this.deps.audit.maxLen,
-      ],
+      [group.id, path, JSON.stringify(group)],
+      { tag: orgTag(org), audit: entry },
     );
     if (stored === 'conflict') throw fail.conflict(`A group ${path} already exists`);
-    this.deps.invalidateLocal(orgTag(org));
     return group;
   }
 
@@ -113,7 +105,7 @@ export class GroupService {
       type: 'group',
       id: groupId,
     });
-    const result = await runIdentityScript(
+    const result = await runAccessChange(
       this.deps,
       'addMember',
       [
@@ -128,14 +120,10 @@ export class GroupService {
         userId,
         role,
         JSON.stringify({ group_id: groupId, user_id: userId, role, scope: group.scope }),
-        this.deps.keys.credentialInvalidationChannel(),
-        userTag(org, userId),
-        JSON.stringify(entry),
-        this.deps.audit.maxLen,
       ],
+      { tag: userTag(org, userId), audit: entry },
     );
     if (result === 'not_found') throw fail.notFound('User not found');
-    this.deps.invalidateLocal(userTag(org, userId));
     return result === 1;
   }
 
@@ -148,23 +136,15 @@ export class GroupService {
       type: 'group',
       id: groupId,
     });
-    const result = await runIdentityScript(
+    const result = await runAccessChange(
       this.deps,
       'removeMember',
       [this.deps.keys.groupMembers(org, groupId), this.deps.keys.userGroups(org, userId)],
       call,
-      [
-        groupId,
-        userId,
-        JSON.stringify({ group_id: groupId, user_id: userId, scope: group.scope }),
-        this.deps.keys.credentialInvalidationChannel(),
-        userTag(org, userId),
-        JSON.stringify(entry),
-        this.deps.audit.maxLen,
-      ],
+      [groupId, userId, JSON.stringify({ group_id: groupId, user_id: userId, scope: group.scope })],
+      { tag: userTag(org, userId), audit: entry },
     );
     if (result === 'not_found') throw fail.notFound('The user is not a member of this group');
-    this.deps.invalidateLocal(userTag(org, userId));
   }
 
   /** A user's memberships with their group paths (what scope resolution needs). */

@@ -1,4 +1,4 @@
-import type { AuditLog } from '../memory/audit/audit-log.js';
+import type { AuditEntry, AuditLog } from '../memory/audit/audit-log.js';
 import type { EventLog } from '../memory/event-log.js';
 import type { RedisClient } from '../redis/clients.js';
 import type { Keys } from '../redis/keys.js';
@@ -48,4 +48,28 @@ export async function runIdentityScript(
     if (err instanceof ScriptError && (err.kind === 'conflict' || err.kind === 'not_found')) return err.kind;
     throw err;
   }
+}
+
+/**
+ * Runs an identity script that changes what someone may see: the invalidation channel, the tag to publish
+ * on it, the audit entry and the audit stream's MAXLEN follow `args` (the tail those scripts share), and
+ * once the change is made this instance drops the tag's cached principals at once.
+ */
+export async function runAccessChange(
+  deps: IdentityDeps,
+  script: string,
+  keys: string[],
+  call: AdminCall,
+  args: (string | number)[],
+  change: { tag: string; audit: AuditEntry },
+): Promise<unknown> {
+  const result = await runIdentityScript(deps, script, keys, call, [
+    ...args,
+    deps.keys.credentialInvalidationChannel(),
+    change.tag,
+    JSON.stringify(change.audit),
+    deps.audit.maxLen,
+  ]);
+  if (result !== 'conflict' && result !== 'not_found') deps.invalidateLocal(change.tag);
+  return result;
 }

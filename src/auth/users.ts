@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import { prefixedId } from '../ids.js';
 import { auditContext, requireOrgAdmin, type AdminCall } from './admin-guard.js';
-import { runIdentityScript, userTag, type IdentityDeps } from './identity-scripts.js';
+import { runAccessChange, runIdentityScript, userTag, type IdentityDeps } from './identity-scripts.js';
 import type { Role } from './roles.js';
 
 /** Users of an organisation: provisioning, role and activation changes (admins; audited). */
@@ -53,16 +53,15 @@ export class UserService {
     if (patch.active === false && call.caller.userId === userId)
       throw fail.unprocessable('You cannot deactivate your own user');
     const entry = this.deps.audit.entry(auditContext(call), 'user.update', { type: 'user', id: userId });
-    const result = await runIdentityScript(this.deps, 'updateUser', [this.deps.keys.users(org)], call, [
-      userId,
-      JSON.stringify(patch),
-      this.deps.keys.credentialInvalidationChannel(),
-      userTag(org, userId),
-      JSON.stringify(entry),
-      this.deps.audit.maxLen,
-    ]);
+    const result = await runAccessChange(
+      this.deps,
+      'updateUser',
+      [this.deps.keys.users(org)],
+      call,
+      [userId, JSON.stringify(patch)],
+      { tag: userTag(org, userId), audit: entry },
+    );
     if (result === 'not_found') throw fail.notFound('User not found');
-    this.deps.invalidateLocal(userTag(org, userId));
     return JSON.parse(result as string) as UserRecord;
   }
 
