@@ -93,6 +93,27 @@ export async function request(
   return { status: res.status, headers: res.headers, text, json };
 }
 
+/** A route of the table, as tests that walk every route call it. */
+export interface RouteProbe {
+  method: string;
+  path: string;
+  schema: { body?: unknown };
+}
+
+/**
+ * Calls `route` at `url` (its path with the parameters filled in) with these headers, sending `body` only
+ * when the route takes one.
+ */
+export function callRoute(
+  server: TestServer,
+  route: RouteProbe,
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+): Promise<TestResponse> {
+  return server.request(route.method, url, { headers, ...(route.schema.body ? { body } : {}) });
+}
+
 /** Creates a layer-API key for `workspace` through the admin API and returns the key. */
 export async function createLayerKey(
   server: TestServer,

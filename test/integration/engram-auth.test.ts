@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomHex } from '../../src/ids.js';
 import { Org, startEngramServer, type TestUser } from '../helpers/engram.js';
-import { ADMIN_KEY, createLayerKey, type TestResponse, type TestServer } from '../helpers/server.js';
+import {
+  ADMIN_KEY,
+  callRoute,
+  createLayerKey,
+  type RouteProbe,
+  type TestResponse,
+  type TestServer,
+} from '../helpers/server.js';
 
 /**
  * Authentication of every engram-API route, enumerated from the route table so a new route is covered
@@ -65,15 +72,8 @@ const anyBody = () => ({
   learnings: ['nothing'],
 });
 
-async function call(
-  route: { method: string; path: string; schema: { body?: unknown } },
-  headers: Record<string, string>,
-): Promise<TestResponse> {
-  return server.request(route.method, urlOf(route.path), {
-    headers,
-    ...(route.schema.body ? { body: anyBody() } : {}),
-  });
-}
+const call = (route: RouteProbe, headers: Record<string, string>): Promise<TestResponse> =>
+  callRoute(server, route, urlOf(route.path), headers, anyBody());
 
 function expectUnauthorized(res: TestResponse, url: string, label: string): void {
   expect({ label, status: res.status, body: res.json }).toEqual({

@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomHex } from '../../src/ids.js';
 import {
   ADMIN_KEY,
+  callRoute,
   createLayerKey,
   startServer,
   uniqueWorkspace,
+  type RouteProbe,
   type TestResponse,
   type TestServer,
 } from '../helpers/server.js';
@@ -62,15 +64,8 @@ function urlOf(path: string): string {
 /** A body every route would accept from a valid credential (unknown fields are ignored). */
 const anyBody = () => ({ content: 'probe', query: 'probe', user_id: 'u1', workspace_id: workspace });
 
-async function call(
-  route: { method: string; path: string; schema: { body?: unknown } },
-  headers: Record<string, string>,
-): Promise<TestResponse> {
-  return server.request(route.method, urlOf(route.path), {
-    headers,
-    ...(route.schema.body ? { body: anyBody() } : {}),
-  });
-}
+const call = (route: RouteProbe, headers: Record<string, string>): Promise<TestResponse> =>
+  callRoute(server, route, urlOf(route.path), headers, anyBody());
 
 function expectUnauthorized(res: TestResponse, label: string): void {
   expect({ label, status: res.status, body: res.json }).toEqual({
