@@ -1,16 +1,17 @@
 import type { Queue, JobsOptions } from 'bullmq';
 import type { EmbedItem, BackgroundWork, ExtractionRequest } from '../memory/background.js';
-import { CONTENT_JOB_RETENTION, openQueue, QUEUES, type QueueSettings } from './queues.js';
+import {
+  CONTENT_JOB_RETENTION,
+  openQueue,
+  QUEUES,
+  retryOptions,
+  type RetriedQueueSettings,
+} from './queues.js';
 
 /**
  * The memory engine's BackgroundWork port on BullMQ queues: enqueueing is a durable Redis write, so an
  * acknowledged remember never loses its pending embedding or extraction, even if this process dies.
  */
-export interface QueuedWorkSettings extends QueueSettings {
-  attempts: number;
-  backoffMs: number;
-}
-
 export class QueuedWork implements BackgroundWork {
   private readonly embedQueue: Queue;
   private readonly extractQueue: Queue | undefined;
@@ -18,14 +19,10 @@ export class QueuedWork implements BackgroundWork {
   /** Present only when an LLM extractor is configured (the memory engine checks for it). */
   readonly extractFacts?: (request: ExtractionRequest) => Promise<void>;
 
-  constructor(settings: QueuedWorkSettings, llmExtraction: boolean) {
+  constructor(settings: RetriedQueueSettings, llmExtraction: boolean) {
     this.embedQueue = openQueue(QUEUES.embed, settings);
     this.extractQueue = llmExtraction ? openQueue(QUEUES.extract, settings) : undefined;
-    this.jobOptions = {
-      attempts: settings.attempts,
-      backoff: { type: 'exponential', delay: settings.backoffMs },
-      ...CONTENT_JOB_RETENTION,
-    };
+    this.jobOptions = { ...retryOptions(settings), ...CONTENT_JOB_RETENTION };
     const extractQueue = this.extractQueue;
     if (extractQueue) {
       this.extractFacts = async (request) => {

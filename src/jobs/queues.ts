@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { RedisClient } from '../redis/clients.js';
 
@@ -21,6 +21,17 @@ export interface QueueSettings {
   connection: RedisClient;
   prefix: string;
   log: Logger;
+}
+
+/** A producer's queue whose jobs are retried with exponential backoff. */
+export interface RetriedQueueSettings extends QueueSettings {
+  attempts: number;
+  backoffMs: number;
+}
+
+/** The retry part of a job's options. */
+export function retryOptions(settings: RetriedQueueSettings): JobsOptions {
+  return { attempts: settings.attempts, backoff: { type: 'exponential', delay: settings.backoffMs } };
 }
 
 /**

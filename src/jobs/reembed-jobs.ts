@@ -1,7 +1,7 @@
 import type { Queue, Job, JobsOptions } from 'bullmq';
 import { randomHex } from '../ids.js';
 import type { ReembedProgress } from '../memory/reembed.js';
-import { openQueue, QUEUES, type QueueSettings } from './queues.js';
+import { openQueue, QUEUES, retryOptions, type RetriedQueueSettings } from './queues.js';
 
 /**
  * Re-embed runs as BullMQ jobs (durable, retried, run by whichever process has workers): this starts one
@@ -43,11 +43,10 @@ export class ReembedJobs {
   private readonly queue: Queue<ReembedJobData>;
   private readonly options: JobsOptions;
 
-  constructor(settings: QueueSettings & { attempts: number; backoffMs: number }) {
+  constructor(settings: RetriedQueueSettings) {
     this.queue = openQueue<ReembedJobData>(QUEUES.reembed, settings);
     this.options = {
-      attempts: settings.attempts,
-      backoff: { type: 'exponential', delay: settings.backoffMs },
+      ...retryOptions(settings),
       removeOnComplete: KEEP_FINISHED,
       removeOnFail: KEEP_FINISHED,
     };
