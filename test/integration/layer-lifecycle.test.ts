@@ -174,7 +174,8 @@ describe('deletion and erasure', () => {
       semantic: 1,
       message: 'Erased 5 memories of user zed across all layers',
     });
-    const left = await recall(b, key, { query: 'walrus note initech', top_k: 50 });
+    const left = await recall(b, key, { query: 'walrus note initech', top_k: 50, include: ['namespace'] });
+    expect(left.json.results.length).toBeGreaterThan(0);
     for (const r of left.json.results) expect(r.user_id).toBe('yolanda');
     expect((await a.request('GET', '/v1/stats?user_id=zed', { token: key })).json).toMatchObject({
       working_entries: 0,

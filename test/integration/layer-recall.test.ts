@@ -26,6 +26,42 @@ async function seed(server: TestServer, token: string, items: Record<string, unk
 const recall = (server: TestServer, token: string, body: Record<string, unknown>) =>
   server.request('POST', '/v1/recall', { token, body });
 
+/** The fields of the Plyra SDK's `RankedMemory` (pydantic, `extra="forbid"`), all of them required here. */
+const RANKED_MEMORY_KEYS = [
+  'id',
+  'layer',
+  'content',
+  'score',
+  'similarity',
+  'recency',
+  'importance',
+  'created_at',
+  'source_id',
+  'metadata',
+];
+
+/** What a strict client checks: exactly these keys, each of the model's type and range. */
+function expectStrictRankedMemory(r: Record<string, unknown>): void {
+  expect(Object.keys(r).sort()).toEqual([...RANKED_MEMORY_KEYS].sort());
+  expect(r.id).toEqual(expect.stringMatching(/^.+$/));
+  expect(['working', 'episodic', 'semantic']).toContain(r.layer);
+  expect(typeof r.content).toBe('string');
+  for (const field of ['score', 'similarity', 'recency', 'importance']) {
+    expect(typeof r[field]).toBe('number');
+    expect(r[field]).toBeGreaterThanOrEqual(0);
+    expect(r[field]).toBeLessThanOrEqual(1);
+  }
+  // An ISO 8601 date-time with a zone, which pydantic's datetime parses.
+  expect(r.created_at).toEqual(
+    expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/),
+  );
+  expect(Number.isNaN(Date.parse(r.created_at as string))).toBe(false);
+  // source_id is required and a string: the memory's own id, as the reference engine sends it.
+  expect(r.source_id).toBe(r.id);
+  expect(typeof r.source_id === 'string' && r.source_id.length > 0).toBe(true);
+  expect(r.metadata !== null && typeof r.metadata === 'object' && !Array.isArray(r.metadata)).toBe(true);
+}
+
 describe('POST /v1/recall', () => {
   it('ranks relevant memories across layers in the documented shape', async () => {
     const key = await createLayerKey(a, uniqueWorkspace('rc'));
@@ -77,6 +113,76 @@ describe('POST /v1/recall', () => {
     expect(first.json.results.map((r: { id: string }) => r.id)).toEqual(
       second.json.results.map((r: { id: string }) => r.id),
     );
+  });
+
+  it("answers every layer's results in exactly the Plyra SDK's RankedMemory shape", async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [
+      { content: 'I prefer async Python frameworks', user_id: 'u1', agent_id: 'bot', session_id: 's1' },
+    ]);
+    const res = await recall(a, key, { query: 'async python frameworks', top_k: 10 });
+    expect(res.status).toBe(200);
+    const layers = res.json.results.map((r: { layer: string }) => r.layer);
+    expect(new Set(layers)).toEqual(new Set(['working', 'episodic', 'semantic']));
+    for (const r of res.json.results) expectStrictRankedMemory(r);
+    // The same check for a result cut to one layer (each layer on its own).
+    for (const layer of ['working', 'episodic', 'semantic']) {
+      const one = await recall(a, key, { query: 'async python frameworks', layers: [layer] });
+      expect(one.json.results.length).toBeGreaterThan(0);
+      for (const r of one.json.results) expectStrictRankedMemory(r);
+    }
+  });
+
+  it("adds exactly the detail groups that include asks for, on each group's layer", async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [
+      { content: 'I prefer async Python frameworks', user_id: 'u1', agent_id: 'bot', session_id: 's1' },
+    ]);
+    const ask = (include: unknown) =>
+      recall(a, key, { query: 'async python frameworks', top_k: 10, include });
+    const byLayer = (results: Record<string, unknown>[]) =>
+      Object.fromEntries(results.map((r) => [r.layer, Object.keys(r).sort()]));
+    const core = [...RANKED_MEMORY_KEYS].sort();
+    const withCore = (...extra: string[]) => [...core, ...extra].sort();
+
+    const namespace = await ask(['namespace']);
+    expect(byLayer(namespace.json.results)).toEqual({
+      working: withCore('user_id', 'agent_id', 'session_id'),
+      episodic: withCore('user_id', 'agent_id', 'session_id'),
+      semantic: withCore('user_id', 'agent_id', 'session_id'),
+    });
+    for (const r of namespace.json.results) {
+      expect([r.user_id, r.agent_id, r.session_id]).toEqual(['u1', 'bot', 's1']);
+    }
+    const fact = await ask(['fact']);
+    expect(byLayer(fact.json.results)).toEqual({ working: core, episodic: core, semantic: withCore('fact') });
+    const semantic = fact.json.results.find((r: { layer: string }) => r.layer === 'semantic');
+    const episode = fact.json.results.find((r: { layer: string }) => r.layer === 'episodic');
+    expect(semantic.fact).toMatchObject({
+      subject: 'user',
+      predicate: 'prefers',
+      status: 'current',
+      source_episode_id: episode.id,
+    });
+    const all = await ask(['event', 'expires_at', 'fact', 'namespace', 'event']);
+    const ns = ['user_id', 'agent_id', 'session_id'];
+    expect(byLayer(all.json.results)).toEqual({
+      working: withCore(...ns, 'expires_at'),
+      episodic: withCore(...ns, 'event'),
+      semantic: withCore(...ns, 'fact'),
+    });
+    for (const none of [null, []]) {
+      const plain = await ask(none);
+      expect(byLayer(plain.json.results)).toEqual({ working: core, episodic: core, semantic: core });
+    }
+    for (const bad of [['user_id'], ['Fact'], 'fact', [5], Array.from({ length: 17 }, () => 'fact')]) {
+      const res = await ask(bad);
+      expect({ bad, status: res.status, body: res.json }).toEqual({
+        bad,
+        status: 400,
+        body: { detail: 'Invalid include. Use: namespace, event, expires_at, fact', status: 400 },
+      });
+    }
   });
 
   it('answers from BM25 alone in keyword mode', async () => {
@@ -166,10 +272,17 @@ describe('POST /v1/recall', () => {
       { content: 'bob likes green tea', user_id: 'bob', agent_id: 'x' },
       { content: 'alice likes green tea again', user_id: 'alice', agent_id: 'y' },
     ]);
-    const alice = await recall(a, key, { query: 'green tea', user_id: 'alice', top_k: 50 });
+    const namespace = { include: ['namespace'] };
+    const alice = await recall(a, key, { query: 'green tea', user_id: 'alice', top_k: 50, ...namespace });
     expect(alice.json.results.length).toBeGreaterThan(0);
     for (const r of alice.json.results) expect(r.user_id).toBe('alice');
-    const aliceX = await recall(a, key, { query: 'green tea', user_id: 'alice', agent_id: 'x', top_k: 50 });
+    const aliceX = await recall(a, key, {
+      query: 'green tea',
+      user_id: 'alice',
+      agent_id: 'x',
+      top_k: 50,
+      ...namespace,
+    });
     for (const r of aliceX.json.results) expect([r.user_id, r.agent_id]).toEqual(['alice', 'x']);
     expect(aliceX.json.total_found).toBeLessThan(alice.json.total_found);
   });
