@@ -385,6 +385,31 @@ describe('POST /v1/context', () => {
     expect(defaults.json.token_budget).toBe(2048);
   });
 
+  it('renders each text once: the best-scored copy of one remember, not one per layer', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('ctx'));
+    await seed(a, key, [
+      { content: 'Deploys must run database migrations first', importance: 0.9 },
+      { content: 'deploys must run database migrations first!' }, // the same, said again
+      { content: 'I prefer async Python frameworks' }, // a sentence and its fact
+    ]);
+    const context = async (query: string) =>
+      (await a.request('POST', '/v1/context', { token: key, body: { query, token_budget: 2048 } })).json;
+    const deploys = await context('deploys database migrations');
+    // Four copies (working and episodic, twice); the more important remember scores best and is kept.
+    expect(deploys.content).toMatch(
+      /^\[(WORKING|EPISODIC)\] Deploys must run database migrations first \(score: \d\.\d\d\)$/,
+    );
+    expect(deploys.memories_used).toBe(1);
+    expect(deploys.token_count).toBe(countTokens(deploys.content));
+    // A fact's triple says it in other words (the third person): it stays beside its sentence, once each.
+    const python = await context('async python frameworks');
+    const texts = python.content.split('\n').map((l: string) => l.replace(/^\[\w+\] | \(score: .*$/g, ''));
+    expect(texts.filter((t: string) => /python/i.test(t)).sort()).toEqual([
+      'I prefer async Python frameworks',
+      'user prefers async Python frameworks',
+    ]);
+  });
+
   it('accepts a query of exactly 500 characters, the documented maximum', async () => {
     const key = await createLayerKey(a, uniqueWorkspace('ctx'));
     const res = await a.request('POST', '/v1/context', { token: key, body: { query: 'q'.repeat(500) } });
