@@ -11,8 +11,12 @@ import {
 /**
  * What the reference server's own HTTP tests (plyraAI/plyra-memory-server, tests/test_router.py and
  * tests/test_auth.py) assert, checked here against mnemo, plus the request bodies the official SDK
- * (plyra_memory.backends.http) sends. Written from their assertions, not their code. Where mnemo answers
- * differently on purpose, the test says so.
+ * (plyra_memory.backends.http) sends. Written from their assertions, not their code.
+ *
+ * Reference bugs mnemo deliberately does not copy (README, layer API compatibility) are tested where the
+ * behaviour lives: DELETE /v1/memory refusing a layer other than working (layer-lifecycle), stable result
+ * ids (layer-recall), content over 8000 characters a 400 rather than a 500 and episodes typed by `source`
+ * (layer-remember), revoking an unknown key a 404 (admin-keys), stats per workspace (layer-lifecycle).
  */
 let server: TestServer;
 
