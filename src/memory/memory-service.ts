@@ -40,8 +40,14 @@ export interface RememberResult {
   episode: EpisodeDoc;
   facts: RememberedFact[];
   evicted: string[];
-  factsQueued: boolean;
+  /**
+   * Fact extraction done for this memory: `rules` ran in the request (on every remember), `llm` was queued
+   * as a background job (when an LLM extractor is configured).
+   */
+  extraction: FactExtraction[];
 }
+
+export type FactExtraction = 'rules' | 'llm';
 
 export interface MemoryPolicy {
   workingCapacity: number;
@@ -136,7 +142,7 @@ export class MemoryService {
       ];
       await this.background.embed(input.workspace, items);
     }
-    let factsQueued = false;
+    const extraction: FactExtraction[] = ['rules'];
     if (this.background.extractFacts) {
       await this.background.extractFacts({
         workspace: input.workspace,
@@ -147,9 +153,9 @@ export class MemoryService {
         content: input.content,
         importance: input.importance,
       });
-      factsQueued = true;
+      extraction.push('llm');
     }
-    return { working, episode, facts: remembered, evicted: outcome.evicted, factsQueued };
+    return { working, episode, facts: remembered, evicted: outcome.evicted, extraction };
   }
 
   get(workspace: string, id: string): Promise<MemoryDoc | undefined> {

@@ -42,7 +42,7 @@ describe('remote embedder (background job)', () => {
       body: { content: 'orchids need humid air' },
     });
     expect(res.status).toBe(200);
-    expect(res.json.facts_queued).toBe(true);
+    expect(res.json).toMatchObject({ facts_queued: true, llm_extraction_queued: true });
     await expect.poll(() => eventTypes(workspace), { timeout: 10_000 }).toContain('memory.embedded');
     const recall = await server.request('POST', '/v1/recall', {
       token: key,
@@ -104,11 +104,15 @@ describe('LLM fact extraction (background job)', () => {
       body: { content: 'Been with Umbrella for three years now', user_id: 'leon' },
     });
     expect(res.json.facts).toEqual([]); // the rules found nothing
-    expect(res.json.facts_queued).toBe(true);
+    expect(res.json).toMatchObject({ facts_queued: true, llm_extraction_queued: true });
     await expect.poll(() => eventTypes(workspace), { timeout: 10_000 }).toContain('memory.fact.added');
     const recall = await server.request('POST', '/v1/recall', {
       token: key,
-      body: { query: 'which company does leon work at', layers: ['semantic'] },
+      body: {
+        query: 'which company does leon work at',
+        layers: ['semantic'],
+        include: ['namespace', 'fact'],
+      },
     });
     expect(recall.json.results[0]).toMatchObject({
       content: 'user works_at Umbrella Corp',

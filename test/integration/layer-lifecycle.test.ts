@@ -110,6 +110,49 @@ describe('working memory', () => {
   });
 });
 
+describe('DELETE /v1/memory layer', () => {
+  it('clears working memory for layer absent, null or "working" and refuses any other layer, deleting nothing', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('clr'));
+    const workingCount = async () =>
+      (await a.request('GET', '/v1/stats?agent_id=bot', { token: key })).json.working_entries;
+    await remember(a, key, { content: 'one', agent_id: 'bot' });
+    await remember(a, key, { content: 'two', agent_id: 'bot' });
+    const refused = (detail: string) => ({ status: 400, body: { detail, status: 400 } });
+    const detail =
+      'Invalid layer. Use: working (episodic and semantic memories are deleted with DELETE /v1/memory/{id} or DELETE /v1/users/{user_id})';
+    for (const layer of ['bogus', 'episodic', 'semantic', 'Working', '', 5, ['working'], { working: true }]) {
+      const res = await a.request('DELETE', '/v1/memory', { token: key, body: { agent_id: 'bot', layer } });
+      expect({ layer, status: res.status, body: res.json }).toEqual({ layer, ...refused(detail) });
+    }
+    for (const layer of ['bogus', 'episodic', 'semantic', '']) {
+      const res = await a.request('DELETE', `/v1/memory?agent_id=bot&layer=${layer}`, { token: key });
+      expect({ layer, status: res.status, body: res.json }).toEqual({ layer, ...refused(detail) });
+    }
+    // A valid body does not excuse an invalid query string, nor the other way round.
+    const mixed = await a.request('DELETE', '/v1/memory?layer=episodic', {
+      token: key,
+      body: { agent_id: 'bot', layer: 'working' },
+    });
+    expect(mixed.status).toBe(400);
+    expect(await workingCount()).toBe(2);
+
+    const byBody = await a.request('DELETE', '/v1/memory', {
+      token: key,
+      body: { agent_id: 'bot', layer: 'working' },
+    });
+    expect(byBody.json).toMatchObject({ deleted: 2, layer: 'working', agent_id: 'bot' });
+    await remember(a, key, { content: 'three', agent_id: 'bot' });
+    const byQuery = await a.request('DELETE', '/v1/memory?agent_id=bot&layer=working', { token: key });
+    expect(byQuery.json).toMatchObject({ deleted: 1, layer: 'working' });
+    await remember(a, key, { content: 'four', agent_id: 'bot' });
+    const asNull = await a.request('DELETE', '/v1/memory', {
+      token: key,
+      body: { agent_id: 'bot', layer: null },
+    });
+    expect(asNull.json).toMatchObject({ deleted: 1, layer: 'working' });
+  });
+});
+
 describe('facts', () => {
   it('extracts facts, confirms duplicates and supersedes single-valued ones (history kept)', async () => {
     const key = await createLayerKey(a, uniqueWorkspace('facts'));
@@ -174,7 +217,8 @@ describe('deletion and erasure', () => {
       semantic: 1,
       message: 'Erased 5 memories of user zed across all layers',
     });
-    const left = await recall(b, key, { query: 'walrus note initech', top_k: 50 });
+    const left = await recall(b, key, { query: 'walrus note initech', top_k: 50, include: ['namespace'] });
+    expect(left.json.results.length).toBeGreaterThan(0);
     for (const r of left.json.results) expect(r.user_id).toBe('yolanda');
     expect((await a.request('GET', '/v1/stats?user_id=zed', { token: key })).json).toMatchObject({
       working_entries: 0,

@@ -1,5 +1,6 @@
 import { countTokens } from 'gpt-tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RANKED_MEMORY_KEYS, expectStrictRankedMemory } from '../helpers/plyra-sdk.js';
 import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
 
 let a: TestServer;
@@ -77,6 +78,76 @@ describe('POST /v1/recall', () => {
     expect(first.json.results.map((r: { id: string }) => r.id)).toEqual(
       second.json.results.map((r: { id: string }) => r.id),
     );
+  });
+
+  it("answers every layer's results in exactly the Plyra SDK's RankedMemory shape", async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [
+      { content: 'I prefer async Python frameworks', user_id: 'u1', agent_id: 'bot', session_id: 's1' },
+    ]);
+    const res = await recall(a, key, { query: 'async python frameworks', top_k: 10 });
+    expect(res.status).toBe(200);
+    const layers = res.json.results.map((r: { layer: string }) => r.layer);
+    expect(new Set(layers)).toEqual(new Set(['working', 'episodic', 'semantic']));
+    for (const r of res.json.results) expectStrictRankedMemory(r);
+    // The same check for a result cut to one layer (each layer on its own).
+    for (const layer of ['working', 'episodic', 'semantic']) {
+      const one = await recall(a, key, { query: 'async python frameworks', layers: [layer] });
+      expect(one.json.results.length).toBeGreaterThan(0);
+      for (const r of one.json.results) expectStrictRankedMemory(r);
+    }
+  });
+
+  it("adds exactly the detail groups that include asks for, on each group's layer", async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('rc'));
+    await seed(a, key, [
+      { content: 'I prefer async Python frameworks', user_id: 'u1', agent_id: 'bot', session_id: 's1' },
+    ]);
+    const ask = (include: unknown) =>
+      recall(a, key, { query: 'async python frameworks', top_k: 10, include });
+    const byLayer = (results: Record<string, unknown>[]) =>
+      Object.fromEntries(results.map((r) => [r.layer, Object.keys(r).sort()]));
+    const core = [...RANKED_MEMORY_KEYS].sort();
+    const withCore = (...extra: string[]) => [...core, ...extra].sort();
+
+    const namespace = await ask(['namespace']);
+    expect(byLayer(namespace.json.results)).toEqual({
+      working: withCore('user_id', 'agent_id', 'session_id'),
+      episodic: withCore('user_id', 'agent_id', 'session_id'),
+      semantic: withCore('user_id', 'agent_id', 'session_id'),
+    });
+    for (const r of namespace.json.results) {
+      expect([r.user_id, r.agent_id, r.session_id]).toEqual(['u1', 'bot', 's1']);
+    }
+    const fact = await ask(['fact']);
+    expect(byLayer(fact.json.results)).toEqual({ working: core, episodic: core, semantic: withCore('fact') });
+    const semantic = fact.json.results.find((r: { layer: string }) => r.layer === 'semantic');
+    const episode = fact.json.results.find((r: { layer: string }) => r.layer === 'episodic');
+    expect(semantic.fact).toMatchObject({
+      subject: 'user',
+      predicate: 'prefers',
+      status: 'current',
+      source_episode_id: episode.id,
+    });
+    const all = await ask(['event', 'expires_at', 'fact', 'namespace', 'event']);
+    const ns = ['user_id', 'agent_id', 'session_id'];
+    expect(byLayer(all.json.results)).toEqual({
+      working: withCore(...ns, 'expires_at'),
+      episodic: withCore(...ns, 'event'),
+      semantic: withCore(...ns, 'fact'),
+    });
+    for (const none of [null, []]) {
+      const plain = await ask(none);
+      expect(byLayer(plain.json.results)).toEqual({ working: core, episodic: core, semantic: core });
+    }
+    for (const bad of [['user_id'], ['Fact'], 'fact', [5], Array.from({ length: 17 }, () => 'fact')]) {
+      const res = await ask(bad);
+      expect({ bad, status: res.status, body: res.json }).toEqual({
+        bad,
+        status: 400,
+        body: { detail: 'Invalid include. Use: namespace, event, expires_at, fact', status: 400 },
+      });
+    }
   });
 
   it('answers from BM25 alone in keyword mode', async () => {
@@ -166,10 +237,17 @@ describe('POST /v1/recall', () => {
       { content: 'bob likes green tea', user_id: 'bob', agent_id: 'x' },
       { content: 'alice likes green tea again', user_id: 'alice', agent_id: 'y' },
     ]);
-    const alice = await recall(a, key, { query: 'green tea', user_id: 'alice', top_k: 50 });
+    const namespace = { include: ['namespace'] };
+    const alice = await recall(a, key, { query: 'green tea', user_id: 'alice', top_k: 50, ...namespace });
     expect(alice.json.results.length).toBeGreaterThan(0);
     for (const r of alice.json.results) expect(r.user_id).toBe('alice');
-    const aliceX = await recall(a, key, { query: 'green tea', user_id: 'alice', agent_id: 'x', top_k: 50 });
+    const aliceX = await recall(a, key, {
+      query: 'green tea',
+      user_id: 'alice',
+      agent_id: 'x',
+      top_k: 50,
+      ...namespace,
+    });
     for (const r of aliceX.json.results) expect([r.user_id, r.agent_id]).toEqual(['alice', 'x']);
     expect(aliceX.json.total_found).toBeLessThan(alice.json.total_found);
   });
@@ -270,6 +348,31 @@ describe('POST /v1/context', () => {
     }
     const defaults = await a.request('POST', '/v1/context', { token: key, body: { query: 'python' } });
     expect(defaults.json.token_budget).toBe(2048);
+  });
+
+  it('renders each text once: the best-scored copy of one remember, not one per layer', async () => {
+    const key = await createLayerKey(a, uniqueWorkspace('ctx'));
+    await seed(a, key, [
+      { content: 'Deploys must run database migrations first', importance: 0.9 },
+      { content: 'deploys must run database migrations first!' }, // the same, said again
+      { content: 'I prefer async Python frameworks' }, // a sentence and its fact
+    ]);
+    const context = async (query: string) =>
+      (await a.request('POST', '/v1/context', { token: key, body: { query, token_budget: 2048 } })).json;
+    const deploys = await context('deploys database migrations');
+    // Four copies (working and episodic, twice); the more important remember scores best and is kept.
+    expect(deploys.content).toMatch(
+      /^\[(WORKING|EPISODIC)\] Deploys must run database migrations first \(score: \d\.\d\d\)$/,
+    );
+    expect(deploys.memories_used).toBe(1);
+    expect(deploys.token_count).toBe(countTokens(deploys.content));
+    // A fact's triple says it in other words (the third person): it stays beside its sentence, once each.
+    const python = await context('async python frameworks');
+    const texts = python.content.split('\n').map((l: string) => l.replace(/^\[\w+\] | \(score: .*$/g, ''));
+    expect(texts.filter((t: string) => /python/i.test(t)).sort()).toEqual([
+      'I prefer async Python frameworks',
+      'user prefers async Python frameworks',
+    ]);
   });
 
   it('accepts a query of exactly 500 characters, the documented maximum', async () => {

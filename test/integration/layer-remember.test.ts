@@ -55,7 +55,9 @@ describe('POST /v1/remember', () => {
       working_entry_id: res.json.working.id,
       episode_id: res.json.episodic.id,
       evicted: [],
-      facts_queued: false,
+      // Extraction ran (the rules); the reference server answers true too. No LLM extractor configured here.
+      facts_queued: true,
+      llm_extraction_queued: false,
       latency_ms: expect.any(Number),
     });
     const stored = await server.request('GET', `/v1/memory/${res.json.episode_id}`, { token: key });
@@ -85,6 +87,8 @@ describe('POST /v1/remember', () => {
     const res = await remember({ content: 'plain' });
     expect(res.json.working.importance).toBe(0.5);
     expect(res.json.working.expires_at).toBeNull();
+    // No fact in the text, but extraction ran on it: facts_queued is true, as on the reference server.
+    expect(res.json).toMatchObject({ facts: [], facts_queued: true, llm_extraction_queued: false });
     const stored = await server.request('GET', `/v1/memory/${res.json.working_entry_id}`, { token: key });
     expect(stored.json).toMatchObject({ metadata: {}, user_id: null, agent_id: null, expires_at: null });
   });

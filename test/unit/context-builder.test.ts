@@ -62,10 +62,86 @@ describe('context token counting by parts', () => {
         score: ((i * 7 + j * 13) % 101) / 100,
       })),
     );
-    for (let start = 0; start < items.length; start += 5) {
-      const slice = items.slice(start, start + 9);
-      const built = buildContext(slice, 100_000);
-      expect(built.tokenCount).toBe(countTokens(built.content));
+    // One layer at a time: the same content on two layers would be left out as a duplicate.
+    for (const layer of ['working', 'episodic', 'semantic']) {
+      const ofLayer = items.filter((item) => item.layer === layer);
+      for (let start = 0; start < ofLayer.length; start += 2) {
+        const slice = ofLayer.slice(start, start + 5);
+        const built = buildContext(slice, 100_000);
+        expect(built.used).toBe(slice.length);
+        expect(built.tokenCount).toBe(countTokens(built.content));
+      }
     }
+  });
+});
+
+describe('context without repeats', () => {
+  const line = (layer: string, content: string, score: number) => ({ layer, content, score });
+
+  it('keeps only the best-scored copy of one remember (working, episodic, semantic of the same text)', () => {
+    const built = buildContext(
+      [
+        line('episodic', 'Deploys run migrations first', 0.91),
+        line('working', 'Deploys run migrations first', 0.9),
+        line('semantic', 'Deploys run migrations first', 0.7),
+        line('working', 'The staging database is read-only', 0.6),
+      ],
+      2048,
+    );
+    expect(built.content).toBe(
+      '[EPISODIC] Deploys run migrations first (score: 0.91)\n[WORKING] The staging database is read-only (score: 0.60)',
+    );
+    expect(built.used).toBe(2);
+    expect(built.tokenCount).toBe(countTokens(built.content));
+  });
+
+  it('treats text equal after NFKC, case, whitespace and punctuation as a duplicate', () => {
+    const variants = [
+      'User prefers async Python.',
+      'user prefers async python',
+      '  USER   prefers\nasync Python!!',
+      'User prefers, async Python?',
+      'Ｕｓｅｒ ｐｒｅｆｅｒｓ async Ｐｙｔｈｏｎ', // full-width forms
+      '"User" prefers async-Python',
+    ];
+    const built = buildContext(
+      variants.map((content, i) => line('episodic', content, 0.9 - i / 100)),
+      2048,
+    );
+    expect(built.content).toBe('[EPISODIC] User prefers async Python. (score: 0.90)');
+  });
+
+  it('keeps memories that differ in a word, and a fact next to the sentence it came from', () => {
+    const contents = [
+      'User prefers async Python',
+      'User prefers sync Python',
+      'User prefers async Python frameworks',
+      'I prefer async Python', // the sentence
+      'user prefers async python frameworks like fastapi',
+    ];
+    const built = buildContext(
+      [
+        ...contents.map((content, i) => line('episodic', content, 0.9 - i / 100)),
+        line('semantic', 'user prefers async Python', 0.5), // the triple of the first: a duplicate
+      ],
+      2048,
+    );
+    expect(built.used).toBe(contents.length);
+    expect(built.content).not.toContain('[SEMANTIC]');
+  });
+
+  it('spends the budget only on distinct lines: a left-out duplicate costs nothing', () => {
+    const first = line('working', 'alpha beta gamma', 0.9);
+    const second = line('working', 'delta epsilon zeta', 0.5);
+    const exactly = countTokens(`${contextLine(first)}\n${contextLine(second)}`);
+    const copies = Array.from({ length: 5 }, (_, i) => line('episodic', 'Alpha beta gamma.', 0.8 - i / 100));
+    const built = buildContext([first, ...copies, second], exactly);
+    expect(built.content).toBe(`${contextLine(first)}\n${contextLine(second)}`);
+    expect(built.tokenCount).toBe(exactly);
+  });
+
+  it('keeps texts of punctuation only apart from each other', () => {
+    const built = buildContext([line('working', '...', 0.9), line('working', '???', 0.8)], 2048);
+    expect(built.used).toBe(2);
   });
 });

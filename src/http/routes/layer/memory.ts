@@ -3,14 +3,28 @@ import { fail } from '../../../errors.js';
 import type { Namespace } from '../../../memory/namespace.js';
 import type { Services } from '../../../services.js';
 import { defineRoute } from '../../route.js';
-import { Nullable } from '../../schemas.js';
+import { ERROR_DETAIL, Nullable, StringEnum } from '../../schemas.js';
 import { layerActor, namespaceOf } from './principal.js';
 import { LayerName, MemoryFields, NamespaceId, memoryFields } from './shapes.js';
 
 const MemoryId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
-const NamespaceBody = Type.Object({
+/**
+ * The only layer DELETE /v1/memory clears. The reference server accepts any `layer` and clears working memory
+ * anyway, answering as if it had cleared the named one; here another value is refused before anything is
+ * deleted. Episodes and facts go one by one (DELETE /v1/memory/{id}) or per user (DELETE /v1/users/{id}).
+ */
+export const INVALID_CLEAR_LAYER =
+  'Invalid layer. Use: working (episodic and semantic memories are deleted with DELETE /v1/memory/{id} or DELETE /v1/users/{user_id})';
+
+const ClearedLayer = StringEnum(['working'], {
+  description: 'Layer to clear: only working (absent or null: working).',
+  [ERROR_DETAIL]: INVALID_CLEAR_LAYER,
+});
+
+const ClearRequest = Type.Object({
   user_id: Type.Optional(Nullable(NamespaceId('User of the namespace'))),
   agent_id: Type.Optional(Nullable(NamespaceId('Agent of the namespace'))),
+  layer: Type.Optional(Nullable(ClearedLayer)),
 });
 
 /**
@@ -39,8 +53,8 @@ export function memoryRoutes(services: Services) {
       summary: "Clear a namespace's working memory (user_id/agent_id in the body or the query).",
       tags: ['memory'],
       schema: {
-        querystring: NamespaceBody,
-        body: NamespaceBody,
+        querystring: ClearRequest,
+        body: ClearRequest,
         response: {
           200: Type.Object({
             deleted: Type.Integer(),

@@ -5,18 +5,30 @@ import type { Services } from '../../../services.js';
 import { defineRoute } from '../../route.js';
 import { ERROR_DETAIL, Nullable, StringEnum } from '../../schemas.js';
 import { namespaceOf } from './principal.js';
-import { LayerName, MemoryFields, NamespaceId, memoryFields } from './shapes.js';
+import {
+  LayerName,
+  MEMORY_DETAILS,
+  MemoryCoreFields,
+  MemoryDetailFields,
+  NamespaceId,
+  memoryFields,
+} from './shapes.js';
 
 const Mode = StringEnum(['hybrid', 'hybrid-degraded', 'keyword', 'vector'], {
   description:
     'hybrid: BM25 and vectors; hybrid-degraded: the query could not be embedded in time, BM25 only; keyword: BM25 only; vector: embeddings only.',
 });
 
+/**
+ * A recall result. By default exactly the reference `RankedMemory` fields (the Plyra SDK validates them with
+ * `extra="forbid"`); mnemo's detail fields only when the request's `include` asks for them.
+ */
 const RankedMemory = Type.Object({
-  ...MemoryFields,
+  ...MemoryCoreFields,
   score: Type.Number(),
   similarity: Type.Number(),
   recency: Type.Number(),
+  ...MemoryDetailFields,
 });
 
 /**
@@ -24,14 +36,26 @@ const RankedMemory = Type.Object({
  * a non-string or unknown entry, a list longer than any sensible filter) alike.
  */
 export const INVALID_LAYER = `Invalid layer. Use: ${LAYERS.join(', ')}`;
-/** Repeats are harmless (each layer counts once) but the list is still bounded. */
-const MAX_LAYER_ENTRIES = 16;
+/** Repeats are harmless (each entry counts once) but lists are still bounded. */
+const MAX_LIST_ENTRIES = 16;
 
 const Layers = Nullable(
   Type.Array(LayerName, {
-    maxItems: MAX_LAYER_ENTRIES,
+    maxItems: MAX_LIST_ENTRIES,
     description: `Only these layers (${LAYERS.join(', ')}); absent, null or empty: all three.`,
     [ERROR_DETAIL]: INVALID_LAYER,
+  }),
+);
+
+export const INVALID_INCLUDE = `Invalid include. Use: ${MEMORY_DETAILS.join(', ')}`;
+
+const Include = Nullable(
+  Type.Array(StringEnum(MEMORY_DETAILS), {
+    maxItems: MAX_LIST_ENTRIES,
+    description:
+      'Detail groups to add to each result: namespace (user_id, agent_id, session_id), event (episodic), ' +
+      'expires_at (working), fact (semantic: the triple, confidence, validity). Absent, null or empty: none (the reference shape).',
+    [ERROR_DETAIL]: INVALID_INCLUDE,
   }),
 );
 
@@ -60,6 +84,7 @@ export function recallRoutes(services: Services) {
           query: Type.String({ minLength: 1, maxLength: 500 }),
           top_k: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
           layers: Type.Optional(Layers),
+          include: Type.Optional(Include),
           user_id: Type.Optional(Nullable(NamespaceId('Only memories of this user'))),
           agent_id: Type.Optional(Nullable(NamespaceId('Only memories of this agent'))),
           mode: Type.Optional(
@@ -100,7 +125,7 @@ export function recallRoutes(services: Services) {
         return {
           query: body.query,
           results: result.results.map((r) => ({
-            ...memoryFields(r.record),
+            ...memoryFields(r.record, body.include ?? []),
             content: r.content,
             score: r.score,
             similarity: r.similarity,

@@ -90,7 +90,14 @@ export function rememberRoutes(services: Services) {
             working_entry_id: Type.String(),
             episode_id: Type.String(),
             evicted: Type.Array(Type.String(), { description: 'Working entries evicted to make room.' }),
-            facts_queued: Type.Boolean({ description: 'An LLM extraction job was queued for this memory.' }),
+            facts_queued: Type.Boolean({
+              description:
+                'Fact extraction ran (the rules, on every remember) or was queued for this memory; as on the reference server, true.',
+            }),
+            llm_extraction_queued: Type.Boolean({
+              description:
+                'An LLM extraction job was queued: more facts may arrive as memory.fact.added events.',
+            }),
             latency_ms: Type.Number(),
           }),
         },
@@ -147,7 +154,8 @@ export function rememberRoutes(services: Services) {
           working_entry_id: working.id,
           episode_id: episode.id,
           evicted: result.evicted,
-          facts_queued: result.factsQueued,
+          facts_queued: result.extraction.length > 0,
+          llm_extraction_queued: result.extraction.includes('llm'),
           latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
         };
       },
