@@ -67,7 +67,7 @@ export async function startMnemo(
     target = { kind: 'url', url: embedded.url };
   }
   const redisAddress = describeRedisTarget(target);
-  const factory = new RedisFactory(target, log);
+  const factory = new RedisFactory(target, log, { commandTimeoutMs: config.redisCommandTimeoutMs });
   const closers: (() => Promise<void>)[] = [];
   try {
     const command = factory.create('command');
@@ -111,7 +111,7 @@ export async function startMnemo(
     invalidation.register(engramAuth.invalidation);
 
     const reembed = new ReembedJobs({
-      connection: factory.create('bullmq'),
+      connection: factory.create('producer'),
       prefix: keys.bullPrefix(),
       log,
       attempts: config.jobAttempts,
