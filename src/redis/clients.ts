@@ -112,7 +112,13 @@ export class RedisFactory {
   }
 }
 
-/** Resolves once the client is ready, or rejects after `timeoutMs`. */
+/** Errors no retry can cure: a wrong or missing password, or a user without the needed rights. */
+const CREDENTIAL_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM|ERR AUTH/i;
+
+/**
+ * Resolves once the client is ready; rejects after `timeoutMs`, or at once when Redis refuses the
+ * credentials (ioredis would otherwise retry quietly until the timeout and only say "not ready").
+ */
 export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
@@ -124,11 +130,18 @@ export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<
       cleanup();
       resolve();
     };
+    const onError = (err: Error): void => {
+      if (!CREDENTIAL_ERROR.test(err.message)) return;
+      cleanup();
+      reject(new Error(`Redis refused the credentials: ${err.message}`));
+    };
     const cleanup = (): void => {
       clearTimeout(timer);
       client.off('ready', onReady);
+      client.off('error', onError);
     };
     client.on('ready', onReady);
+    client.on('error', onError);
   });
 }
 
