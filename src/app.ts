@@ -22,6 +22,7 @@ import { RedisHealth } from './redis/health.js';
 import { PubSub } from './redis/pubsub.js';
 import { openMemoryRuntime } from './runtime.js';
 import type { Services } from './services.js';
+import { StartupRefused } from './startup-refused.js';
 import { eventEndpoints } from './ws/endpoints.js';
 import { EventServer } from './ws/event-server.js';
 import { Fanout } from './ws/fanout.js';
@@ -38,6 +39,8 @@ export interface StartOptions {
   extraRoutes?: (services: Services) => AnyRoute[];
   /** How long to wait for Redis at start before giving up. */
   redisReadyTimeoutMs?: number;
+  /** A server process of a MNEMO_PROCESSES group: it shares the port with its siblings. */
+  sharedPort?: boolean;
 }
 
 export interface Mnemo {
@@ -67,12 +70,12 @@ export async function startMnemo(
     target = { kind: 'url', url: embedded.url };
   }
   const redisAddress = describeRedisTarget(target);
-  const factory = new RedisFactory(target, log);
+  const factory = new RedisFactory(target, log, { commandTimeoutMs: config.redisCommandTimeoutMs });
   const closers: (() => Promise<void>)[] = [];
   try {
     const command = factory.create('command');
     await waitUntilReady(command, options.redisReadyTimeoutMs ?? 30_000).catch((err: Error) => {
-      throw new Error(`Cannot reach Redis at ${redisAddress}: ${err.message}`);
+      throw new StartupRefused(`Cannot reach Redis at ${redisAddress}: ${err.message}`);
     });
     const runtime = await openMemoryRuntime(config, log, factory, command, {
       workers: config.jobs === 'inline',
@@ -111,7 +114,7 @@ export async function startMnemo(
     invalidation.register(engramAuth.invalidation);
 
     const reembed = new ReembedJobs({
-      connection: factory.create('bullmq'),
+      connection: factory.create('producer'),
       prefix: keys.bullPrefix(),
       log,
       attempts: config.jobAttempts,
@@ -157,6 +160,7 @@ export async function startMnemo(
       log,
       authenticators: buildAuthenticators(services),
       rateLimiter: new RateLimiter(scripts, keys),
+      sharedPort: options.sharedPort ?? false,
     });
     const eventServer = new EventServer(http.app, eventEndpoints(services), {
       limits: {

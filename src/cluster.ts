@@ -7,10 +7,13 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 
 /**
  * MNEMO_PROCESSES > 1: this process supervises that many server processes sharing one port (the kernel
- * spreads connections over them with SO_REUSEPORT). Instances share nothing but Redis, so this is the same
- * as running several instances behind a load balancer, on one machine. The supervisor owns what must exist
- * once: the embedded redis-server, the generated admin key, the port. It restarts a process that dies, and
- * on SIGINT/SIGTERM lets every process drain before stopping Redis.
+ * spreads connections over them with SO_REUSEPORT). main.ts checks first that no one else holds the port,
+ * and only the group's own processes listen with SO_REUSEPORT, so no other mnemo can join it. Instances
+ * share nothing but Redis, so this is the same as running several instances behind a load balancer, on
+ * one machine. The supervisor owns what must exist once: the embedded redis-server, the generated admin
+ * key, the port. It restarts a process that dies, and on SIGINT/SIGTERM lets every process drain before
+ * stopping Redis. When the supervisor itself dies, however it dies, its server processes exit (their IPC
+ * channel closes) and so does the embedded Redis (see embedded.ts).
  */
 export const CHILD_ENV = 'MNEMO_CHILD_PROCESS';
 
@@ -56,7 +59,7 @@ export async function superviseProcesses(
         children.delete(child);
         if (!ready) reject(new Error(`a server process exited during start-up (code ${code ?? signal})`));
         else if (!stopping) {
-          log.error({ pid: child.pid, code, signal }, 'a server process died: starting another');
+          log.error({ workerPid: child.pid, code, signal }, 'a server process died: starting another');
           setTimeout(
             () => void start().catch((err: unknown) => log.error({ err }, 'restart failed')),
             RESTART_DELAY_MS,
@@ -73,7 +76,14 @@ export async function superviseProcesses(
     await embedded?.stop();
     throw err;
   }
-  log.info({ url: `http://${config.host}:${port}`, processes: config.processes }, 'mnemo is listening');
+  log.info(
+    {
+      url: `http://${config.host}:${port}`,
+      processes: config.processes,
+      workerPids: [...children].map((child) => child.pid),
+    },
+    'mnemo is listening',
+  );
   return {
     close: async () => {
       stopping = true;

@@ -80,6 +80,12 @@ export const VARS = {
     str,
     'redis-server executable used for the embedded Redis (>= 7.0).',
   ),
+  redisCommandTimeoutMs: declare(
+    'MNEMO_REDIS_COMMAND_TIMEOUT_MS',
+    2000,
+    int(100, 600_000),
+    'Longest a request waits for one Redis command; past it (or while Redis is unreachable) the request gets 503 with Retry-After, and a write may or may not have been applied.',
+  ),
   adminKey: declare(
     'MNEMO_ADMIN_KEY',
     undefined as string | undefined,

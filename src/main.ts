@@ -3,19 +3,25 @@ import { startMnemo } from './app.js';
 import { CHILD_ENV, superviseProcesses } from './cluster.js';
 import { loadConfigOrExit } from './config.js';
 import { createLogger } from './log.js';
+import { assertPortFree } from './net.js';
 import { RedisServerUnavailable } from './redis/embedded.js';
+import { StartupRefused } from './startup-refused.js';
 import { VERSION } from './version.js';
 
 /** Process entry: load config, start, and stop gracefully on SIGINT/SIGTERM (a second signal exits at once). */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger(config.logLevel);
+  const isGroupMember = process.env[CHILD_ENV] !== undefined;
   let mnemo: { close(): Promise<void> };
   try {
-    if (config.processes > 1 && process.env[CHILD_ENV] === undefined) {
+    // Before anything starts (the embedded Redis takes a while): is the port ours to take? The listen
+    // itself is exclusive too, so a mnemo that starts in the same moment still fails there.
+    if (!isGroupMember) await assertPortFree(config.host, config.port);
+    if (config.processes > 1 && !isGroupMember) {
       mnemo = await superviseProcesses(config, log, fileURLToPath(import.meta.url));
     } else {
-      const started = await startMnemo(config, log);
+      const started = await startMnemo(config, log, { sharedPort: isGroupMember });
       mnemo = started;
       log.info(
         {
@@ -32,6 +38,11 @@ async function main(): Promise<void> {
     if (err instanceof RedisServerUnavailable) {
       process.stderr.write(`${err.message}\n`);
       process.exit(3);
+    }
+    if (err instanceof StartupRefused) {
+      log.fatal({ reason: err.message }, 'mnemo cannot start');
+      process.stderr.write(`mnemo cannot start: ${err.message}\n`);
+      process.exit(1);
     }
     log.fatal({ err }, 'mnemo failed to start');
     process.exit(1);
@@ -61,6 +72,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // A server process of a group: when its supervisor is gone (even killed with -9) the IPC channel
+  // closes, and this process must not keep serving on its own.
+  if (isGroupMember) {
+    const orphaned = (): void => {
+      log.warn('the supervisor is gone: shutting down');
+      stop('SIGTERM');
+    };
+    if (process.connected) process.once('disconnect', orphaned);
+    else orphaned();
+  }
 }
 
 void main();

@@ -44,7 +44,7 @@ export async function openMemoryRuntime(
     closers.push(() => embedder.close());
     const queues = new QueuedWork(
       {
-        connection: factory.create('bullmq'),
+        connection: factory.create('producer'),
         prefix: keys.bullPrefix(),
         log,
         attempts: config.jobAttempts,

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.logLevel, 'mnemo-worker');
-  const factory = new RedisFactory(config.redis, log);
+  const factory = new RedisFactory(config.redis, log, { commandTimeoutMs: config.redisCommandTimeoutMs });
   const command = factory.create('command');
   try {
     await waitUntilReady(command, 30_000);

@@ -6,7 +6,7 @@ export interface RateDecision {
   allowed: boolean;
   limit: number;
   remaining: number;
-  /** Seconds until the tighter bucket is full again (RateLimit-Reset). */
+  /** Seconds until the tighter bucket's whole quota is free again (RateLimit-Reset). */
   resetSeconds: number;
   /** Seconds to wait before retrying (Retry-After); 0 when allowed. */
   retryAfterSeconds: number;
@@ -15,8 +15,9 @@ export interface RateDecision {
 const PERIOD_MS = 60_000;
 
 /**
- * Per-credential rate limiting with one atomic Lua call (GCRA, lua/rateLimit-2.lua). Every face uses it;
- * a write-heavy request is checked against the general and the write bucket together and counted in both
+ * Per-credential rate limiting with one atomic Lua call (an exact sliding log, lua/rateLimit-2.lua): in
+ * any window of PERIOD_MS at most the stated limit passes, across all instances. Every face uses it; a
+ * write-heavy request is checked against the general and the write bucket together and counted in both
  * only when both allow it.
  */
 export class RateLimiter {

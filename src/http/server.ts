@@ -6,6 +6,7 @@ import { bearerToken } from '../auth/bearer.js';
 import { MnemoError, isMnemoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isConnectionError } from '../redis/clients.js';
+import { listenOn } from './listen.js';
 import { parseJsonBody, readBody, type ResponseState } from './body.js';
 import { compileRoute, validate, type CompiledRoute } from './compile.js';
 import { CorsPolicy } from './cors.js';
@@ -40,6 +41,8 @@ export interface HttpServerOptions {
   log: Logger;
   authenticators: Authenticators;
   rateLimiter: RateLimitCheck;
+  /** Share the port with the other processes of one MNEMO_PROCESSES group (see listen.ts). */
+  sharedPort?: boolean;
 }
 
 interface PathGroup {
@@ -90,15 +93,10 @@ export class HttpServer {
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.app.listen(this.options.host, this.options.port, (socket) => {
-        if (!socket) {
-          reject(new Error(`cannot listen on ${this.options.host}:${this.options.port}`));
-          return;
-        }
-        this.listenSocket = socket;
-        resolve(uWS.us_socket_local_port(socket));
-      });
+    const { host, port, sharedPort } = this.options;
+    return listenOn(this.app, host, port, sharedPort ?? false).then((socket) => {
+      this.listenSocket = socket;
+      return uWS.us_socket_local_port(socket);
     });
   }
 

@@ -6,20 +6,38 @@ export type RedisClient = Redis | Cluster;
 
 /**
  * Connection roles. Each role gets its own connection because their needs conflict:
- * - command:    request-path commands fail fast when Redis is down (no offline queue, one retry), so a
- *               request answers 503 at once instead of hanging.
+ * - command:    request-path commands. Each waits at most the command timeout, then the request answers
+ *               503. A connection that gets no byte back for that long is dropped (Redis hangs, e.g.
+ *               stopped or swapping): while it reconnects every command fails at once, so requests answer
+ *               503 at once and nothing piles up in memory. No offline queue, no retry, and a command that
+ *               was sent but not answered is never sent again after a reconnect: a write script that timed
+ *               out may still run when Redis resumes, and sending it again would apply it twice.
+ * - producer:   BullMQ queues that requests add jobs to: the same bounds as `command` (only BullMQ's
+ *               workers need maxRetriesPerRequest: null).
  * - subscriber: pub/sub; queues while reconnecting and re-subscribes by itself.
  * - blocking:   long-running reads (XREAD BLOCK) that must not delay request-path commands.
- * - bullmq:     BullMQ requires maxRetriesPerRequest: null on worker connections.
+ * - bullmq:     BullMQ workers, which require maxRetriesPerRequest: null.
  */
-export type RedisRole = 'command' | 'subscriber' | 'blocking' | 'bullmq';
+export type RedisRole = 'command' | 'producer' | 'subscriber' | 'blocking' | 'bullmq';
+
+export interface RedisFactoryOptions {
+  /** The longest a request-path command may wait for Redis (MNEMO_REDIS_COMMAND_TIMEOUT_MS). */
+  commandTimeoutMs: number;
+}
 
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
 
-function roleOptions(role: RedisRole): RedisOptions {
+function roleOptions(role: RedisRole, commandTimeoutMs: number): RedisOptions {
   switch (role) {
     case 'command':
-      return { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+    case 'producer':
+      return {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        autoResendUnfulfilledCommands: false,
+        commandTimeout: commandTimeoutMs,
+        socketTimeout: commandTimeoutMs,
+      };
     case 'subscriber':
       return { enableOfflineQueue: true, maxRetriesPerRequest: null };
     case 'blocking':
@@ -36,11 +54,12 @@ export class RedisFactory {
   constructor(
     private readonly target: Exclude<RedisTarget, { kind: 'embedded' }>,
     private readonly log: Logger,
+    private readonly options: RedisFactoryOptions,
   ) {}
 
   create(role: RedisRole): RedisClient {
     const base: RedisOptions = {
-      ...roleOptions(role),
+      ...roleOptions(role, this.options.commandTimeoutMs),
       connectionName: `mnemo:${role}`,
       retryStrategy,
       connectTimeout: 5000,
@@ -93,7 +112,13 @@ export class RedisFactory {
   }
 }
 
-/** Resolves once the client is ready, or rejects after `timeoutMs`. */
+/** Errors no retry can cure: a wrong or missing password, or a user without the needed rights. */
+const CREDENTIAL_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM|ERR AUTH/i;
+
+/**
+ * Resolves once the client is ready; rejects after `timeoutMs`, or at once when Redis refuses the
+ * credentials (ioredis would otherwise retry quietly until the timeout and only say "not ready").
+ */
 export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
@@ -105,16 +130,23 @@ export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<
       cleanup();
       resolve();
     };
+    const onError = (err: Error): void => {
+      if (!CREDENTIAL_ERROR.test(err.message)) return;
+      cleanup();
+      reject(new Error(`Redis refused the credentials: ${err.message}`));
+    };
     const cleanup = (): void => {
       clearTimeout(timer);
       client.off('ready', onReady);
+      client.off('error', onError);
     };
     client.on('ready', onReady);
+    client.on('error', onError);
   });
 }
 
 const CONNECTION_ERROR =
-  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|MaxRetriesPerRequest|LOADING|All nodes failed|ClusterAllFailed|Command timed out/i;
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|MaxRetriesPerRequest|LOADING|All nodes failed|ClusterAllFailed|Command timed out|Socket timeout|enableOfflineQueue/i;
 
 /** True for errors that mean "Redis cannot be reached right now" (answered 503), as opposed to bugs. */
 export function isConnectionError(err: unknown): boolean {

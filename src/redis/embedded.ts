@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -7,12 +8,15 @@ import { randomHex } from '../ids.js';
 import type { Logger } from '../log.js';
 import { freePort } from '../net.js';
 import { readOrCreateSecret } from '../secret-file.js';
+import { isProcessRunning, lockDataDir, type DataDirLock } from './data-dir-lock.js';
 
 /**
  * The embedded default: with no REDIS_URL, mnemo runs its own redis-server as a child process on 127.0.0.1,
  * with its files in <data dir>/redis and the append-only file on (fsync every second), so data survives a
- * restart. The child is stopped after the service has drained; a child left behind by a crashed mnemo is
- * found by its pid file and shut down cleanly before a new one starts on the same files.
+ * restart. The child is stopped after the service has drained, and dies with its parent even when that
+ * is killed (-9): see `launchCommand`. The data directory is locked (data-dir-lock.ts) so a second mnemo
+ * cannot take it over; a child left behind anyway is found by its pid file and shut down cleanly before a
+ * new one starts on the same files.
  */
 export const MIN_REDIS_MAJOR = 7;
 /** The embedded server's password, in its directory (mode 0600). */
@@ -73,23 +77,65 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   const version = await redisServerVersion(options.bin);
   const dir = path.join(options.dataDir, 'redis');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const pidFile = path.join(dir, 'redis.pid');
-  await stopLeftover(pidFile, options.log);
-  // Other local users can reach 127.0.0.1 too: the server asks for a password, kept beside its data.
-  const { value: password } = await readOrCreateSecret(path.join(dir, PASSWORD_FILE), () => randomHex(32));
+  const lock = await lockDataDir(options.dataDir);
+  try {
+    const pidFile = path.join(dir, 'redis.pid');
+    await stopLeftover(pidFile, options.log);
+    // Other local users can reach 127.0.0.1 too: the server asks for a password, kept beside its data.
+    const { value: password } = await readOrCreateSecret(path.join(dir, PASSWORD_FILE), () => randomHex(32));
 
-  let lastError: Error | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = options.port ?? (await freePort());
-    try {
-      return await launch(options, version, dir, pidFile, port, password);
-    } catch (err) {
-      lastError = err as Error;
-      // A port race (someone took the port between probe and bind) is the one failure worth retrying.
-      if (!/Address already in use/i.test(lastError.message)) break;
+    let lastError: Error | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = options.port ?? (await freePort());
+      try {
+        return await launch(options, version, dir, pidFile, port, password, lock);
+      } catch (err) {
+        lastError = err as Error;
+        // A port race (someone took the port between probe and bind) is the one failure worth retrying.
+        if (!/Address already in use/i.test(lastError.message)) break;
+      }
     }
+    throw lastError ?? new Error('embedded redis-server did not start');
+  } catch (err) {
+    await lock.release();
+    throw err;
   }
-  throw lastError ?? new Error('embedded redis-server did not start');
+}
+
+/** setpriv (util-linux) on PATH, if there is one. */
+function findSetpriv(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'setpriv');
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * redis-server has no "exit with your parent" option, and a mnemo killed with -9 must not leave it
+ * serving. On Linux it is started through `setpriv --pdeathsig SIGTERM`, which sets PR_SET_PDEATHSIG and
+ * execs redis-server (same pid): the kernel sends SIGTERM (a clean AOF fsync and exit) when this process
+ * dies, however it dies. Elsewhere a small shell watchdog polls this process and does the same.
+ */
+function launchCommand(bin: string, args: string[]): { command: string; args: string[]; watchdog: boolean } {
+  const setpriv = findSetpriv();
+  if (setpriv)
+    return { command: setpriv, args: ['--pdeathsig', 'SIGTERM', '--', bin, ...args], watchdog: false };
+  return { command: bin, args, watchdog: true };
+}
+
+function startWatchdog(redisPid: number): ChildProcess {
+  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -TERM "$2" 2>/dev/null';
+  const watchdog = spawn(
+    'sh',
+    ['-c', script, 'mnemo-redis-watchdog', String(process.pid), String(redisPid)],
+    {
+      stdio: 'ignore',
+    },
+  );
+  watchdog.unref();
+  return watchdog;
 }
 
 async function launch(
@@ -99,6 +145,7 @@ async function launch(
   pidFile: string,
   port: number,
   password: string,
+  lock: DataDirLock,
 ): Promise<EmbeddedRedis> {
   const logFile = path.join(dir, 'redis.log');
   // '-' first: the rest of the configuration comes on stdin, so the password never shows in `ps`.
@@ -115,7 +162,9 @@ async function launch(
     '--pidfile', pidFile,
     '--logfile', logFile,
   ]; // prettier-ignore
-  const child = spawn(options.bin, args, { stdio: ['pipe', 'ignore', 'ignore'] });
+  const launched = launchCommand(options.bin, args);
+  const child = spawn(launched.command, launched.args, { stdio: ['pipe', 'ignore', 'ignore'] });
+  const watchdog = launched.watchdog && child.pid !== undefined ? startWatchdog(child.pid) : undefined;
   child.stdin?.on('error', () => undefined); // an early exit is reported below, with the log's last lines
   child.stdin?.end(`requirepass ${password}\n`);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -134,6 +183,7 @@ async function launch(
   ]);
   if (!ready) {
     process.off('exit', killOnExit);
+    watchdog?.kill();
     const tail = await readFile(logFile, 'utf8').then(
       (text) => text.trim().split('\n').slice(-5).join('\n'),
       () => '',
@@ -148,7 +198,9 @@ async function launch(
     version,
     stop: async () => {
       process.off('exit', killOnExit);
+      watchdog?.kill();
       await stopChild(child, exited);
+      await lock.release();
       options.log.info({ port }, 'embedded redis-server stopped');
     },
   };
@@ -178,19 +230,13 @@ async function stopLeftover(pidFile: string, log: Logger): Promise<void> {
     await rm(pidFile, { force: true });
     return;
   }
-  log.warn({ pid }, 'a redis-server from an earlier run still owns the data directory; stopping it first');
+  log.warn(
+    { redisPid: pid },
+    'a redis-server from an earlier run still owns the data directory; stopping it first',
+  );
   process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 300 && isAlive(pid); i++) await sleep(50);
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  for (let i = 0; i < 300 && isProcessRunning(pid); i++) await sleep(50);
+  if (isProcessRunning(pid)) process.kill(pid, 'SIGKILL');
 }
 
 /** Polls with a raw PING until the server answers +PONG (it answers -LOADING while reading its AOF). */

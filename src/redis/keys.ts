@@ -48,9 +48,12 @@ export class Keys {
   }
 
   // --- rate limiting ---------------------------------------------------------------------------------
-  /** STRING (GCRA theoretical arrival time) of one bucket of one credential. */
+  /**
+   * ZSET (sliding log: the times of the allowed requests still in the window) of one bucket of one
+   * credential. Named `log:` so the STRING buckets of the earlier GCRA limiter are never read as one.
+   */
   rateLimitBucket(credentialId: string, bucket: string): string {
-    return `${this.prefix}:{~rl:${credentialId}}:${bucket}`;
+    return `${this.prefix}:{~rl:${credentialId}}:log:${bucket}`;
   }
 
   // --- events ------------------------------------------------------------------------------------------

@@ -20,14 +20,14 @@ afterAll(async () => {
 });
 
 describe('rateLimit-2', () => {
-  const run = (cred: string, limit: number, secondary = 0) =>
+  const run = (cred: string, limit: number, secondary = 0, periodMs = 60_000) =>
     scripts.run<number[]>(
       'rateLimit',
       [keys.rateLimitBucket(cred, 'all'), keys.rateLimitBucket(cred, 'write')],
-      [limit, 60_000, secondary],
+      [limit, periodMs, secondary],
     );
 
-  it('allows a burst of the limit, then refuses with a retry time', async () => {
+  it('allows the limit, then refuses until the oldest request leaves the window', async () => {
     const cred = randomHex(4);
     const replies = [];
     for (let i = 0; i < 5; i++) replies.push(await run(cred, 5));
@@ -37,7 +37,28 @@ describe('rateLimit-2', () => {
     expect(denied[0]).toBe(0);
     expect(denied[2]).toBe(0);
     expect(denied[4]).toBeGreaterThan(0);
-    expect(denied[4]).toBeLessThanOrEqual(12_000); // one emission interval of 60 s / 5
+    expect(denied[4]).toBeLessThanOrEqual(60_000); // a slot frees when the first request is a period old
+  });
+
+  it('never lets more than the limit through in any window of one period', async () => {
+    // Period 2 s, limit 20, requests sent back to back for just over two periods. Each allowed request
+    // was accepted between its send and receive time, so if accepted i and i+20 are a period apart,
+    // then receive(i+20) - send(i) >= period. (GCRA failed this: a burst of 20 plus one per 100 ms.)
+    const cred = randomHex(4);
+    const limit = 20;
+    const periodMs = 2000;
+    const allowed: { sent: number; received: number }[] = [];
+    const until = Date.now() + 2 * periodMs + 300;
+    while (Date.now() < until) {
+      const sent = Date.now();
+      const [ok] = await run(cred, limit, 0, periodMs);
+      if (ok === 1) allowed.push({ sent, received: Date.now() });
+    }
+    expect(allowed.length).toBeGreaterThanOrEqual(2 * limit); // the window slides: every period refills
+    const tooClose = allowed
+      .slice(limit)
+      .filter((later, i) => later.received - (allowed[i] as { sent: number }).sent < periodMs);
+    expect(tooClose).toEqual([]);
   });
 
   it('counts a request in both buckets only when both allow it', async () => {

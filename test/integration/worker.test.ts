@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Redis } from 'ioredis';
-import { spawnService } from '../helpers/process.js';
+import { killSpawned, spawnService } from '../helpers/process.js';
 import {
   FILE_PREFIX,
   createLayerKey,
@@ -24,6 +24,8 @@ beforeAll(async () => {
     embeddingDim: 16,
   });
 });
+// A worker process a failed test did not stop ends with it.
+afterEach(killSpawned);
 afterAll(async () => {
   await server.close();
   await ai.close();
