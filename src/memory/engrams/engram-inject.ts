@@ -6,7 +6,7 @@ import type { EngramCaller } from './access.js';
 import { isValidAt } from './decay.js';
 import { toEngramDoc } from './engram-doc.js';
 import type { EngramStore } from './engram-store.js';
-import { renderInjection } from './inject-render.js';
+import { renderWithinBudget } from './inject-render.js';
 import {
   hasHistoricalIntent,
   rankCandidates,
@@ -44,7 +44,7 @@ export interface InjectOutcome {
 
 /**
  * Candidates per search leg. The selection then keeps at most 10 per domain within a budget of a few
- * thousand tokens (an engram costs ~100), so a few hundred relevant candidates are already more than fit.
+ * thousand tokens (an engram takes some 20-150 tokens), so a few hundred relevant candidates are already more than fit.
  */
 const CANDIDATES_PER_LEG = 100;
 
@@ -99,7 +99,7 @@ export class EngramInject {
 
     const ranked = rankCandidates(candidates, { tokens, historical: hasHistoricalIntent(request.task), now });
     const selection = selectWithinBudget(ranked, { budget: request.budget, maxEngrams: request.maxEngrams });
-    const rendered = renderInjection(selection);
+    const rendered = renderWithinBudget(selection, request.budget);
     await this.store.touch(caller.org, caller.actor, 'inject', rendered.ids, new Date(now));
     return {
       text: rendered.text,
@@ -108,7 +108,7 @@ export class EngramInject {
       directives: rendered.directives,
       constraints: rendered.constraints,
       consider: rendered.consider,
-      tokensUsed: selection.tokensUsed,
+      tokensUsed: rendered.tokens,
     };
   }
 
