@@ -153,7 +153,7 @@ describe('inject', () => {
     });
   }
 
-  it('respects max_engrams and narrows by scope (with sub-scopes) or exact scopes', async () => {
+  it('respects max_engrams and narrows by scope or scopes (each with its sub-scopes)', async () => {
     const org = new Org(server);
     const alice = await org.user('alice');
     const team = await org.group('web');
@@ -172,11 +172,11 @@ describe('inject', () => {
     expect((await org.as(alice, 'POST', '/api/v1/inject', { ...task, max_engrams: 1 })).json.count).toBe(1);
     const scoped = await org.as(alice, 'POST', '/api/v1/inject', { ...task, scope: 'group:web' });
     expect(scoped.json.injected_ids.sort()).toEqual([top.id, below.id].sort());
-    const exact = await org.as(alice, 'POST', '/api/v1/inject', {
+    const several = await org.as(alice, 'POST', '/api/v1/inject', {
       ...task,
-      scopes: [team.scope, `user:${org.id}:alice`],
+      scopes: [sub.scope, `user:${org.id}:alice`],
     });
-    expect(exact.json.injected_ids.sort()).toEqual([top.id, mine.id].sort());
+    expect(several.json.injected_ids.sort()).toEqual([below.id, mine.id].sort());
     const nowhere = await org.as(alice, 'POST', '/api/v1/inject', { ...task, scope: 'group:elsewhere' });
     expect(nowhere.json.count).toBe(0);
   });

@@ -6,15 +6,15 @@ import { tokenize } from '../search/tokenizer.js';
 import type { EngramCaller } from './access.js';
 import type { EngramStore } from './engram-store.js';
 import type { EngramDoc, EngramType } from './model.js';
-import { parseScope } from './scopes.js';
+import { selectScopes } from './scope-selection.js';
 
 /**
  * POST /recall (plur.md §1.6): BM25 and vector legs over the shared workspace index, fused with reciprocal
  * rank fusion (k = 60). `score` is the fused sum divided by the most it could be (rank 1 in every leg that
  * ran), so it is 0..1. RRF ranks but does not judge, so a relevance floor on the match itself (the layer
  * API's similarity: lexical coverage blended with cosine above the embedder's noise floor) keeps nonsense
- * queries empty. Only active engrams of readable scopes take part; requested scopes the caller cannot read
- * are dropped and reported, never refused. Recall counts each returned engram (frequency, last accessed).
+ * queries empty. Only active engrams of readable scopes take part; a requested scope covers its readable
+ * sub-scopes (scope-selection.ts), and one the caller cannot read is dropped and reported, never refused. Recall counts each returned engram (frequency, last accessed).
  */
 export const RRF_K = 60;
 
@@ -24,7 +24,7 @@ export interface RecallRequest {
   query: string;
   mode: RecallMode;
   limit: number;
-  /** Exact scopes to search (`[]` searches nothing); every readable scope when absent. */
+  /** Scopes to search, each with its sub-scopes (`[]` searches nothing); every readable scope when absent. */
   scopes?: string[] | undefined;
   /** Dotted domain: the engram's domain equals it or lies below it. */
   domain?: string | undefined;
@@ -57,7 +57,7 @@ export class EngramRecall {
   ) {}
 
   async recall(caller: EngramCaller, request: RecallRequest): Promise<RecallOutcome> {
-    const { effective, dropped, inScope } = this.scopesOf(caller, request.scopes);
+    const scopes = selectScopes(caller.access, caller.org, request.scopes);
     const index = await this.indexes.fresh(caller.org);
     const embedded =
       request.mode === 'hybrid' ? await this.queries.embed(request.query, request.timeoutMs) : undefined;
@@ -67,7 +67,7 @@ export class EngramRecall {
       tokens: tokenize(request.query),
       vector,
       kinds: ['engram'],
-      accept: acceptFor(request, inScope),
+      accept: acceptFor(request, scopes.covers),
       vectorFloor: noiseFloor,
       perLeg: Math.max(50, request.limit * 3),
     });
@@ -108,31 +108,9 @@ export class EngramRecall {
       mode: request.mode === 'keyword' ? 'keyword' : vector ? 'hybrid' : 'hybrid-degraded',
       requestedMode: request.mode,
       vector: vector !== undefined,
-      effectiveScopes: effective,
-      droppedScopes: dropped,
+      effectiveScopes: [...scopes.effective],
+      droppedScopes: [...scopes.dropped],
     };
-  }
-
-  /** Requested scopes split into readable (canonical) and dropped (as given), and the filter they make. */
-  private scopesOf(caller: EngramCaller, requested: string[] | undefined) {
-    const { access } = caller;
-    if (requested === undefined) {
-      return {
-        effective: [...access.readableScopes],
-        dropped: [] as string[],
-        inScope: (scope: string) => access.canRead(scope),
-      };
-    }
-    const effective: string[] = [];
-    const dropped: string[] = [];
-    for (const raw of requested) {
-      const scope = parseScope(raw, caller.org);
-      if (scope && access.canRead(scope.text)) {
-        if (!effective.includes(scope.text)) effective.push(scope.text);
-      } else if (!dropped.includes(raw)) dropped.push(raw);
-    }
-    const allowed = new Set(effective);
-    return { effective, dropped, inScope: (scope: string) => allowed.has(scope) };
   }
 }
 

@@ -19,7 +19,8 @@ const RecallFields = {
   scopes: Type.Optional(
     Type.Array(Type.String({ minLength: 1, maxLength: 300 }), {
       maxItems: 50,
-      description: 'Exact scopes to search ([] searches nothing); every readable scope when absent.',
+      description:
+        'Scopes to search, each with its readable sub-scopes ([] searches nothing); every readable scope when absent.',
     }),
   ),
   domain: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'This domain and below.' })),
