@@ -105,7 +105,7 @@ describe('and never widens access', () => {
     expect(res.json.dropped_scopes).toEqual([`group:${other.id}/platform`]);
     expect(ids(res.json.results)).toEqual([below.id, top.id].sort());
     // Engram ids count per organisation, so the rival's engram is told apart by its statement.
-    const statements = res.json.results.map((r: { data: { statement: string } }) => r.data.statement);
+    const statements = res.json.results.map((r: { statement: string }) => r.statement);
     expect(statements).not.toContain(foreign.statement);
     const listed = await org.admin('GET', `/api/v1/engrams?scope=${encodeURIComponent(`group:${other.id}`)}`);
     expect(listed.json).toEqual({ rows: [], total_count: 0 });

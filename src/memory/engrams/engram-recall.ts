@@ -5,7 +5,9 @@ import type { SearchDoc } from '../search/search-doc.js';
 import { tokenize } from '../search/tokenizer.js';
 import type { EngramCaller } from './access.js';
 import type { EngramStore } from './engram-store.js';
-import type { EngramDoc, EngramType } from './model.js';
+import { toEngramDoc } from './engram-doc.js';
+import { dayOf, type EngramType } from './model.js';
+import { recallResult, resultsThatFit, type RecallAnswer } from './recall-answer.js';
 import { selectScopes } from './scope-selection.js';
 
 /**
@@ -14,7 +16,8 @@ import { selectScopes } from './scope-selection.js';
  * ran), so it is 0..1. RRF ranks but does not judge, so a relevance floor on the match itself (the layer
  * API's similarity: lexical coverage blended with cosine above the embedder's noise floor) keeps nonsense
  * queries empty. Only active engrams of readable scopes take part; a requested scope covers its readable
- * sub-scopes (scope-selection.ts), and one the caller cannot read is dropped and reported, never refused. Recall counts each returned engram (frequency, last accessed).
+ * sub-scopes (scope-selection.ts), and one the caller cannot read is dropped and reported, never refused.
+ * The answer's shape and its size limit are recall-answer.ts's. Recall counts each returned engram (frequency, last accessed).
  */
 export const RRF_K = 60;
 
@@ -35,15 +38,6 @@ export interface RecallRequest {
   timeoutMs: number;
 }
 
-export interface RecallOutcome {
-  results: { doc: EngramDoc; score: number }[];
-  mode: 'hybrid' | 'hybrid-degraded' | 'keyword';
-  requestedMode: RecallMode;
-  vector: boolean;
-  effectiveScopes: string[];
-  droppedScopes: string[];
-}
-
 export interface RecallSettings {
   relevanceFloor: number;
 }
@@ -56,7 +50,7 @@ export class EngramRecall {
     private readonly settings: RecallSettings,
   ) {}
 
-  async recall(caller: EngramCaller, request: RecallRequest): Promise<RecallOutcome> {
+  async recall(caller: EngramCaller, request: RecallRequest): Promise<RecallAnswer> {
     const scopes = selectScopes(caller.access, caller.org, request.scopes);
     const index = await this.indexes.fresh(caller.org);
     const embedded =
@@ -87,30 +81,41 @@ export class EngramRecall {
         const rrf =
           (c.bm25Rank === null ? 0 : 1 / (RRF_K + c.bm25Rank)) +
           (c.vectorRank === null ? 0 : 1 / (RRF_K + c.vectorRank));
-        return { id: c.doc.id, score: round4(Math.min(1, rrf / best)), lexical: c.bm25Norm };
+        return { doc: c.doc, score: round4(Math.min(1, rrf / best)), lexical: c.bm25Norm };
       })
       .sort((a, b) => b.score - a.score || b.lexical - a.lexical)
-      .slice(0, request.limit);
+      .slice(0, request.limit)
+      .flatMap(({ doc, score }) => {
+        const engram = toEngramDoc(doc.record);
+        return engram ? [{ doc: engram, score }] : [];
+      });
+    const envelope = {
+      mode:
+        request.mode === 'keyword'
+          ? ('keyword' as const)
+          : vector
+            ? ('hybrid' as const)
+            : ('hybrid-degraded' as const),
+      requested_mode: request.mode,
+      vector: vector !== undefined,
+      effective_scopes: [...scopes.effective],
+      dropped_scopes: [...scopes.dropped],
+    };
+    const now = new Date();
+    const kept = ranked.slice(0, resultsThatFit(ranked, envelope, dayOf(now)));
     const touched = await this.store.touch(
       caller.org,
       caller.actor,
       'recall',
-      ranked.map((r) => r.id),
-      new Date(),
+      kept.map((r) => r.doc.id),
+      now,
     );
-    const results: RecallOutcome['results'] = [];
-    ranked.forEach((r, i) => {
+    const results: RecallAnswer['results'] = [];
+    kept.forEach((r, i) => {
       const doc = touched[i];
-      if (doc) results.push({ doc, score: r.score });
+      if (doc) results.push(recallResult(doc, r.score));
     });
-    return {
-      results,
-      mode: request.mode === 'keyword' ? 'keyword' : vector ? 'hybrid' : 'hybrid-degraded',
-      requestedMode: request.mode,
-      vector: vector !== undefined,
-      effectiveScopes: [...scopes.effective],
-      droppedScopes: [...scopes.dropped],
-    };
+    return { results, count: results.length, ...envelope, truncated: kept.length < ranked.length };
   }
 }
 
