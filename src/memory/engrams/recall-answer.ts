@@ -15,7 +15,7 @@ import type { EngramDoc } from './model.js';
  *   as `data`, minus those.
  * - The whole answer stays within RECALL_MAX_ANSWER_BYTES, the client's limit: should `limit` engrams not
  *   fit (long statements), the lowest-ranked results are left out and `truncated` says so, so the client
- *   gets the best ones instead of nothing. With 600-character statements, 100 results take some 126 KB.
+ *   gets the best ones instead of nothing. With 600-character statements, 100 results take about 125 KiB.
  */
 export const RECALL_MAX_ANSWER_BYTES = 128 * 1024;
 
