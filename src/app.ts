@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminKeyVerifier, resolveAdminKey } from './auth/admin-key.js';
 import { EngramAuthenticator } from './auth/engram-auth.js';
 import { GroupService } from './auth/groups.js';
+import { ScopeMetadataService } from './auth/scope-metadata.js';
 import { CredentialInvalidation } from './auth/invalidation.js';
 import { LayerKeyService } from './auth/layer-keys.js';
 import { PlurKeyService } from './auth/plur-keys.js';
@@ -136,6 +137,7 @@ export async function startMnemo(
       engramAuth,
       users,
       groups,
+      scopeMetadata: new ScopeMetadataService(identityDeps),
       plurKeys,
       audit,
       engrams: createEngramEngine({

@@ -1,6 +1,7 @@
 import type { AdminKeyVerifier } from './auth/admin-key.js';
 import type { EngramAuthenticator } from './auth/engram-auth.js';
 import type { GroupService } from './auth/groups.js';
+import type { ScopeMetadataService } from './auth/scope-metadata.js';
 import type { LayerKeyService } from './auth/layer-keys.js';
 import type { PlurKeyService } from './auth/plur-keys.js';
 import type { UserService } from './auth/users.js';
@@ -34,6 +35,7 @@ export interface Services {
   engramAuth: EngramAuthenticator;
   users: UserService;
   groups: GroupService;
+  scopeMetadata: ScopeMetadataService;
   plurKeys: PlurKeyService;
   audit: AuditLog;
   engrams: EngramEngine;

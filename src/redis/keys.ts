@@ -148,6 +148,10 @@ export class Keys {
   groupPaths(workspace: string): string {
     return `${this.ws(workspace)}:group-paths`;
   }
+  /** HASH scope -> JSON metadata of the scope (description, covers, sensitivity, ...; /api/v1/me). */
+  scopeMetadata(workspace: string): string {
+    return `${this.ws(workspace)}:scope-meta`;
+  }
   /** HASH user id -> role: the members of one group. */
   groupMembers(workspace: string, groupId: string): string {
     return `${this.ws(workspace)}:gm:${groupId}`;

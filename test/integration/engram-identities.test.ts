@@ -117,6 +117,7 @@ describe('admin endpoints', () => {
         `group:${org.id}/platform/data`,
         `group:${org.id}/platform/infra`,
       ],
+      scope_metadata: [],
     });
 
     const removed = await org.admin(
@@ -354,6 +355,7 @@ describe('credentials', () => {
       org_id: org.id,
       role: 'admin',
       scopes: [`org:${org.id}`, 'global'],
+      scope_metadata: [],
     });
     const fallback = await a.request('GET', '/api/v1/me', { token: ADMIN_KEY });
     expect(fallback.json.org_id).toBe('default');

@@ -1,3 +1,4 @@
+import { countTokens } from 'gpt-tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Org, startEngramServer } from '../helpers/engram.js';
 import type { TestServer } from '../helpers/server.js';
@@ -12,7 +13,15 @@ afterAll(async () => {
   await server.close();
 });
 
-const cost = (data: unknown): number => Math.ceil(JSON.stringify(data).length / 4);
+/** The entries of an injection's text by engram id (a directive block spans its Rationale/Domain lines). */
+function entriesOf(text: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const part of text.split(/\n(?=\[)|\n\n## [A-Z ]+\n|^## [A-Z ]+\n| \| (?=\[)/)) {
+    const id = /^\[([^\]]+)\]/.exec(part)?.[1];
+    if (id) entries.set(id, part);
+  }
+  return entries;
+}
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
 describe('inject', () => {
@@ -58,7 +67,7 @@ describe('inject', () => {
     );
     expect(res.json.directives).toBe(res.json.text.split('\n\n')[0].replace('## DIRECTIVES\n', ''));
     expect(res.json.constraints).toBe(`[${proc.id}] Deploys run database migrations first.`);
-    expect(res.json.tokens_used).toBe(cost(arch.data) + cost(proc.data) + cost(term.data));
+    expect(res.json.tokens_used).toBe(countTokens(res.json.text));
     const after = await org.as(alice, 'GET', `/api/v1/engrams/${arch.id}`);
     expect(after.json.data.injection_count).toBe(1);
   });
@@ -103,17 +112,17 @@ describe('inject', () => {
   });
 
   for (const budget of [1, 60, 150, 400, 900, 2000, 6000]) {
-    it(`never uses more than a budget of ${budget} tokens and gives pinned engrams at most half`, async () => {
+    it(`reports the tokenizer's count of the text, never above a budget of ${budget}, pinned within half`, async () => {
       const org = new Org(server, 'budget');
       const alice = await org.user('alice', 'admin');
-      const pinnedData = new Map<string, unknown>();
+      const pinnedIds = new Set<string>();
       for (let i = 0; i < 6; i++) {
         const e = await org.engram(alice, {
           statement: `Pinned release rule ${i}: ${'tag every release with its changelog entry. '.repeat(1 + (i % 3))}`,
           pinned: true,
           domain: 'release',
         });
-        pinnedData.set(e.id, e.data);
+        pinnedIds.add(e.id);
       }
       for (let i = 0; i < 25; i++) {
         await org.engram(alice, {
@@ -128,10 +137,13 @@ describe('inject', () => {
         max_engrams: 100,
       });
       expect(res.status).toBe(200);
+      expect(res.json.tokens_used).toBe(countTokens(res.json.text));
       expect(res.json.tokens_used).toBeLessThanOrEqual(budget);
-      const pinnedCost = res.json.injected_ids
-        .filter((id: string) => pinnedData.has(id))
-        .reduce((n: number, id: string) => n + cost(pinnedData.get(id)), 0);
+      const entries = entriesOf(res.json.text);
+      expect([...entries.keys()].sort()).toEqual([...res.json.injected_ids].sort());
+      const pinnedCost = [...entries]
+        .filter(([id]) => pinnedIds.has(id))
+        .reduce((n, [, entry]) => n + countTokens(entry), 0);
       expect(pinnedCost).toBeLessThanOrEqual(Math.floor(budget / 2));
       expect(res.json.count).toBe(res.json.injected_ids.length);
       if (budget >= 2000) {
@@ -141,7 +153,7 @@ describe('inject', () => {
     });
   }
 
-  it('respects max_engrams and narrows by scope (with sub-scopes) or exact scopes', async () => {
+  it('respects max_engrams and narrows by scope or scopes (each with its sub-scopes)', async () => {
     const org = new Org(server);
     const alice = await org.user('alice');
     const team = await org.group('web');
@@ -160,11 +172,11 @@ describe('inject', () => {
     expect((await org.as(alice, 'POST', '/api/v1/inject', { ...task, max_engrams: 1 })).json.count).toBe(1);
     const scoped = await org.as(alice, 'POST', '/api/v1/inject', { ...task, scope: 'group:web' });
     expect(scoped.json.injected_ids.sort()).toEqual([top.id, below.id].sort());
-    const exact = await org.as(alice, 'POST', '/api/v1/inject', {
+    const several = await org.as(alice, 'POST', '/api/v1/inject', {
       ...task,
-      scopes: [team.scope, `user:${org.id}:alice`],
+      scopes: [sub.scope, `user:${org.id}:alice`],
     });
-    expect(exact.json.injected_ids.sort()).toEqual([top.id, mine.id].sort());
+    expect(several.json.injected_ids.sort()).toEqual([below.id, mine.id].sort());
     const nowhere = await org.as(alice, 'POST', '/api/v1/inject', { ...task, scope: 'group:elsewhere' });
     expect(nowhere.json.count).toBe(0);
   });

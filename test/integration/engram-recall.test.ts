@@ -61,13 +61,23 @@ describe('recall', () => {
     const res = await recall({ query: 'how do I deploy with database migrations', limit: 10 });
     expect(res.status).toBe(200);
     expect(Object.keys(res.json).sort()).toEqual(
-      ['count', 'dropped_scopes', 'effective_scopes', 'mode', 'requested_mode', 'results', 'vector'].sort(),
+      [
+        'count',
+        'dropped_scopes',
+        'effective_scopes',
+        'mode',
+        'requested_mode',
+        'results',
+        'truncated',
+        'vector',
+      ].sort(),
     );
     expect(res.json).toMatchObject({
       mode: 'hybrid',
       requested_mode: 'hybrid',
       vector: true,
       dropped_scopes: [],
+      truncated: false,
     });
     expect(res.json.effective_scopes).toEqual([
       `user:${org.id}:alice`,
@@ -83,11 +93,19 @@ describe('recall', () => {
     expect(scores[0]).toBe(1);
     for (const s of scores) expect(s).toBeGreaterThan(0);
     expect([...scores].sort((x: number, y: number) => y - x)).toEqual(scores);
+    // Each result is the engram at the top level with its score (engram-recall-size.test.ts has the rest).
     const row = res.json.results[0];
-    expect(Object.keys(row).sort()).toEqual(
-      ['id', 'scope', 'status', 'data', 'created_at', 'updated_at', 'score'].sort(),
-    );
-    expect(row.data.statement).toBe('Deploys must run database migrations first.');
+    expect(row).toMatchObject({
+      id: engrams.migrations,
+      statement: 'Deploys must run database migrations first.',
+      scope: `group:${org.id}/platform`,
+      status: 'active',
+      type: 'procedural',
+      tags: ['deploy', 'migrations'],
+      score: 1,
+    });
+    expect(row).not.toHaveProperty('data');
+    expect(row).not.toHaveProperty('rationale');
   });
 
   it('returns nothing for a nonsense query', async () => {

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { newEngramDoc, type NewEngram } from '../../src/memory/engrams/engram-doc.js';
-import { bucketOf, renderInjection } from '../../src/memory/engrams/inject-render.js';
+import { countTokens } from 'gpt-tokenizer';
 import {
-  engramCost,
+  bucketOf,
+  entryTokens,
+  renderInjection,
+  renderWithinBudget,
+} from '../../src/memory/engrams/inject-render.js';
+import {
   keywordHits,
   MIN_RELEVANCE,
   rankCandidates,
@@ -127,10 +132,13 @@ describe('budget filling', () => {
       const selection = selectWithinBudget(ranked, { budget, maxEngrams: 100 });
       const pinnedCost = selection.selected
         .filter((s) => s.doc.pinned)
-        .reduce((n, s) => n + engramCost(s.doc), 0);
-      const fullCost = selection.selected.reduce((n, s) => n + engramCost(s.doc), 0);
+        .reduce((n, s) => n + entryTokens(s.doc), 0);
+      const fullCost = selection.selected.reduce((n, s) => n + entryTokens(s.doc), 0);
       expect(selection.tokensUsed).toBeLessThanOrEqual(budget);
       expect(fullCost).toBeLessThanOrEqual(selection.tokensUsed);
+      const rendered = renderWithinBudget(selection, budget);
+      expect(rendered.tokens).toBe(countTokens(rendered.text));
+      expect(rendered.tokens).toBeLessThanOrEqual(budget);
       expect(pinnedCost).toBeLessThanOrEqual(Math.floor(budget / 2));
       expect(selection.consider.length).toBeLessThanOrEqual(5);
       const ids = [...selection.selected, ...selection.consider].map((s) => s.doc.id);
@@ -183,6 +191,20 @@ describe('rendering', () => {
       `## ALSO CONSIDER\n[${term.id}] An engram is a unit of learned knowledge`,
     );
     expect(rendered.ids).toEqual([architectural.id, behavioral.id, dont.id, term.id]);
+  });
+
+  it('drops the last one-liner, then the last engram, until the whole text fits the budget', () => {
+    const docs = ['Services talk through the queue', 'Always write the test first', 'Ship on Tuesdays'].map(
+      (statement) => ({ doc: engram({ statement, type: 'behavioral' }), cosine: null, score: 1 }),
+    );
+    const selection = { selected: docs.slice(0, 2), consider: docs.slice(2), tokensUsed: 0 };
+    const full = renderWithinBudget(selection, 100_000);
+    expect(full.ids).toHaveLength(3);
+    expect(full.tokens).toBe(countTokens(full.text));
+    const trimmed = renderWithinBudget(selection, full.tokens - 1);
+    expect(trimmed.ids).toEqual(docs.slice(0, 2).map((d) => d.doc.id));
+    expect(trimmed.tokens).toBe(countTokens(trimmed.text));
+    expect(renderWithinBudget(selection, 1)).toMatchObject({ text: '', tokens: 0, ids: [] });
   });
 
   it('renders nothing for an empty selection', () => {

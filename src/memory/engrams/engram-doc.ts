@@ -155,7 +155,8 @@ export function wireData(doc: EngramDoc): WireData {
   return { ...extOf(doc), ...modelFields(doc) };
 }
 
-export type WireData = ReturnType<typeof modelFields> & { [field: string]: unknown };
+export type ModelFields = ReturnType<typeof modelFields>;
+export type WireData = ModelFields & { [field: string]: unknown };
 
 function modelFields(doc: EngramDoc) {
   return {

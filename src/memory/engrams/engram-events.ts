@@ -4,7 +4,8 @@ import type { IndexEventRules } from '../search/index-manager.js';
  * Event types of the engram API. Engram events carry the whole stored engram document as data (so
  * `data.scope` is always there for permission filtering); session events the session record (with its
  * scope); episode.captured the episode document; identity events the user or group record, or
- * {group_id, user_id, role, scope} for memberships; API key events the key record without the key.
+ * {group_id, user_id, role, scope} for memberships; API key events the key record without the key; scope
+ * metadata events the metadata record, or {scope} when it is removed.
  */
 export const ENGRAM_EVENT_TYPES = [
   'engram.created',
@@ -28,6 +29,8 @@ export const ENGRAM_EVENT_TYPES = [
   'group.member_removed',
   'apikey.issued',
   'apikey.revoked',
+  'scope.metadata_set',
+  'scope.metadata_deleted',
 ] as const;
 
 export type EngramEventType = (typeof ENGRAM_EVENT_TYPES)[number];

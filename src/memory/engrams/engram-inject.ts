@@ -6,14 +6,14 @@ import type { EngramCaller } from './access.js';
 import { isValidAt } from './decay.js';
 import { toEngramDoc } from './engram-doc.js';
 import type { EngramStore } from './engram-store.js';
-import { renderInjection } from './inject-render.js';
+import { renderWithinBudget } from './inject-render.js';
 import {
   hasHistoricalIntent,
   rankCandidates,
   selectWithinBudget,
   type InjectCandidate,
 } from './inject-selection.js';
-import { isScopeWithin, parseScope } from './scopes.js';
+import { selectScopes } from './scope-selection.js';
 
 /**
  * POST /inject (plur.md §1.7): the engrams an agent should have in front of it for a task, as sectioned
@@ -21,8 +21,9 @@ import { isScopeWithin, parseScope } from './scopes.js';
  * that match the task lexically or by vector, plus every pinned one; inject-selection.ts scores and picks,
  * inject-render.ts writes the text. Each injected engram's injection_count goes up.
  *
- * Scopes: `scope` is hierarchy-aware (group:acme/platform includes group:acme/platform/infra); `scopes`
- * names exact scopes; neither means every readable scope. Unreadable scopes contribute nothing.
+ * Scopes: `scope` (one) or `scopes` (several), each covering its readable sub-scopes (group:acme/platform
+ * includes group:acme/platform/infra); neither means every readable scope. Unreadable scopes contribute
+ * nothing.
  */
 export interface InjectRequest {
   task: string;
@@ -44,7 +45,7 @@ export interface InjectOutcome {
 
 /**
  * Candidates per search leg. The selection then keeps at most 10 per domain within a budget of a few
- * thousand tokens (an engram costs ~100), so a few hundred relevant candidates are already more than fit.
+ * thousand tokens (an engram takes some 20-150 tokens), so a few hundred relevant candidates are already more than fit.
  */
 const CANDIDATES_PER_LEG = 100;
 
@@ -58,7 +59,8 @@ export class EngramInject {
 
   async inject(caller: EngramCaller, request: InjectRequest): Promise<InjectOutcome> {
     const now = Date.now();
-    const inScope = this.scopeFilter(caller, request);
+    const requested = request.scope !== undefined ? [request.scope] : request.scopes;
+    const inScope = selectScopes(caller.access, caller.org, requested).covers;
     const accept = (doc: SearchDoc): boolean => {
       const r = doc.record;
       return (
@@ -99,7 +101,7 @@ export class EngramInject {
 
     const ranked = rankCandidates(candidates, { tokens, historical: hasHistoricalIntent(request.task), now });
     const selection = selectWithinBudget(ranked, { budget: request.budget, maxEngrams: request.maxEngrams });
-    const rendered = renderInjection(selection);
+    const rendered = renderWithinBudget(selection, request.budget);
     await this.store.touch(caller.org, caller.actor, 'inject', rendered.ids, new Date(now));
     return {
       text: rendered.text,
@@ -108,26 +110,8 @@ export class EngramInject {
       directives: rendered.directives,
       constraints: rendered.constraints,
       consider: rendered.consider,
-      tokensUsed: selection.tokensUsed,
+      tokensUsed: rendered.tokens,
     };
-  }
-
-  private scopeFilter(caller: EngramCaller, request: InjectRequest): (scope: string) => boolean {
-    const { access, org } = caller;
-    if (request.scope !== undefined) {
-      const root = parseScope(request.scope, org);
-      if (!root || !access.canRead(root.text)) return () => false;
-      return (scope) => isScopeWithin(scope, root.text) && access.canRead(scope);
-    }
-    if (request.scopes !== undefined) {
-      const exact = new Set<string>();
-      for (const raw of request.scopes) {
-        const scope = parseScope(raw, org);
-        if (scope && access.canRead(scope.text)) exact.add(scope.text);
-      }
-      return (scope) => exact.has(scope);
-    }
-    return (scope) => access.canRead(scope);
   }
 }
 

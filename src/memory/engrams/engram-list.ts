@@ -4,15 +4,17 @@ import type { EngramCaller } from './access.js';
 import { requireScope } from './engram-input.js';
 import type { EngramStore } from './engram-store.js';
 import type { EngramDoc, EngramStatus } from './model.js';
+import { selectScopes } from './scope-selection.js';
 
 /**
  * GET /engrams: the engrams of the scopes the caller reads, oldest first (so offsets stay stable while new
  * engrams arrive, which lets a client walk the pages). Filtering runs over the workspace's search index,
  * caught up with every write first; the page itself is read from Redis, so counters are current.
- * A scope the caller cannot read lists nothing, exactly like a scope without engrams.
+ * `scope` lists that scope and its readable sub-scopes (scope-selection.ts); a scope the caller cannot read
+ * lists nothing, exactly like a scope without engrams.
  */
 export interface ListQuery {
-  /** Exact scope; all readable scopes when absent. */
+  /** A scope and its sub-scopes; all readable scopes when absent. */
   scope?: string | undefined;
   status?: EngramStatus | undefined;
   limit: number;
@@ -28,14 +30,15 @@ export class EngramList {
   async list(caller: EngramCaller, query: ListQuery): Promise<{ docs: EngramDoc[]; total: number }> {
     const { access, org } = caller;
     const scope = query.scope === undefined ? undefined : requireScope(query.scope, org, 'query.scope');
-    if (scope !== undefined && !access.canRead(scope)) return { docs: [], total: 0 };
+    const scopes = selectScopes(access, org, scope === undefined ? undefined : [scope]);
+    if (scopes.effective.length === 0) return { docs: [], total: 0 };
     const index = await this.indexes.fresh(org);
     const matches: SearchDoc[] = [];
     for (const doc of index.documents(['engram'])) {
       const record = doc.record;
       const docScope = record.scope;
       if (typeof docScope !== 'string') continue;
-      if (scope !== undefined ? docScope !== scope : !access.canRead(docScope)) continue;
+      if (!scopes.covers(docScope)) continue;
       if (query.status !== undefined && record.status !== query.status) continue;
       matches.push(doc);
     }

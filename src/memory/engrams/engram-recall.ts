@@ -5,16 +5,19 @@ import type { SearchDoc } from '../search/search-doc.js';
 import { tokenize } from '../search/tokenizer.js';
 import type { EngramCaller } from './access.js';
 import type { EngramStore } from './engram-store.js';
-import type { EngramDoc, EngramType } from './model.js';
-import { parseScope } from './scopes.js';
+import { toEngramDoc } from './engram-doc.js';
+import { dayOf, type EngramType } from './model.js';
+import { recallResult, resultsThatFit, type RecallAnswer } from './recall-answer.js';
+import { selectScopes } from './scope-selection.js';
 
 /**
  * POST /recall (plur.md §1.6): BM25 and vector legs over the shared workspace index, fused with reciprocal
  * rank fusion (k = 60). `score` is the fused sum divided by the most it could be (rank 1 in every leg that
  * ran), so it is 0..1. RRF ranks but does not judge, so a relevance floor on the match itself (the layer
  * API's similarity: lexical coverage blended with cosine above the embedder's noise floor) keeps nonsense
- * queries empty. Only active engrams of readable scopes take part; requested scopes the caller cannot read
- * are dropped and reported, never refused. Recall counts each returned engram (frequency, last accessed).
+ * queries empty. Only active engrams of readable scopes take part; a requested scope covers its readable
+ * sub-scopes (scope-selection.ts), and one the caller cannot read is dropped and reported, never refused.
+ * The answer's shape and its size limit are recall-answer.ts's. Recall counts each returned engram (frequency, last accessed).
  */
 export const RRF_K = 60;
 
@@ -24,7 +27,7 @@ export interface RecallRequest {
   query: string;
   mode: RecallMode;
   limit: number;
-  /** Exact scopes to search (`[]` searches nothing); every readable scope when absent. */
+  /** Scopes to search, each with its sub-scopes (`[]` searches nothing); every readable scope when absent. */
   scopes?: string[] | undefined;
   /** Dotted domain: the engram's domain equals it or lies below it. */
   domain?: string | undefined;
@@ -33,15 +36,6 @@ export interface RecallRequest {
   tags?: string[] | undefined;
   /** Budget for embedding the query; past it recall answers from BM25 ("hybrid-degraded"). */
   timeoutMs: number;
-}
-
-export interface RecallOutcome {
-  results: { doc: EngramDoc; score: number }[];
-  mode: 'hybrid' | 'hybrid-degraded' | 'keyword';
-  requestedMode: RecallMode;
-  vector: boolean;
-  effectiveScopes: string[];
-  droppedScopes: string[];
 }
 
 export interface RecallSettings {
@@ -56,8 +50,8 @@ export class EngramRecall {
     private readonly settings: RecallSettings,
   ) {}
 
-  async recall(caller: EngramCaller, request: RecallRequest): Promise<RecallOutcome> {
-    const { effective, dropped, inScope } = this.scopesOf(caller, request.scopes);
+  async recall(caller: EngramCaller, request: RecallRequest): Promise<RecallAnswer> {
+    const scopes = selectScopes(caller.access, caller.org, request.scopes);
     const index = await this.indexes.fresh(caller.org);
     const embedded =
       request.mode === 'hybrid' ? await this.queries.embed(request.query, request.timeoutMs) : undefined;
@@ -67,7 +61,7 @@ export class EngramRecall {
       tokens: tokenize(request.query),
       vector,
       kinds: ['engram'],
-      accept: acceptFor(request, inScope),
+      accept: acceptFor(request, scopes.covers),
       vectorFloor: noiseFloor,
       perLeg: Math.max(50, request.limit * 3),
     });
@@ -87,52 +81,41 @@ export class EngramRecall {
         const rrf =
           (c.bm25Rank === null ? 0 : 1 / (RRF_K + c.bm25Rank)) +
           (c.vectorRank === null ? 0 : 1 / (RRF_K + c.vectorRank));
-        return { id: c.doc.id, score: round4(Math.min(1, rrf / best)), lexical: c.bm25Norm };
+        return { doc: c.doc, score: round4(Math.min(1, rrf / best)), lexical: c.bm25Norm };
       })
       .sort((a, b) => b.score - a.score || b.lexical - a.lexical)
-      .slice(0, request.limit);
+      .slice(0, request.limit)
+      .flatMap(({ doc, score }) => {
+        const engram = toEngramDoc(doc.record);
+        return engram ? [{ doc: engram, score }] : [];
+      });
+    const envelope = {
+      mode:
+        request.mode === 'keyword'
+          ? ('keyword' as const)
+          : vector
+            ? ('hybrid' as const)
+            : ('hybrid-degraded' as const),
+      requested_mode: request.mode,
+      vector: vector !== undefined,
+      effective_scopes: [...scopes.effective],
+      dropped_scopes: [...scopes.dropped],
+    };
+    const now = new Date();
+    const kept = ranked.slice(0, resultsThatFit(ranked, envelope, dayOf(now)));
     const touched = await this.store.touch(
       caller.org,
       caller.actor,
       'recall',
-      ranked.map((r) => r.id),
-      new Date(),
+      kept.map((r) => r.doc.id),
+      now,
     );
-    const results: RecallOutcome['results'] = [];
-    ranked.forEach((r, i) => {
+    const results: RecallAnswer['results'] = [];
+    kept.forEach((r, i) => {
       const doc = touched[i];
-      if (doc) results.push({ doc, score: r.score });
+      if (doc) results.push(recallResult(doc, r.score));
     });
-    return {
-      results,
-      mode: request.mode === 'keyword' ? 'keyword' : vector ? 'hybrid' : 'hybrid-degraded',
-      requestedMode: request.mode,
-      vector: vector !== undefined,
-      effectiveScopes: effective,
-      droppedScopes: dropped,
-    };
-  }
-
-  /** Requested scopes split into readable (canonical) and dropped (as given), and the filter they make. */
-  private scopesOf(caller: EngramCaller, requested: string[] | undefined) {
-    const { access } = caller;
-    if (requested === undefined) {
-      return {
-        effective: [...access.readableScopes],
-        dropped: [] as string[],
-        inScope: (scope: string) => access.canRead(scope),
-      };
-    }
-    const effective: string[] = [];
-    const dropped: string[] = [];
-    for (const raw of requested) {
-      const scope = parseScope(raw, caller.org);
-      if (scope && access.canRead(scope.text)) {
-        if (!effective.includes(scope.text)) effective.push(scope.text);
-      } else if (!dropped.includes(raw)) dropped.push(raw);
-    }
-    const allowed = new Set(effective);
-    return { effective, dropped, inScope: (scope: string) => allowed.has(scope) };
+    return { results, count: results.length, ...envelope, truncated: kept.length < ranked.length };
   }
 }
 

@@ -1,6 +1,14 @@
 import { tokenize } from '../search/tokenizer.js';
 import { decayedStrength, feedbackMultiplier, freshTailBoost } from './decay.js';
-import { extOf, wireData } from './engram-doc.js';
+import { extOf } from './engram-doc.js';
+import {
+  bucketOf,
+  considerTokens,
+  entryTokens,
+  SECTION_TOKENS,
+  SEPARATOR_TOKENS,
+  type Bucket,
+} from './inject-render.js';
 import type { EngramDoc } from './model.js';
 
 /**
@@ -112,34 +120,8 @@ export function rankCandidates(candidates: readonly InjectCandidate[], query: In
     .sort((a, b) => b.score - a.score || Number(b.doc.pinned) - Number(a.doc.pinned) || b.doc.ts - a.doc.ts);
 }
 
-const costOfDoc = new WeakMap<object, number>();
-
-/** Token cost of an engram: ceil(JSON.stringify(wire engram).length / 4), once per record. */
-export function engramCost(doc: EngramDoc): number {
-  let cost = costOfDoc.get(doc);
-  if (cost === undefined) {
-    cost = Math.ceil(JSON.stringify(wireData(doc)).length / 4);
-    costOfDoc.set(doc, cost);
-  }
-  return cost;
-}
-
-/** The one-line form used in the ALSO CONSIDER section: `[ID] summary-or-60-chars`. */
-export function considerLine(doc: EngramDoc): string {
-  const summary = extOf(doc).summary;
-  const text =
-    typeof summary === 'string' && summary.trim() !== ''
-      ? summary.trim()
-      : doc.statement.length > 60
-        ? `${doc.statement.slice(0, 59)}…`
-        : doc.statement;
-  return `[${doc.id}] ${text.replace(/\s+/g, ' ')}`;
-}
-
-export const considerCost = (doc: EngramDoc): number => Math.ceil(considerLine(doc).length / 4);
-
 export interface SelectionLimits {
-  /** Token budget; tokens_used never exceeds it. */
+  /** Token budget (real tokens of the rendered text); tokens_used never exceeds it. */
   budget: number;
   /** Engrams in the text at most, the one-liners included. */
   maxEngrams: number;
@@ -150,7 +132,26 @@ export interface Selection {
   selected: ScoredEngram[];
   /** The next relevant ones, shown as one-liners. */
   consider: ScoredEngram[];
+  /** Tokens of the entries and their framing, counted part by part (the text is counted again exactly). */
   tokensUsed: number;
+}
+
+/**
+ * What the entries of a selection cost in tokens as it grows: each entry's own tokens, plus a section
+ * heading for the first entry of a section and a separator for every further one.
+ */
+class SectionTally {
+  private readonly entries = new Map<Bucket, number>();
+
+  cost(bucket: Bucket, entry: number): number {
+    const before = this.entries.get(bucket) ?? 0;
+    if (before === 0) return entry + SECTION_TOKENS;
+    return entry + (bucket === 'consider' ? SEPARATOR_TOKENS : 1);
+  }
+
+  add(bucket: Bucket): void {
+    this.entries.set(bucket, (this.entries.get(bucket) ?? 0) + 1);
+  }
 }
 
 /**
@@ -163,15 +164,18 @@ export function selectWithinBudget(ranked: readonly ScoredEngram[], limits: Sele
   const pinnedCap = Math.floor(budget * PINNED_BUDGET_SHARE);
   const selected: ScoredEngram[] = [];
   const taken = new Set<string>();
+  const tally = new SectionTally();
   let used = 0;
   let pinnedUsed = 0;
   for (const item of ranked) {
     if (selected.length >= maxEngrams) break;
     if (!item.doc.pinned) continue;
-    const cost = engramCost(item.doc);
+    const bucket = bucketOf(item.doc);
+    const cost = tally.cost(bucket, entryTokens(item.doc));
     if (pinnedUsed + cost > pinnedCap || used + cost > budget) continue;
     selected.push(item);
     taken.add(item.doc.id);
+    tally.add(bucket);
     pinnedUsed += cost;
     used += cost;
   }
@@ -184,10 +188,12 @@ export function selectWithinBudget(ranked: readonly ScoredEngram[], limits: Sele
     const pack = packOf(item.doc);
     if (domain !== undefined && (perDomain.get(domain) ?? 0) >= MAX_PER_DOMAIN) continue;
     if (pack !== undefined && (perPack.get(pack) ?? 0) >= MAX_PER_PACK) continue;
-    const cost = engramCost(item.doc);
+    const bucket = bucketOf(item.doc);
+    const cost = tally.cost(bucket, entryTokens(item.doc));
     if (used + cost > budget) continue;
     selected.push(item);
     taken.add(item.doc.id);
+    tally.add(bucket);
     used += cost;
     if (domain !== undefined) perDomain.set(domain, (perDomain.get(domain) ?? 0) + 1);
     if (pack !== undefined) perPack.set(pack, (perPack.get(pack) ?? 0) + 1);
@@ -199,9 +205,10 @@ export function selectWithinBudget(ranked: readonly ScoredEngram[], limits: Sele
   for (const item of relevant) {
     if (consider.length >= considerMax) break;
     if (taken.has(item.doc.id)) continue;
-    const cost = considerCost(item.doc);
+    const cost = tally.cost('consider', considerTokens(item.doc));
     if (considerUsed + cost > considerBudget) continue;
     consider.push(item);
+    tally.add('consider');
     considerUsed += cost;
   }
   return { selected, consider, tokensUsed: used + considerUsed };

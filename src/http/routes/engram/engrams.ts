@@ -29,7 +29,7 @@ export function engramRoutes(services: Services) {
       tags: ['engrams'],
       schema: {
         querystring: Type.Object({
-          scope: Type.Optional(ScopeName),
+          scope: Type.Optional({ ...ScopeName, description: 'This scope and its readable sub-scopes.' }),
           status: Type.Optional(StringEnum(ENGRAM_STATUSES)),
           limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
           offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),

@@ -2,6 +2,7 @@ import type { Services } from '../../../services.js';
 import type { AnyRoute } from '../../route.js';
 import { adminApiKeyRoutes } from './admin-api-keys.js';
 import { adminGroupRoutes } from './admin-groups.js';
+import { adminScopeRoutes } from './admin-scopes.js';
 import { adminUserRoutes } from './admin-users.js';
 import { engramActionRoutes } from './engram-actions.js';
 import { engramRoutes } from './engrams.js';
@@ -14,7 +15,7 @@ import { sessionRoutes } from './sessions.js';
 /** Every route of the engram API (/api/v1), one file per resource. */
 export function engramApiRoutes(services: Services): AnyRoute[] {
   return [
-    ...meRoutes(),
+    ...meRoutes(services),
     ...engramRoutes(services),
     ...engramActionRoutes(services),
     ...recallRoutes(services),
@@ -24,5 +25,6 @@ export function engramApiRoutes(services: Services): AnyRoute[] {
     ...adminUserRoutes(services),
     ...adminGroupRoutes(services),
     ...adminApiKeyRoutes(services),
+    ...adminScopeRoutes(services),
   ];
 }

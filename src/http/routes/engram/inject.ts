@@ -32,7 +32,7 @@ export function injectRoutes(services: Services) {
             minimum: 1,
             maximum: 100_000,
             default: INJECT_DEFAULT_BUDGET,
-            description: 'Tokens; an engram costs ceil(JSON length / 4).',
+            description: 'Tokens of the returned text, counted with gpt-tokenizer (o200k) like /v1/context.',
           }),
         }),
         response: {
@@ -43,7 +43,7 @@ export function injectRoutes(services: Services) {
             directives: Type.String(),
             constraints: Type.String(),
             consider: Type.String(),
-            tokens_used: Type.Integer(),
+            tokens_used: Type.Integer({ description: "The tokenizer's count of text; never above budget." }),
           }),
         },
       },

@@ -1,10 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { ROLES } from '../../../auth/roles.js';
+import type { Services } from '../../../services.js';
 import { defineRoute } from '../../route.js';
 import { StringEnum } from '../../schemas.js';
+import { ScopeMetadataShape } from './admin-scopes.js';
 
-/** GET /api/v1/me (plur.md §1.2, §1.3): who the credential is and which scopes it reads. */
-export function meRoutes() {
+/** GET /api/v1/me (plur.md §1.2, §1.3): who the credential is, which scopes it reads, and what they are. */
+export function meRoutes(services: Services) {
   return [
     defineRoute({
       method: 'GET',
@@ -12,7 +14,9 @@ export function meRoutes() {
       face: 'engram',
       auth: 'engram',
       summary: 'Describe the caller: username, organisation, role and readable scopes.',
-      description: 'Sub-scopes of a listed group scope are readable too.',
+      description:
+        'Sub-scopes of a listed group scope are readable too. scope_metadata describes the scopes you read ' +
+        'that carry metadata (set by admins at /api/v1/admin/scopes).',
       tags: ['identity'],
       schema: {
         response: {
@@ -21,6 +25,7 @@ export function meRoutes() {
             org_id: Type.String(),
             role: StringEnum(ROLES),
             scopes: Type.Array(Type.String()),
+            scope_metadata: Type.Array(ScopeMetadataShape),
           }),
         },
       },
@@ -29,6 +34,7 @@ export function meRoutes() {
         org_id: principal.org,
         role: principal.role,
         scopes: [...principal.access.readableScopes],
+        scope_metadata: await services.scopeMetadata.readableBy(principal),
       }),
     }),
   ];

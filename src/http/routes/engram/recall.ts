@@ -1,12 +1,16 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { engramRow } from '../../../memory/engrams/engram-doc.js';
+import { Type, type Static, type TOptional, type TString } from '@sinclair/typebox';
 import type { RecallMode } from '../../../memory/engrams/engram-recall.js';
+import {
+  NULLABLE_FIELDS,
+  RECALL_MAX_ANSWER_BYTES,
+  type RecallAnswer,
+} from '../../../memory/engrams/recall-answer.js';
 import { ENGRAM_TYPES } from '../../../memory/engrams/model.js';
 import type { EngramPrincipal } from '../../../auth/principal.js';
 import type { Services } from '../../../services.js';
 import { defineRoute } from '../../route.js';
 import { StringEnum } from '../../schemas.js';
-import { EngramRow } from './shapes.js';
+import { EngramData } from './shapes.js';
 
 /**
  * POST /api/v1/recall and /recall/bm25 (plur.md §1.3, §1.6). They only read (their bookkeeping counters
@@ -19,7 +23,8 @@ const RecallFields = {
   scopes: Type.Optional(
     Type.Array(Type.String({ minLength: 1, maxLength: 300 }), {
       maxItems: 50,
-      description: 'Exact scopes to search ([] searches nothing); every readable scope when absent.',
+      description:
+        'Scopes to search, each with its readable sub-scopes ([] searches nothing); every readable scope when absent.',
     }),
   ),
   domain: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'This domain and below.' })),
@@ -48,25 +53,54 @@ const KeywordBody = Type.Object({
   mode: Type.Optional(StringEnum(['keyword'], { description: 'Always keyword here.' })),
 });
 
+/**
+ * A result is the engram itself at the top level, each field once and null fields left out (see
+ * recall-answer.ts): GET /engrams/{id}'s `data` without the duplicate `retrieval_strength` and the row
+ * timestamps.
+ */
+const {
+  retrieval_strength: _inActivation,
+  created_at: _created,
+  updated_at: _updated,
+  activation,
+  ...resultFields
+} = EngramData.properties;
+const absentWhenNull = Object.fromEntries(
+  NULLABLE_FIELDS.map((field) => [field, Type.Optional(Type.String())]),
+) as { [K in (typeof NULLABLE_FIELDS)[number]]: TOptional<TString> };
+const RecallResult = Type.Object(
+  {
+    ...resultFields,
+    ...absentWhenNull,
+    activation: Type.Object({
+      ...activation.properties,
+      last_accessed: Type.Optional(Type.String({ description: 'Absent until first recalled.' })),
+    }),
+    score: Type.Number({ minimum: 0, maximum: 1 }),
+  },
+  { additionalProperties: true, description: 'An engram, null fields left out, with its fused score.' },
+);
+
 const RecallResponse = Type.Object({
-  results: Type.Array(
-    Type.Object({ ...EngramRow.properties, score: Type.Number({ minimum: 0, maximum: 1 }) }),
-  ),
+  results: Type.Array(RecallResult),
   count: Type.Integer(),
   mode: StringEnum(['hybrid', 'hybrid-degraded', 'keyword']),
   requested_mode: StringEnum(['hybrid', 'keyword']),
   vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
   effective_scopes: Type.Array(Type.String()),
   dropped_scopes: Type.Array(Type.String()),
+  truncated: Type.Boolean({
+    description: `Whether lower-ranked results were left out to keep the answer within ${RECALL_MAX_ANSWER_BYTES / 1024} KiB.`,
+  }),
 });
 
 export function recallRoutes(services: Services) {
-  const run = async (
+  const run = (
     principal: EngramPrincipal,
     body: Omit<Static<typeof KeywordBody>, 'mode'>,
     mode: RecallMode,
-  ): Promise<Static<typeof RecallResponse>> => {
-    const outcome = await services.engrams.recall.recall(principal, {
+  ): Promise<RecallAnswer> =>
+    services.engrams.recall.recall(principal, {
       query: body.query,
       mode,
       limit: body.limit,
@@ -76,16 +110,6 @@ export function recallRoutes(services: Services) {
       tags: body.tags,
       timeoutMs: body.timeout_ms ?? services.config.embedTimeoutMs,
     });
-    return {
-      results: outcome.results.map(({ doc, score }) => ({ ...engramRow(doc), score })),
-      count: outcome.results.length,
-      mode: outcome.mode,
-      requested_mode: outcome.requestedMode,
-      vector: outcome.vector,
-      effective_scopes: outcome.effectiveScopes,
-      dropped_scopes: outcome.droppedScopes,
-    };
-  };
   return [
     defineRoute({
       method: 'POST',

@@ -30,7 +30,7 @@ export const ScopeName = Type.String({
 const DATE_OR_TIME = '^\\d{4}-\\d\\d-\\d\\d(T\\d\\d:\\d\\d(:\\d\\d(\\.\\d{1,9})?)?(Z|[+-]\\d\\d:\\d\\d)?)?$';
 const ValidityBound = (description: string) =>
   Nullable(Type.String({ pattern: DATE_OR_TIME, description: `${description} (YYYY-MM-DD or ISO 8601)` }));
-const NoControl = '^[^\\u0000-\\u001f\\u007f]+$';
+export const NoControl = '^[^\\u0000-\\u001f\\u007f]+$';
 const Text = (max: number, description?: string) =>
   Nullable(Type.String({ maxLength: max, ...(description ? { description } : {}) }));
 
