@@ -48,17 +48,20 @@ const KeywordBody = Type.Object({
   mode: Type.Optional(StringEnum(['keyword'], { description: 'Always keyword here.' })),
 });
 
-const RecallResponse = Type.Object({
-  results: Type.Array(
-    Type.Object({ ...EngramRow.properties, score: Type.Number({ minimum: 0, maximum: 1 }) }),
-  ),
-  count: Type.Integer(),
-  mode: StringEnum(['hybrid', 'hybrid-degraded', 'keyword']),
-  requested_mode: StringEnum(['hybrid', 'keyword']),
-  vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
-  effective_scopes: Type.Array(Type.String()),
-  dropped_scopes: Type.Array(Type.String()),
-});
+const RecallResponse = Type.Object(
+  {
+    results: Type.Array(
+      Type.Object({ ...EngramRow.properties, score: Type.Number({ minimum: 0, maximum: 1 }) }),
+    ),
+    count: Type.Integer(),
+    mode: StringEnum(['hybrid', 'hybrid-degraded', 'keyword']),
+    requested_mode: StringEnum(['hybrid', 'keyword']),
+    vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
+    effective_scopes: Type.Array(Type.String()),
+    dropped_scopes: Type.Array(Type.String()),
+  },
+  { title: 'EngramRecallResponse' },
+);
 
 export function recallRoutes(services: Services) {
   const run = async (

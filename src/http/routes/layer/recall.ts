@@ -12,12 +12,15 @@ const Mode = StringEnum(['hybrid', 'hybrid-degraded', 'keyword', 'vector'], {
     'hybrid: BM25 and vectors; hybrid-degraded: the query could not be embedded in time, BM25 only; keyword: BM25 only; vector: embeddings only.',
 });
 
-const RankedMemory = Type.Object({
-  ...MemoryFields,
-  score: Type.Number(),
-  similarity: Type.Number(),
-  recency: Type.Number(),
-});
+const RankedMemory = Type.Object(
+  {
+    ...MemoryFields,
+    score: Type.Number(),
+    similarity: Type.Number(),
+    recency: Type.Number(),
+  },
+  { title: 'RankedMemory' },
+);
 
 /**
  * The reference server's 400 for an unknown layer; here it answers any invalid `layers` value (not a list,
@@ -75,16 +78,19 @@ export function recallRoutes(services: Services) {
           ),
         }),
         response: {
-          200: Type.Object({
-            query: Type.String(),
-            results: Type.Array(RankedMemory),
-            total_found: Type.Integer(),
-            cache_hit: Type.Boolean(),
-            latency_ms: Type.Number(),
-            mode: Mode,
-            vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
-            degraded_reason: Nullable(Type.String()),
-          }),
+          200: Type.Object(
+            {
+              query: Type.String(),
+              results: Type.Array(RankedMemory),
+              total_found: Type.Integer(),
+              cache_hit: Type.Boolean(),
+              latency_ms: Type.Number(),
+              mode: Mode,
+              vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
+              degraded_reason: Nullable(Type.String()),
+            },
+            { title: 'RecallResponse' },
+          ),
         },
       },
       handler: async ({ body, principal }) => {
