@@ -130,6 +130,7 @@ describe('OpenAPI documents', () => {
 
 describe('AsyncAPI document', () => {
   it('describes both event streams and passes the AsyncAPI parser without a diagnostic', async () => {
+    expect((await server.request('GET', '/')).json).toMatchObject({ asyncapi: '/asyncapi.json' });
     const doc = await fetchDocument('/asyncapi.json');
     const diagnostics = await new Parser().validate(JSON.stringify(doc));
     expect(diagnostics.map((d) => `${d.code}: ${d.message} ${d.path.join('.')}`)).toEqual([]);
