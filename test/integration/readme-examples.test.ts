@@ -2,10 +2,10 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { randomHex } from '../../src/ids.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/paths.js';
-import { freePort, spawnService, type ServiceProcess } from '../helpers/process.js';
+import type { ServiceProcess } from '../helpers/process.js';
+import { spawnServer, stopService } from '../helpers/server-process.js';
 
 /**
  * The README's quick-start shell examples as a new user runs them: `npm start` without MNEMO_ADMIN_KEY (the
@@ -78,21 +78,11 @@ describe.runIf(hasTools)('README shell examples (run against npm start)', () => 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'mnemo-readme-'));
     await mkdir(path.join(dir, 'data'));
-    port = await freePort();
     // As npm start: no MNEMO_ADMIN_KEY, data in ./data of the directory the user works in.
-    service = spawnService({
-      REDIS_URL: inject('redisUrl'),
-      MNEMO_KEY_PREFIX: `t${randomHex(4)}`,
-      MNEMO_PORT: String(port),
-      MNEMO_DATA_DIR: path.join(dir, 'data'),
-    });
-    await service.waitFor(/mnemo is listening/);
+    ({ service, port } = await spawnServer({ MNEMO_DATA_DIR: path.join(dir, 'data') }));
   });
   afterAll(async () => {
-    if (service && service.child.exitCode === null) {
-      service.child.kill('SIGTERM');
-      await service.exited;
-    }
+    await stopService(service);
     await rm(dir, { recursive: true, force: true });
   });
 

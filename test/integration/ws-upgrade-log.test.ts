@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { randomHex } from '../../src/ids.js';
-import { freePort, spawnService, type ServiceProcess } from '../helpers/process.js';
+import type { ServiceProcess } from '../helpers/process.js';
+import { spawnServer, stopService } from '../helpers/server-process.js';
 import { request } from '../helpers/server.js';
 
 /**
@@ -23,23 +24,14 @@ const adminKey = `plm_admin_test_${randomHex(16)}`;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'mnemo-ws-log-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  service = spawnService({
-    REDIS_URL: inject('redisUrl'),
-    MNEMO_KEY_PREFIX: `t${randomHex(4)}`,
-    MNEMO_PORT: String(port),
+  ({ service, base } = await spawnServer({
     MNEMO_DATA_DIR: dataDir,
     MNEMO_ADMIN_KEY: adminKey,
     MNEMO_LOG_LEVEL: 'info',
-  });
-  await service.waitFor(/mnemo is listening/);
+  }));
 });
 afterAll(async () => {
-  if (service && service.child.exitCode === null) {
-    service.child.kill('SIGTERM');
-    await service.exited;
-  }
+  await stopService(service);
   await rm(dataDir, { recursive: true, force: true });
 });
 
