@@ -5,17 +5,23 @@ import { compareStreamIds } from '../src/memory/events.js';
 /**
  * Example client of the live event stream (docs/EVENTS.md): prints every event as one JSON line on stdout,
  * control frames on stderr, and after a disconnect reconnects and resumes from the last position it saw.
+ * The key and the server can come from the environment (MNEMO_KEY, MNEMO_URL or MNEMO_PORT), so neither
+ * has to appear on a command line; a plur_sk_ key connects to the engram API's stream.
  *
- *   npm run events -- --key plm_live_... [--url ws://127.0.0.1:7700] [--types memory.*,working.evicted]
+ *   MNEMO_KEY=plm_live_... npm run -s events -- [--url ws://127.0.0.1:7700] [--types memory.*,working.evicted]
  *                     [--user-id alice] [--agent-id planner] [--since <event id> | --since $]
  */
 const USAGE =
-  'usage: npm run events -- --key <layer key> [--url ws://127.0.0.1:7700] [--types memory.*,...] ' +
-  '[--user-id <id>] [--agent-id <id>] [--since <event id>|$]';
+  'usage: MNEMO_KEY=<key> npm run -s events -- [--key <key>] [--url ws://127.0.0.1:7700] [--types memory.*,...] ' +
+  '[--user-id <id>] [--agent-id <id>] [--since <event id>|$]\n' +
+  '  MNEMO_URL (or MNEMO_PORT) sets the server; http:// and https:// URLs work too.';
 
 const { values } = parseArgs({
   options: {
-    url: { type: 'string', default: process.env.MNEMO_URL ?? 'ws://127.0.0.1:7700' },
+    url: {
+      type: 'string',
+      default: process.env.MNEMO_URL ?? `ws://127.0.0.1:${process.env.MNEMO_PORT ?? 7700}`,
+    },
     key: { type: 'string', default: process.env.MNEMO_KEY },
     types: { type: 'string', multiple: true },
     'user-id': { type: 'string' },
@@ -29,7 +35,10 @@ if (values.help || !values.key) {
   process.exit(values.help ? 0 : 2);
 }
 
-const endpoint = `${values.url.replace(/\/+$/, '')}/v1/events`;
+/** The server's own address (http or ws, with or without a trailing slash) plus the stream of the key's face. */
+const server = values.url.replace(/^http(s?):\/\//, 'ws$1://').replace(/\/+$/, '');
+const streamPath = values.key.startsWith('plur_sk_') ? '/api/v1/events' : '/v1/events';
+const endpoint = `${server}${streamPath}`;
 const types = values.types?.flatMap((t) => t.split(',')).filter((t) => t !== '');
 /** Where to resume from: the newest position the server has confirmed (event, subscription or replay). */
 let position: string | undefined = values.since === '$' ? undefined : values.since;

@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { PrincipalByAuth } from '../auth/principal.js';
+import type { ErrorCode } from '../errors.js';
 
 /**
  * One route object drives everything: the HTTP server compiles its schemas into ajv validators and
@@ -93,6 +94,11 @@ export interface Route<S extends RouteSchema = RouteSchema, A extends AuthKind =
    * Defaults to true for POST/PUT/PATCH; read-only POSTs such as recall set false.
    */
   writeHeavy?: boolean;
+  /**
+   * Errors the handler's domain can answer besides those the transport adds itself (400, 401, 404, 413,
+   * 429, 500, 503: see errorStatuses in openapi.ts), for the OpenAPI document: 'forbidden', 'conflict' ...
+   */
+  errors?: readonly ErrorCode[];
   schema: S;
   // Method syntax on purpose: it lets a table of differently-typed routes share the type AnyRoute.
   handler(input: HandlerInput<S, A>): Promise<HandlerOutput<S>>;

@@ -9,7 +9,8 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 }
 
 export function Nullable<T extends TSchema>(schema: T) {
-  const base = schema as TSchema & { type?: string | string[]; enum?: unknown[] };
+  // A nullable copy is another schema: it must not claim the component name (`title`) of the original.
+  const { title: _named, ...base } = schema as TSchema & { type?: string | string[]; enum?: unknown[] };
   const types = Array.isArray(base.type) ? base.type : base.type ? [base.type] : [];
   return Type.Unsafe<Static<T> | null>({
     ...base,
@@ -30,13 +31,19 @@ export const ERROR_DETAIL = 'x-error-detail';
 export const Timestamp = (options: SchemaOptions = {}) => Type.String({ format: 'date-time', ...options });
 
 /** The layer API's error body, for OpenAPI. */
-export const LayerError = Type.Object({ detail: Type.String(), status: Type.Integer() });
+export const LayerError = Type.Object(
+  { detail: Type.String(), status: Type.Integer() },
+  { title: 'LayerError' },
+);
 
 /** RFC 7807 problem document, for OpenAPI. */
-export const Problem = Type.Object({
-  type: Type.String(),
-  title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.String(),
-  instance: Type.String(),
-});
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.String(),
+  },
+  { title: 'Problem', description: 'RFC 7807 problem document' },
+);

@@ -20,44 +20,59 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export const SubscribedFrame = Type.Object({
-  op: Type.Literal('subscribed'),
-  subscription: Type.String(),
-  /** Events with a greater id are delivered (the resolved `since`; for `$`, the newest id at subscription). */
-  from: Type.String(),
-  types: Type.Optional(Type.Array(Type.String())),
-  user_id: Type.Optional(Type.String()),
-  agent_id: Type.Optional(Type.String()),
-});
+export const SubscribedFrame = Type.Object(
+  {
+    op: Type.Literal('subscribed'),
+    subscription: Type.String(),
+    /** Events with a greater id are delivered (the resolved `since`; for `$`, the newest id at subscription). */
+    from: Type.String(),
+    types: Type.Optional(Type.Array(Type.String())),
+    user_id: Type.Optional(Type.String()),
+    agent_id: Type.Optional(Type.String()),
+  },
+  { title: 'SubscribedFrame' },
+);
 
-export const UnsubscribedFrame = Type.Object({
-  op: Type.Literal('unsubscribed'),
-  subscription: Type.String(),
-});
+export const UnsubscribedFrame = Type.Object(
+  {
+    op: Type.Literal('unsubscribed'),
+    subscription: Type.String(),
+  },
+  { title: 'UnsubscribedFrame' },
+);
 
-export const ReplayGapFrame = Type.Object({
-  op: Type.Literal('replay.gap'),
-  subscription: Type.String(),
-  since: Type.String(),
-  /** Oldest event still kept: the replay continues from here; events between `since` and it are gone. */
-  first_id: Type.String(),
-});
+export const ReplayGapFrame = Type.Object(
+  {
+    op: Type.Literal('replay.gap'),
+    subscription: Type.String(),
+    since: Type.String(),
+    /** Oldest event still kept: the replay continues from here; events between `since` and it are gone. */
+    first_id: Type.String(),
+  },
+  { title: 'ReplayGapFrame' },
+);
 
-export const ReplayDoneFrame = Type.Object({
-  op: Type.Literal('replay.done'),
-  subscription: Type.String(),
-  /** Newest event id the replay examined: from here on the subscription is live. */
-  last_id: Type.String(),
-});
+export const ReplayDoneFrame = Type.Object(
+  {
+    op: Type.Literal('replay.done'),
+    subscription: Type.String(),
+    /** Newest event id the replay examined: from here on the subscription is live. */
+    last_id: Type.String(),
+  },
+  { title: 'ReplayDoneFrame' },
+);
 
-export const ErrorFrame = Type.Object({
-  op: Type.Literal('error'),
-  code: Type.Union(ERROR_CODES.map((code) => Type.Literal(code))),
-  message: Type.String(),
-  subscription: Type.Optional(Type.String()),
-});
+export const ErrorFrame = Type.Object(
+  {
+    op: Type.Literal('error'),
+    code: Type.Union(ERROR_CODES.map((code) => Type.Literal(code))),
+    message: Type.String(),
+    subscription: Type.Optional(Type.String()),
+  },
+  { title: 'ErrorFrame' },
+);
 
-export const PongFrame = Type.Object({ op: Type.Literal('pong') });
+export const PongFrame = Type.Object({ op: Type.Literal('pong') }, { title: 'PongFrame' });
 
 function serializer<S extends TSchema>(schema: S): (frame: Static<S>) => string {
   return fastJson(schema as object) as (frame: Static<S>) => string;

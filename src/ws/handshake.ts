@@ -127,8 +127,10 @@ function accept(
   try {
     // After an await this upgrade is deliberately not corked: in this uWS build, res.cork(() => res.upgrade())
     // from outside a uWS callback can misread the old response's state after the upgrade and close the new
-    // socket at once (uNetworking/uWebSockets#1929). uWS prints a cork warning instead, which is harmless;
-    // the synchronous path keeps such upgrades rare (a credential not yet cached on this instance).
+    // socket at once (uNetworking/uWebSockets#1929; about half of such sockets here: the second test of
+    // ws-upgrade-log.test.ts fails). uWS prints one native cork warning line on stderr instead, which is
+    // harmless; the synchronous path keeps such upgrades rare (a credential not yet cached on this instance).
+    // Upgrades whose lookup needs no I/O resolve inside the uWS callback and print nothing.
     res.upgrade(data, key, subprotocol, extensions, context);
   } catch (err) {
     admission.release(grant);

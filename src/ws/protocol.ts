@@ -35,15 +35,18 @@ export const SubscribeMessage = Type.Object(
     agent_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     since: Type.Optional(Type.String({ pattern: SINCE_PATTERN })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'SubscribeMessage' },
 );
 
 export const UnsubscribeMessage = Type.Object(
   { op: Type.Literal('unsubscribe'), id: SubscriptionId },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'UnsubscribeMessage' },
 );
 
-export const PingMessage = Type.Object({ op: Type.Literal('ping') }, { additionalProperties: false });
+export const PingMessage = Type.Object(
+  { op: Type.Literal('ping') },
+  { additionalProperties: false, title: 'PingMessage' },
+);
 
 export type SubscribeMessage = Static<typeof SubscribeMessage>;
 export type UnsubscribeMessage = Static<typeof UnsubscribeMessage>;

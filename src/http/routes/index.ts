@@ -1,5 +1,6 @@
 import type { Services } from '../../services.js';
 import type { AnyRoute } from '../route.js';
+import { asyncApiRoutes } from './asyncapi.js';
 import { engramApiRoutes } from './engram/index.js';
 import { adminKeyRoutes } from './layer/admin-keys.js';
 import { adminMetricsRoutes } from './layer/admin-metrics.js';
@@ -25,6 +26,7 @@ export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRout
     ...statsRoutes(services),
     ...memoryRoutes(services),
     ...engramApiRoutes(services),
+    ...asyncApiRoutes(services),
     ...extra,
   ];
   routes.push(

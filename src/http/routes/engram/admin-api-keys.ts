@@ -7,17 +7,20 @@ import { RecordId } from './admin-users.js';
 import { RowsOf } from './shapes.js';
 
 /** /api/v1/admin/api-keys: plur_sk_ keys of the organisation's users (admins; every call audited). */
-const KeyInfo = Type.Object({
-  id: Type.String(),
-  user_id: Type.String(),
-  label: Nullable(Type.String()),
-  key_prefix: Type.String(),
-  created_at: Timestamp(),
-  expires_at: Nullable(Timestamp()),
-  last_used_at: Nullable(Timestamp()),
-  revoked_at: Nullable(Timestamp()),
-  active: Type.Boolean(),
-});
+const KeyInfo = Type.Object(
+  {
+    id: Type.String(),
+    user_id: Type.String(),
+    label: Nullable(Type.String()),
+    key_prefix: Type.String(),
+    created_at: Timestamp(),
+    expires_at: Nullable(Timestamp()),
+    last_used_at: Nullable(Timestamp()),
+    revoked_at: Nullable(Timestamp()),
+    active: Type.Boolean(),
+  },
+  { title: 'EngramApiKey' },
+);
 
 export function adminApiKeyRoutes(services: Services) {
   const { plurKeys } = services;
@@ -25,6 +28,7 @@ export function adminApiKeyRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       path: '/api/v1/admin/api-keys',
+      errors: ['forbidden'],
       face: 'engram',
       auth: 'engram',
       summary: 'List the API keys of your organisation, newest first (never the key).',
@@ -38,6 +42,7 @@ export function adminApiKeyRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       path: '/api/v1/admin/api-keys',
+      errors: ['forbidden', 'unprocessable'],
       face: 'engram',
       auth: 'engram',
       status: 201,
@@ -80,6 +85,7 @@ export function adminApiKeyRoutes(services: Services) {
     defineRoute({
       method: 'DELETE',
       path: '/api/v1/admin/api-keys/:id',
+      errors: ['forbidden', 'conflict'],
       face: 'engram',
       auth: 'engram',
       summary: 'Revoke an API key; it stops working on every instance at once.',

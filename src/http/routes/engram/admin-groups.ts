@@ -9,15 +9,21 @@ import { RowsOf } from './shapes.js';
 /** /api/v1/admin/groups and their members (organisation admins; every call audited). */
 const SEGMENT = '[A-Za-z0-9._-]{1,64}';
 
-const Group = Type.Object({
-  id: Type.String(),
-  name: Type.String({ description: 'Path inside the organisation: team or team/sub' }),
-  scope: Type.String({ description: 'group:<org>/<name>' }),
-  parent_id: Nullable(Type.String()),
-  created_at: Timestamp(),
-});
+const Group = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String({ description: 'Path inside the organisation: team or team/sub' }),
+    scope: Type.String({ description: 'group:<org>/<name>' }),
+    parent_id: Nullable(Type.String()),
+    created_at: Timestamp(),
+  },
+  { title: 'Group' },
+);
 
-const Membership = Type.Object({ group_id: Type.String(), user_id: Type.String(), role: StringEnum(ROLES) });
+const Membership = Type.Object(
+  { group_id: Type.String(), user_id: Type.String(), role: StringEnum(ROLES) },
+  { title: 'Membership' },
+);
 
 export function adminGroupRoutes(services: Services) {
   const { groups } = services;
@@ -25,6 +31,7 @@ export function adminGroupRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       path: '/api/v1/admin/groups',
+      errors: ['forbidden'],
       face: 'engram',
       auth: 'engram',
       summary: 'List the groups of your organisation with their members.',
@@ -47,6 +54,7 @@ export function adminGroupRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       path: '/api/v1/admin/groups',
+      errors: ['forbidden', 'conflict'],
       face: 'engram',
       auth: 'engram',
       status: 201,
@@ -72,6 +80,7 @@ export function adminGroupRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       path: '/api/v1/admin/groups/:id/members',
+      errors: ['forbidden'],
       face: 'engram',
       auth: 'engram',
       status: 201,
@@ -95,6 +104,7 @@ export function adminGroupRoutes(services: Services) {
     defineRoute({
       method: 'DELETE',
       path: '/api/v1/admin/groups/:id/members/:user_id',
+      errors: ['forbidden'],
       face: 'engram',
       auth: 'engram',
       summary: 'Remove a member from a group.',

@@ -9,16 +9,19 @@ import { RowsOf } from './shapes.js';
 /** /api/v1/admin/users (organisation admins; every call audited). */
 export const RecordId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' });
 
-const User = Type.Object({
-  id: Type.String(),
-  username: Type.String(),
-  email: Nullable(Type.String()),
-  display_name: Nullable(Type.String()),
-  role: StringEnum(ROLES),
-  active: Type.Boolean(),
-  created_at: Timestamp(),
-  updated_at: Timestamp(),
-});
+const User = Type.Object(
+  {
+    id: Type.String(),
+    username: Type.String(),
+    email: Nullable(Type.String()),
+    display_name: Nullable(Type.String()),
+    role: StringEnum(ROLES),
+    active: Type.Boolean(),
+    created_at: Timestamp(),
+    updated_at: Timestamp(),
+  },
+  { title: 'User' },
+);
 
 const Email = Nullable(Type.String({ format: 'email', maxLength: 254 }));
 const DisplayName = Nullable(Type.String({ minLength: 1, maxLength: 200 }));
@@ -31,6 +34,7 @@ export function adminUserRoutes(services: Services) {
     defineRoute({
       method: 'GET',
       path: '/api/v1/admin/users',
+      errors: ['forbidden'],
       face: 'engram',
       auth: 'engram',
       summary: 'List the users of your organisation.',
@@ -44,6 +48,7 @@ export function adminUserRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       path: '/api/v1/admin/users',
+      errors: ['forbidden', 'conflict'],
       face: 'engram',
       auth: 'engram',
       status: 201,
@@ -77,6 +82,7 @@ export function adminUserRoutes(services: Services) {
     defineRoute({
       method: 'PATCH',
       path: '/api/v1/admin/users/:id',
+      errors: ['forbidden', 'conflict', 'unprocessable'],
       face: 'engram',
       auth: 'engram',
       summary: "Change a user's role, email, display name, or deactivate them (their keys stop at once).",

@@ -13,6 +13,7 @@ export function engramActionRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       path: '/api/v1/engrams/:id/feedback',
+      errors: ['forbidden'],
       face: 'engram',
       auth: 'engram',
       summary: 'Rate an engram: positive (+0.05 strength), negative (-0.10), neutral (counted only).',
@@ -36,6 +37,7 @@ export function engramActionRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       path: '/api/v1/engrams/:id/promote',
+      errors: ['forbidden', 'conflict'],
       face: 'engram',
       auth: 'engram',
       summary: 'Promote a candidate to active (editor; 409 when it is not a candidate).',
@@ -48,6 +50,7 @@ export function engramActionRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       path: '/api/v1/engrams/:id/pin',
+      errors: ['forbidden', 'conflict'],
       face: 'engram',
       auth: 'engram',
       summary: 'Pin (or with pinned: false, unpin) an engram. Admins of the scope only; audited.',

@@ -44,6 +44,7 @@ export function engramRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       path: '/api/v1/engrams',
+      errors: ['forbidden', 'conflict', 'unprocessable'],
       face: 'engram',
       auth: 'engram',
       status: 201,
@@ -72,6 +73,7 @@ export function engramRoutes(services: Services) {
     defineRoute({
       method: 'PATCH',
       path: '/api/v1/engrams/:id',
+      errors: ['forbidden', 'conflict', 'unprocessable'],
       face: 'engram',
       auth: 'engram',
       summary: 'Change fields of an engram (editor; pinned needs admin; status changes are validated).',
@@ -87,6 +89,7 @@ export function engramRoutes(services: Services) {
     defineRoute({
       method: 'DELETE',
       path: '/api/v1/engrams/:id',
+      errors: ['forbidden', 'conflict'],
       face: 'engram',
       auth: 'engram',
       summary: 'Retire an engram (soft delete; editor).',

@@ -16,19 +16,22 @@ const DateOrTime = Type.String({
   description: 'YYYY-MM-DD or ISO 8601 date-time',
 });
 
-const Episode = Type.Object({
-  id: Type.String(),
-  summary: Type.String(),
-  agent: Nullable(Type.String()),
-  channel: Nullable(Type.String()),
-  session_id: Nullable(Type.String()),
-  tags: Type.Array(Type.String()),
-  event: Type.String({
-    description: 'custom for captured episodes, summary for session ends; layer events otherwise',
-  }),
-  user_id: Nullable(Type.String()),
-  created_at: Timestamp(),
-});
+const Episode = Type.Object(
+  {
+    id: Type.String(),
+    summary: Type.String(),
+    agent: Nullable(Type.String()),
+    channel: Nullable(Type.String()),
+    session_id: Nullable(Type.String()),
+    tags: Type.Array(Type.String()),
+    event: Type.String({
+      description: 'custom for captured episodes, summary for session ends; layer events otherwise',
+    }),
+    user_id: Nullable(Type.String()),
+    created_at: Timestamp(),
+  },
+  { title: 'Episode' },
+);
 
 export function episodeWire(doc: EpisodeDoc) {
   return {

@@ -81,18 +81,21 @@ const RecallResult = Type.Object(
   { additionalProperties: true, description: 'An engram, null fields left out, with its fused score.' },
 );
 
-const RecallResponse = Type.Object({
-  results: Type.Array(RecallResult),
-  count: Type.Integer(),
-  mode: StringEnum(['hybrid', 'hybrid-degraded', 'keyword']),
-  requested_mode: StringEnum(['hybrid', 'keyword']),
-  vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
-  effective_scopes: Type.Array(Type.String()),
-  dropped_scopes: Type.Array(Type.String()),
-  truncated: Type.Boolean({
-    description: `Whether lower-ranked results were left out to keep the answer within ${RECALL_MAX_ANSWER_BYTES / 1024} KiB.`,
-  }),
-});
+const RecallResponse = Type.Object(
+  {
+    results: Type.Array(RecallResult),
+    count: Type.Integer(),
+    mode: StringEnum(['hybrid', 'hybrid-degraded', 'keyword']),
+    requested_mode: StringEnum(['hybrid', 'keyword']),
+    vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
+    effective_scopes: Type.Array(Type.String()),
+    dropped_scopes: Type.Array(Type.String()),
+    truncated: Type.Boolean({
+      description: `Whether lower-ranked results were left out to keep the answer within ${RECALL_MAX_ANSWER_BYTES / 1024} KiB.`,
+    }),
+  },
+  { title: 'EngramRecallResponse' },
+);
 
 export function recallRoutes(services: Services) {
   const run = (

@@ -13,22 +13,25 @@ const SessionIdParams = Type.Object({
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 });
 const Statement = Type.String({ minLength: 1, maxLength: 5000 });
 
-const Session = Type.Object({
-  session_id: Type.String(),
-  task: Type.String(),
-  scope: Type.String(),
-  tags: Type.Array(Type.String()),
-  status: StringEnum(['active', 'ended']),
-  started_at: Timestamp(),
-  ended_at: Nullable(Timestamp()),
-  summary: Nullable(Type.String()),
-  injected_ids: Type.Array(Type.String()),
-  candidate_ids: Type.Array(Type.String()),
-  repeated_ids: Type.Array(Type.String(), {
-    description: 'Live engrams that learnings repeated (counted as re-learns, not created).',
-  }),
-  episode_id: Nullable(Type.String()),
-});
+const Session = Type.Object(
+  {
+    session_id: Type.String(),
+    task: Type.String(),
+    scope: Type.String(),
+    tags: Type.Array(Type.String()),
+    status: StringEnum(['active', 'ended']),
+    started_at: Timestamp(),
+    ended_at: Nullable(Timestamp()),
+    summary: Nullable(Type.String()),
+    injected_ids: Type.Array(Type.String()),
+    candidate_ids: Type.Array(Type.String()),
+    repeated_ids: Type.Array(Type.String(), {
+      description: 'Live engrams that learnings repeated (counted as re-learns, not created).',
+    }),
+    episode_id: Nullable(Type.String()),
+  },
+  { title: 'Session' },
+);
 
 const sessionWire = (s: SessionRecord) => ({
   session_id: s.id,
@@ -51,6 +54,7 @@ export function sessionRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       path: '/api/v1/sessions',
+      errors: ['forbidden'],
       face: 'engram',
       auth: 'engram',
       status: 201,
@@ -88,6 +92,7 @@ export function sessionRoutes(services: Services) {
     defineRoute({
       method: 'POST',
       path: '/api/v1/sessions/:id/end',
+      errors: ['forbidden', 'conflict'],
       face: 'engram',
       auth: 'engram',
       summary: 'End a session: learnings become candidate engrams, the summary an episode.',

@@ -127,7 +127,7 @@ export const EngramData = Type.Object(
     created_at: Timestamp(),
     updated_at: Timestamp(),
   },
-  { additionalProperties: true },
+  { title: 'Engram', additionalProperties: true },
 );
 
 const rowFields = {
@@ -138,12 +138,15 @@ const rowFields = {
 };
 
 /** A row of the REST contract: {id, scope, status, data, created_at, updated_at}. */
-export const EngramRow = Type.Object({ ...rowFields, created_at: Timestamp(), updated_at: Timestamp() });
+export const EngramRow = Type.Object(
+  { ...rowFields, created_at: Timestamp(), updated_at: Timestamp() },
+  { title: 'EngramRow' },
+);
 
 /** What POST /engrams answers: {id, scope, status, data}. */
-export const CreatedEngram = Type.Object(rowFields);
+export const CreatedEngram = Type.Object(rowFields, { title: 'CreatedEngram' });
 
-export const EngramEnvelope = Type.Object({ engram: EngramRow });
+export const EngramEnvelope = Type.Object({ engram: EngramRow }, { title: 'EngramEnvelope' });
 
 /** Lists of the admin side: {rows, total_count}, like GET /engrams. */
 export const RowsOf = <T extends TSchema>(row: T) =>

@@ -18,17 +18,25 @@ const KeyFields = {
 };
 
 /** A listed key: the seed calls the last use `last_used`, the reference server `last_used_at`; both are sent. */
-const KeyInfo = Type.Object({
-  ...KeyFields,
-  last_used: Nullable(Timestamp()),
-  last_used_at: Nullable(Timestamp()),
-});
+const KeyInfo = Type.Object(
+  {
+    ...KeyFields,
+    last_used: Nullable(Timestamp()),
+    last_used_at: Nullable(Timestamp()),
+  },
+  { title: 'LayerKey' },
+);
 
-const CreatedKey = Type.Object({
-  key: Type.String({ description: 'The API key. Shown only in this response; only its SHA-256 is stored.' }),
-  ...KeyFields,
-  last_used_at: Type.Null(),
-});
+const CreatedKey = Type.Object(
+  {
+    key: Type.String({
+      description: 'The API key. Shown only in this response; only its SHA-256 is stored.',
+    }),
+    ...KeyFields,
+    last_used_at: Type.Null(),
+  },
+  { title: 'CreatedLayerKey' },
+);
 
 const KeyIdParam = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
 
@@ -82,6 +90,7 @@ export function adminKeyRoutes(services: Services) {
     defineRoute({
       method: 'DELETE',
       path: '/admin/keys/:key_id',
+      errors: ['conflict'],
       face: 'layer',
       auth: 'admin',
       summary: 'Revoke a key. Instant on every instance.',

@@ -51,11 +51,18 @@ export function healthRoutes(services: Services) {
             name: Type.String(),
             version: Type.String(),
             openapi: Type.String(),
+            asyncapi: Type.String({ description: 'The AsyncAPI document of the event streams.' }),
             health: Type.String(),
           }),
         },
       },
-      handler: async () => ({ name: 'mnemo', version: VERSION, openapi: '/openapi.json', health: '/health' }),
+      handler: async () => ({
+        name: 'mnemo',
+        version: VERSION,
+        openapi: '/openapi.json',
+        asyncapi: '/asyncapi.json',
+        health: '/health',
+      }),
     }),
   ];
 }

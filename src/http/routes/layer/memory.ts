@@ -91,7 +91,7 @@ export function memoryRoutes(services: Services) {
       tags: ['memory'],
       schema: {
         params: Type.Object({ id: MemoryId }),
-        response: { 200: Type.Object(MemoryFields) },
+        response: { 200: Type.Object(MemoryFields, { title: 'Memory' }) },
       },
       handler: async ({ params, principal }) => {
         const doc = await services.memory.get(principal.workspaceId, params.id);

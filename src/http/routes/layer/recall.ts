@@ -23,13 +23,16 @@ const Mode = StringEnum(['hybrid', 'hybrid-degraded', 'keyword', 'vector'], {
  * A recall result. By default exactly the reference `RankedMemory` fields (the Plyra SDK validates them with
  * `extra="forbid"`); mnemo's detail fields only when the request's `include` asks for them.
  */
-const RankedMemory = Type.Object({
-  ...MemoryCoreFields,
-  score: Type.Number(),
-  similarity: Type.Number(),
-  recency: Type.Number(),
-  ...MemoryDetailFields,
-});
+const RankedMemory = Type.Object(
+  {
+    ...MemoryCoreFields,
+    score: Type.Number(),
+    similarity: Type.Number(),
+    recency: Type.Number(),
+    ...MemoryDetailFields,
+  },
+  { title: 'RankedMemory' },
+);
 
 /**
  * The reference server's 400 for an unknown layer; here it answers any invalid `layers` value (not a list,
@@ -100,16 +103,19 @@ export function recallRoutes(services: Services) {
           ),
         }),
         response: {
-          200: Type.Object({
-            query: Type.String(),
-            results: Type.Array(RankedMemory),
-            total_found: Type.Integer(),
-            cache_hit: Type.Boolean(),
-            latency_ms: Type.Number(),
-            mode: Mode,
-            vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
-            degraded_reason: Nullable(Type.String()),
-          }),
+          200: Type.Object(
+            {
+              query: Type.String(),
+              results: Type.Array(RankedMemory),
+              total_found: Type.Integer(),
+              cache_hit: Type.Boolean(),
+              latency_ms: Type.Number(),
+              mode: Mode,
+              vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
+              degraded_reason: Nullable(Type.String()),
+            },
+            { title: 'RecallResponse' },
+          ),
         },
       },
       handler: async ({ body, principal }) => {

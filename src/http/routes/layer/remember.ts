@@ -72,34 +72,37 @@ export function rememberRoutes(services: Services) {
           ),
         }),
         response: {
-          200: Type.Object({
-            working: Type.Object({
-              id: Type.String(),
-              content: Type.String(),
-              importance: Type.Number(),
-              created_at: Timestamp(),
-              expires_at: Nullable(Timestamp()),
-            }),
-            episodic: Type.Object({
-              id: Type.String(),
-              content: Type.String(),
-              event: Type.String(),
-              created_at: Timestamp(),
-            }),
-            facts: Type.Array(RememberedFact),
-            working_entry_id: Type.String(),
-            episode_id: Type.String(),
-            evicted: Type.Array(Type.String(), { description: 'Working entries evicted to make room.' }),
-            facts_queued: Type.Boolean({
-              description:
-                'Fact extraction ran (the rules, on every remember) or was queued for this memory; as on the reference server, true.',
-            }),
-            llm_extraction_queued: Type.Boolean({
-              description:
-                'An LLM extraction job was queued: more facts may arrive as memory.fact.added events.',
-            }),
-            latency_ms: Type.Number(),
-          }),
+          200: Type.Object(
+            {
+              working: Type.Object({
+                id: Type.String(),
+                content: Type.String(),
+                importance: Type.Number(),
+                created_at: Timestamp(),
+                expires_at: Nullable(Timestamp()),
+              }),
+              episodic: Type.Object({
+                id: Type.String(),
+                content: Type.String(),
+                event: Type.String(),
+                created_at: Timestamp(),
+              }),
+              facts: Type.Array(RememberedFact),
+              working_entry_id: Type.String(),
+              episode_id: Type.String(),
+              evicted: Type.Array(Type.String(), { description: 'Working entries evicted to make room.' }),
+              facts_queued: Type.Boolean({
+                description:
+                  'Fact extraction ran (the rules, on every remember) or was queued for this memory; as on the reference server, true.',
+              }),
+              llm_extraction_queued: Type.Boolean({
+                description:
+                  'An LLM extraction job was queued: more facts may arrive as memory.fact.added events.',
+              }),
+              latency_ms: Type.Number(),
+            },
+            { title: 'RememberResponse' },
+          ),
         },
       },
       handler: async ({ body, principal }) => {

@@ -13,19 +13,22 @@ export const NamespaceId = (description: string) =>
 export const LayerName = StringEnum(['working', 'episodic', 'semantic']);
 
 /** Fact fields of a semantic memory. */
-export const FactFields = Type.Object({
-  subject: Type.String(),
-  predicate: Type.String(),
-  object: Type.String(),
-  confidence: Type.Number(),
-  status: StringEnum(['current', 'superseded']),
-  valid_from: Timestamp(),
-  valid_to: Nullable(Timestamp()),
-  superseded_by: Nullable(Type.String()),
-  source_episode_id: Nullable(Type.String()),
-  confirmations: Type.Integer(),
-  extractor: Type.String(),
-});
+export const FactFields = Type.Object(
+  {
+    subject: Type.String(),
+    predicate: Type.String(),
+    object: Type.String(),
+    confidence: Type.Number(),
+    status: StringEnum(['current', 'superseded']),
+    valid_from: Timestamp(),
+    valid_to: Nullable(Timestamp()),
+    superseded_by: Nullable(Type.String()),
+    source_episode_id: Nullable(Type.String()),
+    confirmations: Type.Integer(),
+    extractor: Type.String(),
+  },
+  { title: 'Fact' },
+);
 
 /**
  * What every memory has on the wire, in the reference server's field set: a strict client (the Plyra SDK's
