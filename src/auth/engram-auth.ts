@@ -1,4 +1,5 @@
 import { fail } from '../errors.js';
+import { orgTenant } from '../tenant.js';
 import { isWorkspaceId } from '../workspace.js';
 import type { AdminKeyVerifier } from './admin-key.js';
 import { CredentialCache } from './credential-cache.js';
@@ -108,10 +109,11 @@ export class EngramAuthenticator {
     const record = await this.keys.lookup(hash);
     if (!record || !record.active) throw fail.unauthorized(INVALID_TOKEN);
     const { org } = record;
+    const tenant = orgTenant(org);
     const [user, memberships, groupPaths] = await Promise.all([
-      this.users.getUser(org, record.user_id),
-      this.groups.membershipsOf(org, record.user_id),
-      this.groups.groupPaths(org),
+      this.users.getUser(tenant, record.user_id),
+      this.groups.membershipsOf(tenant, record.user_id),
+      this.groups.groupPaths(tenant),
     ]);
     if (!user || !user.active) throw fail.unauthorized(INVALID_TOKEN);
     const expiresAt = record.expires_at === null ? null : Date.parse(record.expires_at);
@@ -119,6 +121,7 @@ export class EngramAuthenticator {
       principal: {
         kind: 'engram',
         org,
+        tenant,
         userId: user.id,
         username: user.username,
         role: user.role,
@@ -135,11 +138,13 @@ export class EngramAuthenticator {
   }
 
   private async loadAdmin(org: string): Promise<CachedPrincipal> {
-    const groupPaths = await this.groups.groupPaths(org);
+    const tenant = orgTenant(org);
+    const groupPaths = await this.groups.groupPaths(tenant);
     return {
       principal: {
         kind: 'engram',
         org,
+        tenant,
         userId: null,
         username: 'admin',
         role: 'admin',

@@ -59,7 +59,7 @@ export class PlurKeyService {
     const { org } = call.caller;
     if (input.expiresAt !== null && !(Date.parse(input.expiresAt) > Date.now()))
       throw fail.validation('body.expires_at must be in the future');
-    const user = await this.users.getUser(org, input.userId);
+    const user = await this.users.getUser(call.caller.tenant, input.userId);
     if (!user) throw fail.notFound('User not found');
     if (!user.active) throw fail.unprocessable('The user is deactivated');
     const key = `plur_sk_${randomHex(24)}`;
@@ -166,7 +166,7 @@ export class PlurKeyService {
   /** Key events carry no secret: id, user, label, times. */
   private async announce(call: AdminCall, type: string, record: PlurKeyRecord): Promise<void> {
     const { key_prefix: _prefix, ...data } = record;
-    await this.events.append(call.caller.org, call.caller.actor, [{ type, data }]);
+    await this.events.append(call.caller.tenant, call.caller.actor, [{ type, data }]);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { EngramCaller, ScopeAccess } from '../memory/engrams/access.js';
+import type { Tenant } from '../tenant.js';
 import type { Role } from './roles.js';
 
 /**
@@ -14,6 +15,8 @@ export interface LayerKeyPrincipal {
   keyId: string;
   keyHash: string;
   workspaceId: string;
+  /** Where the workspace's data lives (layerTenant(workspaceId)): every key of a layer route is built from it. */
+  tenant: Tenant;
   env: 'live' | 'test';
   rateLimitRpm: number;
 }

@@ -58,7 +58,7 @@ export class EngramRecall {
 
   async recall(caller: EngramCaller, request: RecallRequest): Promise<RecallOutcome> {
     const { effective, dropped, inScope } = this.scopesOf(caller, request.scopes);
-    const index = await this.indexes.fresh(caller.org);
+    const index = await this.indexes.fresh(caller.tenant);
     const embedded =
       request.mode === 'hybrid' ? await this.queries.embed(request.query, request.timeoutMs) : undefined;
     const vector = embedded?.vector;
@@ -92,7 +92,7 @@ export class EngramRecall {
       .sort((a, b) => b.score - a.score || b.lexical - a.lexical)
       .slice(0, request.limit);
     const touched = await this.store.touch(
-      caller.org,
+      caller.tenant,
       caller.actor,
       'recall',
       ranked.map((r) => r.id),
