@@ -4,6 +4,7 @@ import { EngramAuthenticator } from './auth/engram-auth.js';
 import { GroupService } from './auth/groups.js';
 import { CredentialInvalidation } from './auth/invalidation.js';
 import { LayerKeyService } from './auth/layer-keys.js';
+import { OwnKeyService } from './auth/own-keys.js';
 import { PlurKeyService } from './auth/plur-keys.js';
 import { UserService } from './auth/users.js';
 import { RateLimiter } from './auth/rate-limiter.js';
@@ -134,6 +135,7 @@ export async function startMnemo(
       users,
       groups,
       plurKeys,
+      ownKeys: new OwnKeyService(plurKeys, audit),
       audit,
       engrams: createEngramEngine({
         config,

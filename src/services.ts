@@ -2,6 +2,7 @@ import type { AdminKeyVerifier } from './auth/admin-key.js';
 import type { EngramAuthenticator } from './auth/engram-auth.js';
 import type { GroupService } from './auth/groups.js';
 import type { LayerKeyService } from './auth/layer-keys.js';
+import type { OwnKeyService } from './auth/own-keys.js';
 import type { PlurKeyService } from './auth/plur-keys.js';
 import type { UserService } from './auth/users.js';
 import type { Config } from './config.js';
@@ -35,6 +36,8 @@ export interface Services {
   users: UserService;
   groups: GroupService;
   plurKeys: PlurKeyService;
+  /** Self-service keys of a user (/api/v1/me/api-keys). */
+  ownKeys: OwnKeyService;
   audit: AuditLog;
   engrams: EngramEngine;
 }

@@ -129,7 +129,14 @@ export class EngramAuthenticator {
         keyId: record.id,
         credentialId: `plur:${record.id}`,
         actor: { type: 'user', id: user.id },
-        access: new OrgScopeAccess(org, user.username, user.role, memberships, groupPaths),
+        // A key an admin issued for someone else does not open that user's personal scope.
+        access: new OrgScopeAccess(
+          org,
+          record.personal ? user.username : null,
+          user.role,
+          memberships,
+          groupPaths,
+        ),
         invalidationTags: [plurKeyTag(hash), userTag(org, user.id), orgTag(org)],
       },
       expiresAt: Number.isFinite(expiresAt) ? expiresAt : null,

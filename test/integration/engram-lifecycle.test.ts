@@ -156,6 +156,9 @@ describe('events', () => {
     const events = page.events.map((e) => JSON.parse(e.json));
     expect(events.map((e) => e.type)).toEqual([
       'user.created',
+      // The admin-issued key, exchanged by the user for a personal one (Org.user).
+      'apikey.issued',
+      'apikey.revoked',
       'apikey.issued',
       'group.created',
       'group.member_added',
@@ -163,7 +166,7 @@ describe('events', () => {
       'user.updated',
       'user.disabled',
     ]);
-    expect(events[3].data).toEqual({
+    expect(events[5].data).toEqual({
       group_id: group.id,
       user_id: carol.id,
       role: 'editor',

@@ -7,6 +7,7 @@ import { engramActionRoutes } from './engram-actions.js';
 import { engramRoutes } from './engrams.js';
 import { episodeRoutes } from './episodes.js';
 import { injectRoutes } from './inject.js';
+import { meApiKeyRoutes } from './me-api-keys.js';
 import { meRoutes } from './me.js';
 import { recallRoutes } from './recall.js';
 import { sessionRoutes } from './sessions.js';
@@ -24,5 +25,6 @@ export function engramApiRoutes(services: Services): AnyRoute[] {
     ...adminUserRoutes(services),
     ...adminGroupRoutes(services),
     ...adminApiKeyRoutes(services),
+    ...meApiKeyRoutes(services),
   ];
 }
