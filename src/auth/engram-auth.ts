@@ -116,7 +116,8 @@ export class EngramAuthenticator {
       this.groups.groupPaths(tenant),
     ]);
     if (!user || !user.active) throw fail.unauthorized(INVALID_TOKEN);
-    const expiresAt = record.expires_at === null ? null : Date.parse(record.expires_at);
+    const parsed = record.expires_at === null ? null : Date.parse(record.expires_at);
+    const expiresAt = parsed !== null && Number.isFinite(parsed) ? parsed : null;
     return {
       principal: {
         kind: 'engram',
@@ -127,6 +128,7 @@ export class EngramAuthenticator {
         role: user.role,
         isOrgAdmin: user.role === 'admin',
         keyId: record.id,
+        expiresAt,
         credentialId: `plur:${record.id}`,
         actor: { type: 'user', id: user.id },
         // A key an admin issued for someone else does not open that user's personal scope.
@@ -139,7 +141,7 @@ export class EngramAuthenticator {
         ),
         invalidationTags: [plurKeyTag(hash), userTag(org, user.id), orgTag(org)],
       },
-      expiresAt: Number.isFinite(expiresAt) ? expiresAt : null,
+      expiresAt,
       tags: [plurKeyTag(hash), userTag(org, user.id), orgTag(org)],
     };
   }
@@ -157,6 +159,7 @@ export class EngramAuthenticator {
         role: 'admin',
         isOrgAdmin: true,
         keyId: null,
+        expiresAt: null,
         // One rate-limit bucket family (and event-socket quota) per organisation the admin key acts on, so
         // one organisation's traffic never throttles another's.
         credentialId: `plur-admin:${org}`,

@@ -33,6 +33,8 @@ export interface EngramPrincipal extends EngramCaller {
   role: Role;
   /** Engram-API key id; null for the admin key. */
   keyId: string | null;
+  /** When the key expires (ms since the epoch); null when it never does. */
+  expiresAt: number | null;
   /** Rate-limit bucket family: plur:<key id>, or plur-admin:<org> for the admin key (one per organisation). */
   credentialId: string;
   access: ScopeAccess;

@@ -15,6 +15,8 @@ export interface Grant {
   /** Sockets are counted per credential against MNEMO_WS_MAX_SOCKETS_PER_CREDENTIAL (on each instance). */
   credentialId: string;
   /** Invalidation tags (see CredentialInvalidation): revoking any of them closes the socket with 4001. */
+  /** When the credential stops being valid (ms since the epoch): the socket is closed with 4001 then. */
+  expiresAt?: number | null;
   tags: readonly string[];
   /** For credentials that see only part of a workspace (engram scopes); absent = the whole workspace. */
   permits?: (event: EventView) => boolean;
@@ -95,6 +97,7 @@ function engramEndpoint(path: string, auth: EngramAuthenticator): EventEndpoint 
     return {
       workspace: first.tenant,
       credentialId: `engram:${first.credentialId}`,
+      expiresAt: first.expiresAt,
       tags: auth.revocationTags(first),
       refreshTags: auth.refreshTags(first),
       permits: (event) => engramEventPermitted(current, event),
