@@ -9,6 +9,7 @@ import { queryEntities } from '../src/memory/search/entities.js';
 import { tokenize } from '../src/memory/search/tokenizer.js';
 import { similarityOf } from '../src/memory/scoring.js';
 import { WorkspaceIndex, type Candidate } from '../src/memory/search/workspace-index.js';
+import { layerTenant } from '../src/tenant.js';
 
 /**
  * How to fuse the BM25 and vector legs, measured rather than guessed: builds an in-process index per LoCoMo
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     const turns = conversation.sessions.flatMap((s) => s.turns);
     const texts = turns.map(turnText);
     const vectors = await embedAll(embedder, texts, `${embedder.name}-${file}`);
-    const index = new WorkspaceIndex(file, embedder.dim, 'int8');
+    const index = new WorkspaceIndex(layerTenant(file), embedder.dim, 'int8');
     turns.forEach((t, i) => {
       index.upsert({ id: t.dia_id, kind: 'episodic', text: texts[i] as string, ts: 0, record: {} });
       index.setVector(t.dia_id, vectors[i] as Float32Array);

@@ -2,6 +2,7 @@ import { BuiltinEmbedder } from '../src/memory/embedders/builtin.js';
 import { tokenize } from '../src/memory/search/tokenizer.js';
 import { WorkspaceIndex } from '../src/memory/search/workspace-index.js';
 import { Corpus } from './lib/corpus.js';
+import { layerTenant } from '../src/tenant.js';
 
 // In-process timing of the search phases on a synthetic workspace (no HTTP, no Redis):
 //   npx tsx bench/profile-search.ts [docs] [float32|int8]
@@ -9,7 +10,7 @@ const size = Number(process.argv[2] ?? 10_000);
 const precision = (process.argv[3] ?? 'int8') as 'int8' | 'float32';
 const corpus = new Corpus(7);
 const embedder = new BuiltinEmbedder();
-const index = new WorkspaceIndex('p', embedder.dim, precision);
+const index = new WorkspaceIndex(layerTenant('p'), embedder.dim, precision);
 let t = performance.now();
 for (let i = 0; i < size; i++) {
   const text = corpus.memory(i);

@@ -8,7 +8,7 @@
     KEYS[3] organisation key list (ZSET)   {~auth}:plur:org:<org>
     ARGV[1] key hash   ARGV[2] key id   ARGV[3] org   ARGV[4] user id   ARGV[5] label ('' = none)
     ARGV[6] created_at (ISO 8601)   ARGV[7] created_at ms   ARGV[8] expires_at (ISO 8601, '' = never)
-    ARGV[9] key prefix (for display)
+    ARGV[9] key prefix (for display)   ARGV[10] '1' when the key carries the user's personal scope, else '0'
 
   Output: 1 stored; -2 a record with this hash or id exists
 ]]
@@ -22,6 +22,7 @@ rcall('HSET', KEYS[1],
   'created_at', ARGV[6],
   'expires_at', ARGV[8],
   'key_prefix', ARGV[9],
+  'personal', ARGV[10],
   'is_active', '1',
   'last_used_at', '',
   'revoked_at', '')

@@ -5,6 +5,7 @@ import { GroupService } from './auth/groups.js';
 import { ScopeMetadataService } from './auth/scope-metadata.js';
 import { CredentialInvalidation } from './auth/invalidation.js';
 import { LayerKeyService } from './auth/layer-keys.js';
+import { OwnKeyService } from './auth/own-keys.js';
 import { PlurKeyService } from './auth/plur-keys.js';
 import { UserService } from './auth/users.js';
 import { RateLimiter } from './auth/rate-limiter.js';
@@ -139,6 +140,7 @@ export async function startMnemo(
       groups,
       scopeMetadata: new ScopeMetadataService(identityDeps),
       plurKeys,
+      ownKeys: new OwnKeyService(plurKeys, audit),
       audit,
       engrams: createEngramEngine({
         config,

@@ -3,6 +3,7 @@ import type { EngramAuthenticator } from './auth/engram-auth.js';
 import type { GroupService } from './auth/groups.js';
 import type { ScopeMetadataService } from './auth/scope-metadata.js';
 import type { LayerKeyService } from './auth/layer-keys.js';
+import type { OwnKeyService } from './auth/own-keys.js';
 import type { PlurKeyService } from './auth/plur-keys.js';
 import type { UserService } from './auth/users.js';
 import type { Config } from './config.js';
@@ -37,6 +38,8 @@ export interface Services {
   groups: GroupService;
   scopeMetadata: ScopeMetadataService;
   plurKeys: PlurKeyService;
+  /** Self-service keys of a user (/api/v1/me/api-keys). */
+  ownKeys: OwnKeyService;
   audit: AuditLog;
   engrams: EngramEngine;
 }

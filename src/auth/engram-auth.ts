@@ -1,4 +1,5 @@
 import { fail } from '../errors.js';
+import { orgTenant } from '../tenant.js';
 import { isWorkspaceId } from '../workspace.js';
 import type { AdminKeyVerifier } from './admin-key.js';
 import { CredentialCache } from './credential-cache.js';
@@ -108,43 +109,57 @@ export class EngramAuthenticator {
     const record = await this.keys.lookup(hash);
     if (!record || !record.active) throw fail.unauthorized(INVALID_TOKEN);
     const { org } = record;
+    const tenant = orgTenant(org);
     const [user, memberships, groupPaths] = await Promise.all([
-      this.users.getUser(org, record.user_id),
-      this.groups.membershipsOf(org, record.user_id),
-      this.groups.groupPaths(org),
+      this.users.getUser(tenant, record.user_id),
+      this.groups.membershipsOf(tenant, record.user_id),
+      this.groups.groupPaths(tenant),
     ]);
     if (!user || !user.active) throw fail.unauthorized(INVALID_TOKEN);
-    const expiresAt = record.expires_at === null ? null : Date.parse(record.expires_at);
+    const parsed = record.expires_at === null ? null : Date.parse(record.expires_at);
+    const expiresAt = parsed !== null && Number.isFinite(parsed) ? parsed : null;
     return {
       principal: {
         kind: 'engram',
         org,
+        tenant,
         userId: user.id,
         username: user.username,
         role: user.role,
         isOrgAdmin: user.role === 'admin',
         keyId: record.id,
+        expiresAt,
         credentialId: `plur:${record.id}`,
         actor: { type: 'user', id: user.id },
-        access: new OrgScopeAccess(org, user.username, user.role, memberships, groupPaths),
+        // A key an admin issued for someone else does not open that user's personal scope.
+        access: new OrgScopeAccess(
+          org,
+          record.personal ? user.username : null,
+          user.role,
+          memberships,
+          groupPaths,
+        ),
         invalidationTags: [plurKeyTag(hash), userTag(org, user.id), orgTag(org)],
       },
-      expiresAt: Number.isFinite(expiresAt) ? expiresAt : null,
+      expiresAt,
       tags: [plurKeyTag(hash), userTag(org, user.id), orgTag(org)],
     };
   }
 
   private async loadAdmin(org: string): Promise<CachedPrincipal> {
-    const groupPaths = await this.groups.groupPaths(org);
+    const tenant = orgTenant(org);
+    const groupPaths = await this.groups.groupPaths(tenant);
     return {
       principal: {
         kind: 'engram',
         org,
+        tenant,
         userId: null,
         username: 'admin',
         role: 'admin',
         isOrgAdmin: true,
         keyId: null,
+        expiresAt: null,
         // One rate-limit bucket family (and event-socket quota) per organisation the admin key acts on, so
         // one organisation's traffic never throttles another's.
         credentialId: `plur-admin:${org}`,

@@ -1,5 +1,6 @@
 import { fail, MnemoError } from '../errors.js';
 import { prefixedId } from '../ids.js';
+import type { Tenant } from '../tenant.js';
 import { groupScope, parseScope } from '../memory/engrams/scopes.js';
 import { auditContext, requireOrgAdmin, type AdminCall } from './admin-guard.js';
 import { orgTag, runAccessChange, userTag, type IdentityDeps } from './identity-scripts.js';
@@ -30,17 +31,17 @@ export class GroupService {
 
   async createGroup(call: AdminCall, input: { name: string; parentId: string | null }): Promise<GroupRecord> {
     await requireOrgAdmin(this.deps.audit, call, 'group.create', { type: 'group', id: input.name });
-    const { org } = call.caller;
+    const { org, tenant } = call.caller;
     let path = groupPath(input.name, org);
     let parentId: string | null = null;
     if (input.parentId !== null) {
-      const parent = await this.getGroup(org, input.parentId);
+      const parent = await this.getGroup(tenant, input.parentId);
       if (!parent) throw fail.notFound('Parent group not found');
       path = `${parent.name}/${path}`;
       parentId = parent.id;
     } else if (path.includes('/')) {
       parentId = await this.deps.redis.hget(
-        this.deps.keys.groupPaths(org),
+        this.deps.keys.groupPaths(tenant),
         path.slice(0, path.lastIndexOf('/')),
       );
     }
@@ -57,7 +58,7 @@ export class GroupService {
     const stored = await runAccessChange(
       this.deps,
       'createGroup',
-      [this.deps.keys.groups(org), this.deps.keys.groupPaths(org)],
+      [this.deps.keys.groups(tenant), this.deps.keys.groupPaths(tenant)],
       call,
       [group.id, path, JSON.stringify(group)],
       { tag: orgTag(org), audit: entry },
@@ -66,22 +67,22 @@ export class GroupService {
     return group;
   }
 
-  async getGroup(org: string, groupId: string): Promise<GroupRecord | undefined> {
-    const raw = await this.deps.redis.hget(this.deps.keys.groups(org), groupId);
+  async getGroup(tenant: Tenant, groupId: string): Promise<GroupRecord | undefined> {
+    const raw = await this.deps.redis.hget(this.deps.keys.groups(tenant), groupId);
     return raw === null ? undefined : (JSON.parse(raw) as GroupRecord);
   }
 
   async listGroups(call: AdminCall): Promise<(GroupRecord & { members: GroupMember[] })[]> {
     await requireOrgAdmin(this.deps.audit, call, 'group.list', { type: 'org', id: call.caller.org });
-    const { org } = call.caller;
+    const { org, tenant } = call.caller;
     await this.deps.audit.record(
       this.deps.audit.entry(auditContext(call), 'group.list', { type: 'org', id: org }),
     );
-    const groups = (await this.deps.redis.hvals(this.deps.keys.groups(org)))
+    const groups = (await this.deps.redis.hvals(this.deps.keys.groups(tenant)))
       .map((raw) => JSON.parse(raw) as GroupRecord)
       .sort((a, b) => a.name.localeCompare(b.name));
     const pipeline = this.deps.redis.pipeline();
-    for (const group of groups) pipeline.hgetall(this.deps.keys.groupMembers(org, group.id));
+    for (const group of groups) pipeline.hgetall(this.deps.keys.groupMembers(tenant, group.id));
     const replies = (await pipeline.exec()) ?? [];
     return groups.map((group, i) => {
       const members = (replies[i]?.[1] ?? {}) as Record<string, string>;
@@ -98,8 +99,8 @@ export class GroupService {
   /** Adds a member or changes a member's role; true when the user was not a member before. */
   async addMember(call: AdminCall, groupId: string, userId: string, role: Role): Promise<boolean> {
     await requireOrgAdmin(this.deps.audit, call, 'group.member_add', { type: 'group', id: groupId });
-    const { org } = call.caller;
-    const group = await this.getGroup(org, groupId);
+    const { org, tenant } = call.caller;
+    const group = await this.getGroup(tenant, groupId);
     if (!group) throw fail.notFound('Group not found');
     const entry = this.deps.audit.entry(auditContext(call), 'group.member_add', {
       type: 'group',
@@ -109,10 +110,10 @@ export class GroupService {
       this.deps,
       'addMember',
       [
-        this.deps.keys.groups(org),
-        this.deps.keys.users(org),
-        this.deps.keys.groupMembers(org, groupId),
-        this.deps.keys.userGroups(org, userId),
+        this.deps.keys.groups(tenant),
+        this.deps.keys.users(tenant),
+        this.deps.keys.groupMembers(tenant, groupId),
+        this.deps.keys.userGroups(tenant, userId),
       ],
       call,
       [
@@ -129,8 +130,8 @@ export class GroupService {
 
   async removeMember(call: AdminCall, groupId: string, userId: string): Promise<void> {
     await requireOrgAdmin(this.deps.audit, call, 'group.member_remove', { type: 'group', id: groupId });
-    const { org } = call.caller;
-    const group = await this.getGroup(org, groupId);
+    const { org, tenant } = call.caller;
+    const group = await this.getGroup(tenant, groupId);
     if (!group) throw fail.notFound('Group not found');
     const entry = this.deps.audit.entry(auditContext(call), 'group.member_remove', {
       type: 'group',
@@ -139,7 +140,7 @@ export class GroupService {
     const result = await runAccessChange(
       this.deps,
       'removeMember',
-      [this.deps.keys.groupMembers(org, groupId), this.deps.keys.userGroups(org, userId)],
+      [this.deps.keys.groupMembers(tenant, groupId), this.deps.keys.userGroups(tenant, userId)],
       call,
       [groupId, userId, JSON.stringify({ group_id: groupId, user_id: userId, scope: group.scope })],
       { tag: userTag(org, userId), audit: entry },
@@ -148,11 +149,11 @@ export class GroupService {
   }
 
   /** A user's memberships with their group paths (what scope resolution needs). */
-  async membershipsOf(org: string, userId: string): Promise<Membership[]> {
-    const byGroup = await this.deps.redis.hgetall(this.deps.keys.userGroups(org, userId));
+  async membershipsOf(tenant: Tenant, userId: string): Promise<Membership[]> {
+    const byGroup = await this.deps.redis.hgetall(this.deps.keys.userGroups(tenant, userId));
     const ids = Object.keys(byGroup);
     if (ids.length === 0) return [];
-    const groups = await this.deps.redis.hmget(this.deps.keys.groups(org), ...ids);
+    const groups = await this.deps.redis.hmget(this.deps.keys.groups(tenant), ...ids);
     const out: Membership[] = [];
     ids.forEach((groupId, i) => {
       const raw = groups[i];
@@ -163,8 +164,8 @@ export class GroupService {
   }
 
   /** Every group path of the organisation. */
-  groupPaths(org: string): Promise<string[]> {
-    return this.deps.redis.hkeys(this.deps.keys.groupPaths(org));
+  groupPaths(tenant: Tenant): Promise<string[]> {
+    return this.deps.redis.hkeys(this.deps.keys.groupPaths(tenant));
   }
 }
 

@@ -37,12 +37,12 @@ export async function runIdentityScript(
   call: AdminCall,
   args: (string | number)[],
 ): Promise<unknown> {
-  const { org, actor } = call.caller;
+  const { tenant, actor } = call.caller;
   try {
     return await deps.scripts.run(
       script,
-      [...keys, deps.keys.eventStream(org), deps.keys.audit(org)],
-      [...deps.events.contextArgs(org, actor), ...args],
+      [...keys, deps.keys.eventStream(tenant), deps.keys.audit(tenant)],
+      [...deps.events.contextArgs(tenant, actor), ...args],
     );
   } catch (err) {
     if (err instanceof ScriptError && (err.kind === 'conflict' || err.kind === 'not_found')) return err.kind;

@@ -8,6 +8,7 @@ import type { Scripts } from '../redis/scripts.js';
 import { CredentialCache } from './credential-cache.js';
 import type { Authenticated, LayerKeyPrincipal } from './principal.js';
 import { sha256Hex } from './secrets.js';
+import { layerTenant } from '../tenant.js';
 
 /**
  * Layer-API keys: `plm_live_<48 hex>` / `plm_test_<48 hex>`, bound to one workspace, stored only as SHA-256
@@ -151,6 +152,7 @@ export class LayerKeyService {
       keyId: record.key_id,
       keyHash: hash,
       workspaceId: record.workspace_id,
+      tenant: layerTenant(record.workspace_id),
       env: record.env,
       rateLimitRpm: record.rate_limit_rpm ?? this.defaultRpm,
     };

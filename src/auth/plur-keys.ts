@@ -32,6 +32,8 @@ export interface PlurKeyRecord {
   last_used_at: string | null;
   revoked_at: string | null;
   active: boolean;
+  /** Whether the key carries its user's personal scope (only keys the user minted, or an admin for self). */
+  personal: boolean;
 }
 
 /** Last-used times are written at most this often per key and instance. */
@@ -51,15 +53,31 @@ export class PlurKeyService {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * An organisation admin issues a key for a user. A key for someone else never carries that user's
+   * personal scope (personal scopes are never shared, not even with admins): the user mints their own
+   * personal keys (OwnKeyService). A key for yourself carries it when the credential you use does.
+   */
   async issue(
     call: AdminCall,
     input: { userId: string; label: string | null; expiresAt: string | null },
   ): Promise<{ key: string; record: PlurKeyRecord }> {
     await requireOrgAdmin(this.audit, call, 'apikey.issue', { type: 'user', id: input.userId });
-    const { org } = call.caller;
+    const { caller } = call;
+    const personal = input.userId === caller.userId && caller.access.ownScope !== null;
+    return this.mint(call, input.userId, { label: input.label, expiresAt: input.expiresAt, personal });
+  }
+
+  /** Stores a new key for an active user of the caller's organisation; audited and announced. */
+  async mint(
+    call: AdminCall,
+    userId: string,
+    input: { label: string | null; expiresAt: string | null; personal: boolean },
+  ): Promise<{ key: string; record: PlurKeyRecord }> {
+    const { org, tenant } = call.caller;
     if (input.expiresAt !== null && !(Date.parse(input.expiresAt) > Date.now()))
       throw fail.validation('body.expires_at must be in the future');
-    const user = await this.users.getUser(org, input.userId);
+    const user = await this.users.getUser(tenant, userId);
     if (!user) throw fail.notFound('User not found');
     if (!user.active) throw fail.unprocessable('The user is deactivated');
     const key = `plur_sk_${randomHex(24)}`;
@@ -76,6 +94,7 @@ export class PlurKeyService {
       last_used_at: null,
       revoked_at: null,
       active: true,
+      personal: input.personal,
     };
     await this.scripts.run(
       'createPlurKey',
@@ -90,6 +109,7 @@ export class PlurKeyService {
         now.getTime(),
         record.expires_at ?? '',
         record.key_prefix,
+        record.personal ? '1' : '0',
       ],
     );
     await this.audit.record(
@@ -102,8 +122,14 @@ export class PlurKeyService {
   /** Keys of the caller's organisation, newest first (never the key or its hash). */
   async list(call: AdminCall): Promise<PlurKeyRecord[]> {
     await requireOrgAdmin(this.audit, call, 'apikey.list', { type: 'org', id: call.caller.org });
-    const { org } = call.caller;
-    await this.audit.record(this.audit.entry(auditContext(call), 'apikey.list', { type: 'org', id: org }));
+    await this.audit.record(
+      this.audit.entry(auditContext(call), 'apikey.list', { type: 'org', id: call.caller.org }),
+    );
+    return this.recordsOf(call.caller.org);
+  }
+
+  /** Every key record of an organisation, newest first. */
+  async recordsOf(org: string): Promise<PlurKeyRecord[]> {
     const ids = await this.redis.zrevrange(this.keys.plurKeysOfOrg(org), 0, -1);
     if (ids.length === 0) return [];
     const hashes = await this.redis.mget(ids.map((id) => this.keys.plurKeyById(id)));
@@ -118,11 +144,25 @@ export class PlurKeyService {
   /** Revokes a key of the caller's organisation; false when there is no such key there. */
   async revoke(call: AdminCall, keyId: string): Promise<boolean> {
     await requireOrgAdmin(this.audit, call, 'apikey.revoke', { type: 'apikey', id: keyId });
+    return (await this.revokeWhere(call, keyId, () => true)) !== 'unknown';
+  }
+
+  /**
+   * Revokes a key of the caller's organisation that `allowed` accepts: 'revoked' (now), 'already' (it was
+   * revoked before), or 'unknown' (no such key there, or `allowed` refused it: callers answer 404).
+   */
+  async revokeWhere(
+    call: AdminCall,
+    keyId: string,
+    allowed: (record: PlurKeyRecord) => boolean,
+  ): Promise<'revoked' | 'already' | 'unknown'> {
     const { org } = call.caller;
     const idKey = this.keys.plurKeyById(keyId);
     for (let attempt = 0; attempt < 3; attempt++) {
       const hash = await this.redis.get(idKey);
-      if (hash === null) return false;
+      if (hash === null) return 'unknown';
+      const current = toRecord(await this.redis.hgetall(this.keys.plurKeyByHash(hash)));
+      if (!current || current.org !== org || !allowed(current)) return 'unknown';
       try {
         const changed = await this.scripts.run<number>(
           'revokePlurKey',
@@ -137,9 +177,9 @@ export class PlurKeyService {
           const record = toRecord(await this.redis.hgetall(this.keys.plurKeyByHash(hash)));
           if (record) await this.announce(call, 'apikey.revoked', record);
         }
-        return true;
+        return changed === 1 ? 'revoked' : 'already';
       } catch (err) {
-        if (err instanceof ScriptError && err.kind === 'not_found') return false;
+        if (err instanceof ScriptError && err.kind === 'not_found') return 'unknown';
         if (!(err instanceof ScriptError && err.kind === 'mismatch')) throw err;
       }
     }
@@ -166,7 +206,7 @@ export class PlurKeyService {
   /** Key events carry no secret: id, user, label, times. */
   private async announce(call: AdminCall, type: string, record: PlurKeyRecord): Promise<void> {
     const { key_prefix: _prefix, ...data } = record;
-    await this.events.append(call.caller.org, call.caller.actor, [{ type, data }]);
+    await this.events.append(call.caller.tenant, call.caller.actor, [{ type, data }]);
   }
 }
 
@@ -183,5 +223,7 @@ function toRecord(row: Record<string, string> | null | undefined): PlurKeyRecord
     last_used_at: row.last_used_at ? row.last_used_at : null,
     revoked_at: row.revoked_at ? row.revoked_at : null,
     active: row.is_active === '1',
+    // Records written before keys had this field were all issued by an admin: no personal scope.
+    personal: row.personal === '1',
   };
 }

@@ -1,4 +1,5 @@
 import type { EngramCaller, ScopeAccess } from '../memory/engrams/access.js';
+import type { Tenant } from '../tenant.js';
 import type { Role } from './roles.js';
 
 /**
@@ -14,6 +15,8 @@ export interface LayerKeyPrincipal {
   keyId: string;
   keyHash: string;
   workspaceId: string;
+  /** Where the workspace's data lives (layerTenant(workspaceId)): every key of a layer route is built from it. */
+  tenant: Tenant;
   env: 'live' | 'test';
   rateLimitRpm: number;
 }
@@ -30,6 +33,8 @@ export interface EngramPrincipal extends EngramCaller {
   role: Role;
   /** Engram-API key id; null for the admin key. */
   keyId: string | null;
+  /** When the key expires (ms since the epoch); null when it never does. */
+  expiresAt: number | null;
   /** Rate-limit bucket family: plur:<key id>, or plur-admin:<org> for the admin key (one per organisation). */
   credentialId: string;
   access: ScopeAccess;

@@ -34,7 +34,10 @@ export class OrgScopeAccess implements ScopeAccess {
 
   constructor(
     readonly org: string,
-    /** The caller's username; null for the bootstrap admin key, which has no personal scope. */
+    /**
+     * The caller's username when the credential opens their personal scope; null for the bootstrap admin
+     * key and for keys an admin issued for someone else (PlurKeyRecord.personal).
+     */
     private readonly username: string | null,
     private readonly orgRole: Role,
     private readonly memberships: readonly Membership[],

@@ -1,3 +1,4 @@
+import type { Tenant } from '../tenant.js';
 import { fail } from '../errors.js';
 import type { EngramCaller } from '../memory/engrams/access.js';
 import { parseScope } from '../memory/engrams/scopes.js';
@@ -46,7 +47,7 @@ export class ScopeMetadataService {
     input: ScopeMetadataInput,
   ): Promise<{ record: ScopeMetadataRecord; created: boolean }> {
     await requireOrgAdmin(this.deps.audit, call, 'scope.metadata_set', { type: 'scope', id: rawScope });
-    const { org, actor } = call.caller;
+    const { org, tenant, actor } = call.caller;
     const { scope, groupPath } = describableScope(rawScope, org);
     const record: ScopeMetadataRecord = {
       scope,
@@ -65,7 +66,7 @@ export class ScopeMetadataService {
     const result = await runIdentityScript(
       this.deps,
       'setScopeMetadata',
-      [this.deps.keys.scopeMetadata(org), this.deps.keys.groupPaths(org)],
+      [this.deps.keys.scopeMetadata(tenant), this.deps.keys.groupPaths(tenant)],
       call,
       [scope, groupPath, JSON.stringify(record), JSON.stringify(entry), this.deps.audit.maxLen],
     );
@@ -75,7 +76,7 @@ export class ScopeMetadataService {
 
   async remove(call: AdminCall, rawScope: string): Promise<string> {
     await requireOrgAdmin(this.deps.audit, call, 'scope.metadata_delete', { type: 'scope', id: rawScope });
-    const { org } = call.caller;
+    const { org, tenant } = call.caller;
     const { scope } = describableScope(rawScope, org);
     const entry = this.deps.audit.entry(auditContext(call), 'scope.metadata_delete', {
       type: 'scope',
@@ -84,7 +85,7 @@ export class ScopeMetadataService {
     const result = await runIdentityScript(
       this.deps,
       'deleteScopeMetadata',
-      [this.deps.keys.scopeMetadata(org)],
+      [this.deps.keys.scopeMetadata(tenant)],
       call,
       [scope, JSON.stringify({ scope }), JSON.stringify(entry), this.deps.audit.maxLen],
     );
@@ -98,18 +99,18 @@ export class ScopeMetadataService {
     await this.deps.audit.record(
       this.deps.audit.entry(auditContext(call), 'scope.metadata_list', { type: 'org', id: call.caller.org }),
     );
-    return this.records(call.caller.org);
+    return this.records(call.caller.tenant);
   }
 
   /** The metadata of the scopes `caller` reads, without the bookkeeping (what /me shows). */
-  async readableBy(caller: Pick<EngramCaller, 'org' | 'access'>): Promise<ScopeMetadata[]> {
-    return (await this.records(caller.org))
+  async readableBy(caller: Pick<EngramCaller, 'tenant' | 'access'>): Promise<ScopeMetadata[]> {
+    return (await this.records(caller.tenant))
       .filter((record) => caller.access.canRead(record.scope))
       .map(({ updated_at: _at, updated_by: _by, ...metadata }) => metadata);
   }
 
-  private async records(org: string): Promise<ScopeMetadataRecord[]> {
-    const raw = await this.deps.redis.hvals(this.deps.keys.scopeMetadata(org));
+  private async records(tenant: Tenant): Promise<ScopeMetadataRecord[]> {
+    const raw = await this.deps.redis.hvals(this.deps.keys.scopeMetadata(tenant));
     return raw
       .map((json) => JSON.parse(json) as ScopeMetadataRecord)
       .sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0));

@@ -1,5 +1,6 @@
 import { fail } from '../errors.js';
 import { prefixedId } from '../ids.js';
+import type { Tenant } from '../tenant.js';
 import { auditContext, requireOrgAdmin, type AdminCall } from './admin-guard.js';
 import { runAccessChange, runIdentityScript, userTag, type IdentityDeps } from './identity-scripts.js';
 import type { Role } from './roles.js';
@@ -26,7 +27,7 @@ export class UserService {
     input: { username: string; email: string | null; display_name: string | null; role: Role },
   ): Promise<UserRecord> {
     await requireOrgAdmin(this.deps.audit, call, 'user.create', { type: 'user', id: input.username });
-    const { org } = call.caller;
+    const { tenant } = call.caller;
     const now = new Date().toISOString();
     const user: UserRecord = {
       id: prefixedId('usr'),
@@ -39,7 +40,7 @@ export class UserService {
     const stored = await runIdentityScript(
       this.deps,
       'createUser',
-      [this.deps.keys.users(org), this.deps.keys.usernames(org)],
+      [this.deps.keys.users(tenant), this.deps.keys.usernames(tenant)],
       call,
       [user.id, user.username, JSON.stringify(user), JSON.stringify(entry), this.deps.audit.maxLen],
     );
@@ -49,14 +50,14 @@ export class UserService {
 
   async updateUser(call: AdminCall, userId: string, patch: UserPatch): Promise<UserRecord> {
     await requireOrgAdmin(this.deps.audit, call, 'user.update', { type: 'user', id: userId });
-    const { org } = call.caller;
+    const { org, tenant } = call.caller;
     if (patch.active === false && call.caller.userId === userId)
       throw fail.unprocessable('You cannot deactivate your own user');
     const entry = this.deps.audit.entry(auditContext(call), 'user.update', { type: 'user', id: userId });
     const result = await runAccessChange(
       this.deps,
       'updateUser',
-      [this.deps.keys.users(org)],
+      [this.deps.keys.users(tenant)],
       call,
       [userId, JSON.stringify(patch)],
       { tag: userTag(org, userId), audit: entry },
@@ -65,8 +66,8 @@ export class UserService {
     return JSON.parse(result as string) as UserRecord;
   }
 
-  async getUser(org: string, userId: string): Promise<UserRecord | undefined> {
-    const raw = await this.deps.redis.hget(this.deps.keys.users(org), userId);
+  async getUser(tenant: Tenant, userId: string): Promise<UserRecord | undefined> {
+    const raw = await this.deps.redis.hget(this.deps.keys.users(tenant), userId);
     return raw === null ? undefined : (JSON.parse(raw) as UserRecord);
   }
 
@@ -75,7 +76,7 @@ export class UserService {
     await this.deps.audit.record(
       this.deps.audit.entry(auditContext(call), 'user.list', { type: 'org', id: call.caller.org }),
     );
-    const rows = await this.deps.redis.hvals(this.deps.keys.users(call.caller.org));
+    const rows = await this.deps.redis.hvals(this.deps.keys.users(call.caller.tenant));
     return rows
       .map((raw) => JSON.parse(raw) as UserRecord)
       .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));

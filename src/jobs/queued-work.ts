@@ -7,6 +7,7 @@ import {
   retryOptions,
   type RetriedQueueSettings,
 } from './queues.js';
+import type { Tenant } from '../tenant.js';
 
 /**
  * The memory engine's BackgroundWork port on BullMQ queues: enqueueing is a durable Redis write, so an
@@ -31,7 +32,7 @@ export class QueuedWork implements BackgroundWork {
     }
   }
 
-  async embed(workspace: string, items: EmbedItem[]): Promise<void> {
+  async embed(workspace: Tenant, items: EmbedItem[]): Promise<void> {
     if (items.length === 0) return;
     await this.embedQueue.add('embed', { workspace, items }, this.jobOptions);
   }

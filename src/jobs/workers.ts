@@ -6,6 +6,7 @@ import type { Reembedder } from '../memory/reembed.js';
 import type { RedisClient } from '../redis/clients.js';
 import { openQueue, QUEUES } from './queues.js';
 import type { ReembedJobData } from './reembed-jobs.js';
+import { tenantsNamed, type Tenant } from '../tenant.js';
 
 /**
  * BullMQ workers: thin processors that call the enrichment service. They run inside the server process by
@@ -38,7 +39,7 @@ export async function startWorkers(
   const lastAttempt = (job: Job | undefined): boolean =>
     !!job && job.attemptsMade >= (job.opts.attempts ?? 1);
 
-  const embed = new Worker<{ workspace: string; items: EmbedItem[] }>(
+  const embed = new Worker<{ workspace: Tenant; items: EmbedItem[] }>(
     QUEUES.embed,
     async (job) => enrichment.embed(job.data.workspace, job.data.items),
     { connection: settings.connection(), prefix, concurrency: 2 },
@@ -78,7 +79,9 @@ export async function startWorkers(
   const reembed = new Worker<ReembedJobData>(
     QUEUES.reembed,
     async (job) =>
-      reembedder.run(job.data.workspace, {
+      // The admin names a workspace id: the layer workspace and the organisation of that name are both
+      // re-embedded (two tenants, one after the other).
+      reembedder.run(tenantsNamed(job.data.workspace), {
         force: job.data.force,
         onProgress: (progress) => job.updateProgress(progress),
       }),

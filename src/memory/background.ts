@@ -1,5 +1,6 @@
 import type { Actor } from './events.js';
 import type { Namespace } from './namespace.js';
+import type { Tenant } from '../tenant.js';
 
 /**
  * Slow work the memory engine hands off (port; src/jobs implements it with BullMQ queues): embedding
@@ -12,7 +13,7 @@ export interface EmbedItem {
 }
 
 export interface ExtractionRequest {
-  workspace: string;
+  workspace: Tenant;
   actor: Actor;
   ns: Namespace;
   sessionId: string | null;
@@ -22,7 +23,7 @@ export interface ExtractionRequest {
 }
 
 export interface BackgroundWork {
-  embed(workspace: string, items: EmbedItem[]): Promise<void>;
+  embed(workspace: Tenant, items: EmbedItem[]): Promise<void>;
   /** Undefined when no LLM extractor is configured. */
   extractFacts?(request: ExtractionRequest): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { buildFact } from './facts/fact-builder.js';
 import type { LlmExtractor } from './facts/llm-extractor.js';
 import type { FactOutcome, MemoryStore } from './memory-store.js';
 import { parseNamespaceKey } from './namespace.js';
+import type { Tenant } from '../tenant.js';
 
 /**
  * The work background jobs do, as domain operations (the job processors in src/jobs only call these):
@@ -19,12 +20,12 @@ export class EnrichmentService {
     private readonly events: EventLog,
     private readonly embedder: Embedder,
     private readonly extractor: LlmExtractor | undefined,
-    private readonly sweepList: { workspaces(): Promise<string[]>; forget(workspace: string): Promise<void> },
+    private readonly sweepList: { workspaces(): Promise<Tenant[]>; forget(workspace: Tenant): Promise<void> },
     private readonly log: Logger,
   ) {}
 
   /** Embeds documents and stores their vectors (documents deleted meanwhile are skipped). */
-  async embed(workspace: string, items: EmbedItem[]): Promise<number> {
+  async embed(workspace: Tenant, items: EmbedItem[]): Promise<number> {
     if (items.length === 0) return 0;
     const vectors = await this.embedder.embed(items.map((i) => i.text));
     const byId = new Map<string, Float32Array>();
@@ -72,7 +73,7 @@ export class EnrichmentService {
 
   /** A job gave up: say so on the workspace stream, so the failure is visible and never silent. */
   async recordFailure(
-    workspace: string,
+    workspace: Tenant,
     type: 'facts.extraction_failed' | 'memory.embedding_failed',
     data: Record<string, unknown>,
   ): Promise<void> {

@@ -1,6 +1,7 @@
 import type { RedisClient } from '../redis/clients.js';
 import type { Keys } from '../redis/keys.js';
 import type { Scripts } from '../redis/scripts.js';
+import { tenantName, type Tenant } from '../tenant.js';
 import { envelopeJson, type Actor, type StoredEvent } from './events.js';
 
 /** A page of a workspace's events plus the stream counters needed to detect trimming. */
@@ -42,26 +43,27 @@ export class EventLog {
   ) {}
 
   /** ARGV[1..5] of every event-emitting script (see lua/includes/appendEvent.lua). */
-  contextArgs(workspace: string, actor: Actor, at: Date = new Date()): string[] {
+  contextArgs(workspace: Tenant, actor: Actor, at: Date = new Date()): string[] {
     return [
       this.keys.eventChannel(workspace),
       String(this.maxLen),
-      workspace,
+      // Envelopes name the workspace or organisation as its face knows it, not the tenant tag.
+      tenantName(workspace),
       at.toISOString(),
       JSON.stringify({ type: actor.type, id: actor.id }),
     ];
   }
 
-  streamKey(workspace: string): string {
+  streamKey(workspace: Tenant): string {
     return this.keys.eventStream(workspace);
   }
 
-  channel(workspace: string): string {
+  channel(workspace: Tenant): string {
     return this.keys.eventChannel(workspace);
   }
 
   async append(
-    workspace: string,
+    workspace: Tenant,
     actor: Actor,
     events: { type: string; data: unknown }[],
   ): Promise<string[]> {
@@ -72,7 +74,7 @@ export class EventLog {
   }
 
   /** Events strictly after `afterId` ('0-0' = from the start), at most `count`, with stream counters. */
-  async read(workspace: string, afterId: string, count: number): Promise<EventPage> {
+  async read(workspace: Tenant, afterId: string, count: number): Promise<EventPage> {
     const reply = await this.scripts.run<RawPage>(
       'readEvents',
       [this.streamKey(workspace)],
@@ -85,7 +87,7 @@ export class EventLog {
    * Like `read`, for a reader that is usually up to date: undefined when nothing follows `afterId` (one
    * XRANGE, without reading the stream's counters).
    */
-  async readNew(workspace: string, afterId: string, count: number): Promise<EventPage | undefined> {
+  async readNew(workspace: Tenant, afterId: string, count: number): Promise<EventPage | undefined> {
     const reply = await this.scripts.run<[0] | [1, ...RawPage]>(
       'readNewEvents',
       [this.streamKey(workspace)],
@@ -97,7 +99,7 @@ export class EventLog {
   }
 
   /** The newest event id of a workspace, or '0-0' when it has none. */
-  async lastId(workspace: string): Promise<string> {
+  async lastId(workspace: Tenant): Promise<string> {
     const newest = (await this.redis.xrevrange(
       this.streamKey(workspace),
       '+',

@@ -8,13 +8,14 @@ import { buildFact, type BuiltFact } from './facts/fact-builder.js';
 import { extractFacts } from './facts/rule-extractor.js';
 import type { MemoryStore, WorkspaceCounts } from './memory-store.js';
 import type { Namespace } from './namespace.js';
+import type { Tenant } from '../tenant.js';
 
 /**
  * The layer API's write side: remember (all three layers at once), deletion, erasure and counts. Policy
  * lives here (ids, TTL defaults, capacity, which embedder runs where); atomicity lives in the Lua scripts.
  */
 export interface RememberInput {
-  workspace: string;
+  workspace: Tenant;
   actor: Actor;
   ns: Namespace;
   content: string;
@@ -158,23 +159,23 @@ export class MemoryService {
     return { working, episode, facts: remembered, evicted: outcome.evicted, extraction };
   }
 
-  get(workspace: string, id: string): Promise<MemoryDoc | undefined> {
+  get(workspace: Tenant, id: string): Promise<MemoryDoc | undefined> {
     return this.store.get(workspace, id);
   }
 
-  clearWorking(workspace: string, actor: Actor, ns: Namespace): Promise<number> {
+  clearWorking(workspace: Tenant, actor: Actor, ns: Namespace): Promise<number> {
     return this.store.clearWorking(workspace, actor, ns);
   }
 
-  deleteMemory(workspace: string, actor: Actor, id: string): Promise<MemoryDoc | undefined> {
+  deleteMemory(workspace: Tenant, actor: Actor, id: string): Promise<MemoryDoc | undefined> {
     return this.store.deleteMemory(workspace, actor, id);
   }
 
-  forgetUser(workspace: string, actor: Actor, userId: string) {
+  forgetUser(workspace: Tenant, actor: Actor, userId: string) {
     return this.store.forgetUser(workspace, actor, userId);
   }
 
-  counts(workspace: string): Promise<WorkspaceCounts> {
+  counts(workspace: Tenant): Promise<WorkspaceCounts> {
     return this.store.counts(workspace);
   }
 }

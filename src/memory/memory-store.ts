@@ -8,13 +8,14 @@ import type { Actor } from './events.js';
 import type { BuiltFact } from './facts/fact-builder.js';
 import { namespaceKey, type Namespace } from './namespace.js';
 import { vectorToBuffer } from './search/vector-store.js';
+import { parseTenant, type Tenant } from '../tenant.js';
 
 /**
  * Typed wrappers around the memory Lua scripts: every write of the layer API is one atomic script that
  * also appends its events. Nothing here decides policy (capacity, TTL, extraction); the service does.
  */
 export interface RememberWrite {
-  workspace: string;
+  workspace: Tenant;
   actor: Actor;
   ns: Namespace;
   capacity: number;
@@ -61,7 +62,7 @@ export class MemoryStore {
   // The memory scripts' KEYS are built from three groups, always in this order (see each script's header).
 
   /** docs, vecs, and the namespace's working-memory keys. */
-  private workingKeys(workspace: string, ns: Namespace): string[] {
+  private workingKeys(workspace: Tenant, ns: Namespace): string[] {
     const nsKey = namespaceKey(ns);
     return [
       this.keys.docs(workspace),
@@ -73,7 +74,7 @@ export class MemoryStore {
   }
 
   /** facts, fingerprints, slots. */
-  private factKeys(workspace: string): string[] {
+  private factKeys(workspace: Tenant): string[] {
     return [
       this.keys.facts(workspace),
       this.keys.factFingerprints(workspace),
@@ -82,7 +83,7 @@ export class MemoryStore {
   }
 
   /** stats, the user's document set, the event stream. */
-  private bookkeepingKeys(workspace: string, userId: string | null): string[] {
+  private bookkeepingKeys(workspace: Tenant, userId: string | null): string[] {
     return [
       this.keys.stats(workspace),
       this.keys.userDocs(workspace, userId ?? ''),
@@ -135,7 +136,7 @@ export class MemoryStore {
    * their source episode no longer exists (forgotten or erased meanwhile): the answer is then empty.
    */
   async addFacts(
-    workspace: string,
+    workspace: Tenant,
     actor: Actor,
     ns: Namespace,
     facts: BuiltFact[],
@@ -178,7 +179,7 @@ export class MemoryStore {
   }
 
   /** Clears one namespace's working memory; returns how many entries were deleted. */
-  async clearWorking(workspace: string, actor: Actor, ns: Namespace): Promise<number> {
+  async clearWorking(workspace: Tenant, actor: Actor, ns: Namespace): Promise<number> {
     const keys = [...this.workingKeys(workspace, ns), ...this.bookkeepingKeys(workspace, ns.userId)];
     const args = [
       ...this.events.contextArgs(workspace, actor),
@@ -190,7 +191,7 @@ export class MemoryStore {
   }
 
   /** Expires due working entries of one namespace; returns how many. */
-  async expireWorking(workspace: string, ns: Namespace, now: Date): Promise<number> {
+  async expireWorking(workspace: Tenant, ns: Namespace, now: Date): Promise<number> {
     const keys = [...this.workingKeys(workspace, ns), ...this.bookkeepingKeys(workspace, ns.userId)];
     const args = [
       ...this.events.contextArgs(workspace, { type: 'system', id: 'expiry' }, now),
@@ -203,7 +204,7 @@ export class MemoryStore {
   }
 
   /** Namespaces of a workspace whose earliest TTL is due at `now`. */
-  async dueNamespaces(workspace: string, now: Date, limit = 100): Promise<string[]> {
+  async dueNamespaces(workspace: Tenant, now: Date, limit = 100): Promise<string[]> {
     return this.redis.zrangebyscore(
       this.keys.workingExpiryIndex(workspace),
       '-inf',
@@ -215,7 +216,7 @@ export class MemoryStore {
   }
 
   /** Deletes one memory of the layer API; undefined when there is none with this id. */
-  async deleteMemory(workspace: string, actor: Actor, id: string): Promise<MemoryDoc | undefined> {
+  async deleteMemory(workspace: Tenant, actor: Actor, id: string): Promise<MemoryDoc | undefined> {
     const doc = await this.get(workspace, id);
     if (!doc) return undefined;
     const ns: Namespace = { userId: doc.user_id, agentId: doc.agent_id };
@@ -240,7 +241,7 @@ export class MemoryStore {
 
   /** Erases every memory of one user: each working namespace, then episodes and facts. */
   async forgetUser(
-    workspace: string,
+    workspace: Tenant,
     actor: Actor,
     userId: string,
   ): Promise<{ working: number; episodic: number; semantic: number }> {
@@ -268,7 +269,7 @@ export class MemoryStore {
     return { working: working + stray, episodic, semantic };
   }
 
-  async setVectors(workspace: string, embedder: string, vectors: Map<string, Float32Array>): Promise<number> {
+  async setVectors(workspace: Tenant, embedder: string, vectors: Map<string, Float32Array>): Promise<number> {
     if (vectors.size === 0) return 0;
     const args: ScriptArg[] = [
       ...this.events.contextArgs(workspace, { type: 'system', id: 'embedder' }),
@@ -284,20 +285,22 @@ export class MemoryStore {
   }
 
   /** Workspaces visited by the expiry sweeper. */
-  async ttlWorkspaces(): Promise<string[]> {
-    return this.redis.smembers(this.keys.ttlWorkspaces());
+  /** Tenants that have working entries with a TTL (their members were written as tenants). */
+  async ttlWorkspaces(): Promise<Tenant[]> {
+    const members = await this.redis.smembers(this.keys.ttlWorkspaces());
+    return members.map(parseTenant).filter((t): t is Tenant => t !== undefined);
   }
 
-  async forgetTtlWorkspace(workspace: string): Promise<void> {
+  async forgetTtlWorkspace(workspace: Tenant): Promise<void> {
     await this.redis.srem(this.keys.ttlWorkspaces(), workspace);
   }
 
-  async hasExpiringEntries(workspace: string): Promise<boolean> {
+  async hasExpiringEntries(workspace: Tenant): Promise<boolean> {
     return (await this.redis.zcard(this.keys.workingExpiryIndex(workspace))) > 0;
   }
 
   /** Counts a background failure in the workspace stats (shown by GET /v1/stats). */
-  async countFailure(workspace: string, type: string): Promise<void> {
+  async countFailure(workspace: Tenant, type: string): Promise<void> {
     const field = type === 'facts.extraction_failed' ? 'extraction_failures' : 'embedding_failures';
     await this.redis.hincrby(this.keys.stats(workspace), field, 1);
   }
@@ -307,7 +310,7 @@ export class MemoryStore {
    * (0 when it has none), for re-embedding. Cursor '0' starts; a returned cursor of '0' means done.
    */
   async scanEmbeddable(
-    workspace: string,
+    workspace: Tenant,
     cursor: string,
     count: number,
   ): Promise<{ cursor: string; docs: { id: string; text: string; vectorBytes: number }[] }> {
@@ -335,11 +338,11 @@ export class MemoryStore {
   }
 
   /** Number of documents (any kind) a workspace holds. */
-  async documentCount(workspace: string): Promise<number> {
+  async documentCount(workspace: Tenant): Promise<number> {
     return this.redis.hlen(this.keys.docs(workspace));
   }
 
-  async get(workspace: string, id: string): Promise<MemoryDoc | undefined> {
+  async get(workspace: Tenant, id: string): Promise<MemoryDoc | undefined> {
     const raw = await this.redis.hget(this.keys.docs(workspace), id);
     if (raw === null) return undefined;
     const doc = JSON.parse(raw) as MemoryDoc | { layer: string };
@@ -348,7 +351,7 @@ export class MemoryStore {
       : undefined;
   }
 
-  async counts(workspace: string): Promise<WorkspaceCounts> {
+  async counts(workspace: Tenant): Promise<WorkspaceCounts> {
     const pipeline = this.redis.pipeline();
     pipeline.hgetall(this.keys.stats(workspace));
     pipeline.zrevrange(this.keys.agents(workspace), 0, 999);

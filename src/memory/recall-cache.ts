@@ -1,3 +1,4 @@
+import type { Tenant } from '../tenant.js';
 /**
  * The recall cache: a repeated query (same namespace, top_k, layers, same endpoint) is answered from memory
  * while the workspace has had no write since (its index is still at the same stream id) and the entry is
@@ -42,7 +43,7 @@ export class RecallCache<T> {
   }
 
   /** Entries of one workspace (keys start with the workspace). */
-  sizeOf(workspace: string): number {
+  sizeOf(workspace: Tenant): number {
     let n = 0;
     for (const key of this.entries.keys()) if (key.startsWith(`${workspace}\u001f`)) n++;
     return n;

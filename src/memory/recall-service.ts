@@ -11,6 +11,7 @@ import { queryEntities } from './search/entities.js';
 import { tokenize } from './search/tokenizer.js';
 import { TopK } from './search/top-k.js';
 import type { Candidate, WorkspaceIndex } from './search/workspace-index.js';
+import type { Tenant } from '../tenant.js';
 
 /**
  * The layer API's read side: hybrid recall over the workspace index (BM25 and vector legs, union of their
@@ -18,7 +19,7 @@ import type { Candidate, WorkspaceIndex } from './search/workspace-index.js';
  * namespace-narrowed counts. Every read first catches the index up with the workspace stream.
  */
 export interface RecallInput {
-  workspace: string;
+  workspace: Tenant;
   query: string;
   topK: number;
   layers: readonly Layer[];
@@ -148,7 +149,7 @@ export class RecallService {
   /** Counts of a namespace, from the index (the workspace-wide counts come from Redis counters). */
   /** Counts of one namespace's live memories per layer, and the agents that wrote them (sorted). */
   async namespaceCounts(
-    workspace: string,
+    workspace: Tenant,
     filter: Namespace,
   ): Promise<{ counts: Record<Layer, number>; agents: string[] }> {
     const index = await this.indexes.fresh(workspace);
@@ -172,7 +173,7 @@ export class RecallService {
     return this.indexes.details();
   }
 
-  cacheSize(workspace: string): number {
+  cacheSize(workspace: Tenant): number {
     return this.recallCache.sizeOf(workspace) + this.contextCache.sizeOf(workspace);
   }
 

@@ -1,8 +1,9 @@
 import type { Embedder } from './embedders/embedder.js';
 import type { MemoryStore } from './memory-store.js';
+import type { Tenant } from '../tenant.js';
 
 /**
- * Re-embedding a workspace: gives every document (memories, facts, engrams) a vector of the current
+ * Re-embedding tenants (a workspace and the organisation of that name): gives every document (memories, facts, engrams) a vector of the current
  * embedder. Needed after changing MNEMO_EMBEDDER or its dimension, when stored vectors no longer match
  * and the index ignores them (those documents are then found by BM25 only). By default only documents
  * whose vector is missing or of another size are embedded; `force` re-embeds all (a different model of
@@ -34,14 +35,21 @@ export class Reembedder {
     private readonly embedder: Embedder,
   ) {}
 
-  async run(workspace: string, options: ReembedOptions): Promise<ReembedProgress> {
-    const expectedBytes = this.embedder.dim * 4;
+  /** Re-embeds the tenants one after the other; progress counts the documents of all of them. */
+  async run(tenants: readonly Tenant[], options: ReembedOptions): Promise<ReembedProgress> {
+    const counts = await Promise.all(tenants.map((tenant) => this.store.documentCount(tenant)));
     const progress: ReembedProgress = {
-      total: await this.store.documentCount(workspace),
+      total: counts.reduce((sum, n) => sum + n, 0),
       scanned: 0,
       embedded: 0,
     };
     await options.onProgress?.({ ...progress });
+    for (const tenant of tenants) await this.runOne(tenant, progress, options);
+    return progress;
+  }
+
+  private async runOne(workspace: Tenant, progress: ReembedProgress, options: ReembedOptions): Promise<void> {
+    const expectedBytes = this.embedder.dim * 4;
     let cursor = '0';
     do {
       const page = await this.store.scanEmbeddable(workspace, cursor, PAGE);
@@ -59,6 +67,5 @@ export class Reembedder {
       progress.total = Math.max(progress.total, progress.scanned);
       await options.onProgress?.({ ...progress });
     } while (cursor !== '0');
-    return progress;
   }
 }

@@ -1,8 +1,12 @@
+import type { Tenant } from '../tenant.js';
+
 /**
  * Every Redis key and channel name is built here and nowhere else.
  *
- * Per-workspace keys carry the hash tag `{<workspace>}` so a workspace lives on one Redis Cluster slot and
- * its Lua scripts stay atomic. The few keys that are not per-workspace use tags that start with `~`, a
+ * Per-tenant keys carry the hash tag `{<tenant>}` (src/tenant.ts: a layer workspace `W` or an engram
+ * organisation `org:O`, never both) so a tenant lives on one Redis Cluster slot and its Lua scripts stay
+ * atomic. Every per-tenant method takes a `Tenant`, so a bare workspace or organisation id cannot become a
+ * key. The few keys that are not per-workspace use tags that start with `~`, a
  * character workspace ids cannot contain, so they can never collide with a workspace's keys:
  *   {~auth}        layer-API and engram-API key records and their lists (low traffic: cache misses only)
  *   {~rl:<cred>}   one rate-limit bucket family per credential, spread over the cluster (the admin key on
@@ -13,8 +17,8 @@
 export class Keys {
   constructor(readonly prefix = 'mnemo') {}
 
-  private ws(workspace: string): string {
-    return `${this.prefix}:{${workspace}}`;
+  private ws(tenant: Tenant): string {
+    return `${this.prefix}:{${tenant}}`;
   }
 
   // --- auth (global) ---------------------------------------------------------------------------------
@@ -58,111 +62,111 @@ export class Keys {
 
   // --- events ------------------------------------------------------------------------------------------
   /** STREAM: every change of the workspace, the source for WebSocket resume and index catch-up. */
-  eventStream(workspace: string): string {
-    return `${this.ws(workspace)}:events`;
+  eventStream(tenant: Tenant): string {
+    return `${this.ws(tenant)}:events`;
   }
   /** Pub/sub channel carrying each new event envelope of the workspace as JSON. */
-  eventChannel(workspace: string): string {
-    return `${this.prefix}:ev:{${workspace}}`;
+  eventChannel(tenant: Tenant): string {
+    return `${this.prefix}:ev:{${tenant}}`;
   }
 
   // --- memory documents (per workspace) -------------------------------------------------------------
   /** HASH id -> JSON document of every recallable memory (working entry, episode, fact, engram). */
-  docs(workspace: string): string {
-    return `${this.ws(workspace)}:docs`;
+  docs(tenant: Tenant): string {
+    return `${this.ws(tenant)}:docs`;
   }
   /** HASH id -> float32 vector bytes (little endian) of the documents. */
-  vectors(workspace: string): string {
-    return `${this.ws(workspace)}:vecs`;
+  vectors(tenant: Tenant): string {
+    return `${this.ws(tenant)}:vecs`;
   }
   /** ZSET importance -> id: the working memory of one namespace (eviction order). */
-  workingEntries(workspace: string, namespace: string): string {
-    return `${this.ws(workspace)}:wm:${namespace}`;
+  workingEntries(tenant: Tenant, namespace: string): string {
+    return `${this.ws(tenant)}:wm:${namespace}`;
   }
   /** ZSET expires_ms -> id: working entries of one namespace that have a TTL. */
-  workingExpiry(workspace: string, namespace: string): string {
-    return `${this.ws(workspace)}:wmexp:${namespace}`;
+  workingExpiry(tenant: Tenant, namespace: string): string {
+    return `${this.ws(tenant)}:wmexp:${namespace}`;
   }
   /** ZSET namespace -> earliest expiry of its working entries (what the sweeper visits). */
-  workingExpiryIndex(workspace: string): string {
-    return `${this.ws(workspace)}:wmexp-ns`;
+  workingExpiryIndex(tenant: Tenant): string {
+    return `${this.ws(tenant)}:wmexp-ns`;
   }
   /** ZSET created_ms -> id of episodes. */
-  episodes(workspace: string): string {
-    return `${this.ws(workspace)}:episodes`;
+  episodes(tenant: Tenant): string {
+    return `${this.ws(tenant)}:episodes`;
   }
   /** ZSET created_ms -> id of facts (current and superseded). */
-  facts(workspace: string): string {
-    return `${this.ws(workspace)}:facts`;
+  facts(tenant: Tenant): string {
+    return `${this.ws(tenant)}:facts`;
   }
   /** HASH fingerprint (namespace+subject+predicate+object) -> fact id, for deduplication. */
-  factFingerprints(workspace: string): string {
-    return `${this.ws(workspace)}:fact-fp`;
+  factFingerprints(tenant: Tenant): string {
+    return `${this.ws(tenant)}:fact-fp`;
   }
   /** HASH slot -> id of the current fact holding it, for supersession of single-valued predicates. */
-  factSlots(workspace: string): string {
-    return `${this.ws(workspace)}:fact-slot`;
+  factSlots(tenant: Tenant): string {
+    return `${this.ws(tenant)}:fact-slot`;
   }
   /** HASH working, episodic, semantic (counts), last_write. */
-  stats(workspace: string): string {
-    return `${this.ws(workspace)}:stats`;
+  stats(tenant: Tenant): string {
+    return `${this.ws(tenant)}:stats`;
   }
   /** ZSET agent_id -> last write ms. */
-  agents(workspace: string): string {
-    return `${this.ws(workspace)}:agents`;
+  agents(tenant: Tenant): string {
+    return `${this.ws(tenant)}:agents`;
   }
   /** ZSET namespace key -> last write ms. */
-  namespaces(workspace: string): string {
-    return `${this.ws(workspace)}:namespaces`;
+  namespaces(tenant: Tenant): string {
+    return `${this.ws(tenant)}:namespaces`;
   }
   /** SET of the ids of one user's documents, for erasure (right to be forgotten). */
-  userDocs(workspace: string, userId: string): string {
-    return `${this.ws(workspace)}:userdocs:${userId}`;
+  userDocs(tenant: Tenant, userId: string): string {
+    return `${this.ws(tenant)}:userdocs:${userId}`;
   }
-  // --- engram API (per organisation = workspace) ---------------------------------------------------
+  // --- engram API (per organisation tenant, org:<org>) ---------------------------------------------------
   /** HASH "<scope>\n<content hash>" -> id of the live engram with that statement in that scope. */
-  engramHashes(workspace: string): string {
-    return `${this.ws(workspace)}:eng-hash`;
+  engramHashes(tenant: Tenant): string {
+    return `${this.ws(tenant)}:eng-hash`;
   }
   /** STRING: counter of the engram ids of one day (ENG-<day>-NNN); expires after a few days. */
-  engramIdCounter(workspace: string, day: string): string {
-    return `${this.ws(workspace)}:eng-seq:${day}`;
+  engramIdCounter(tenant: Tenant, day: string): string {
+    return `${this.ws(tenant)}:eng-seq:${day}`;
   }
   /** HASH session id -> JSON session record. */
-  sessions(workspace: string): string {
-    return `${this.ws(workspace)}:sessions`;
+  sessions(tenant: Tenant): string {
+    return `${this.ws(tenant)}:sessions`;
   }
   /** HASH user id -> JSON user record of the organisation. */
-  users(workspace: string): string {
-    return `${this.ws(workspace)}:users`;
+  users(tenant: Tenant): string {
+    return `${this.ws(tenant)}:users`;
   }
   /** HASH username -> user id (usernames are unique per organisation). */
-  usernames(workspace: string): string {
-    return `${this.ws(workspace)}:usernames`;
+  usernames(tenant: Tenant): string {
+    return `${this.ws(tenant)}:usernames`;
   }
   /** HASH group id -> JSON group record. */
-  groups(workspace: string): string {
-    return `${this.ws(workspace)}:groups`;
+  groups(tenant: Tenant): string {
+    return `${this.ws(tenant)}:groups`;
   }
   /** HASH group path (team/sub) -> group id (paths are unique per organisation). */
-  groupPaths(workspace: string): string {
-    return `${this.ws(workspace)}:group-paths`;
+  groupPaths(tenant: Tenant): string {
+    return `${this.ws(tenant)}:group-paths`;
   }
   /** HASH scope -> JSON metadata of the scope (description, covers, sensitivity, ...; /api/v1/me). */
-  scopeMetadata(workspace: string): string {
-    return `${this.ws(workspace)}:scope-meta`;
+  scopeMetadata(tenant: Tenant): string {
+    return `${this.ws(tenant)}:scope-meta`;
   }
   /** HASH user id -> role: the members of one group. */
-  groupMembers(workspace: string, groupId: string): string {
-    return `${this.ws(workspace)}:gm:${groupId}`;
+  groupMembers(tenant: Tenant, groupId: string): string {
+    return `${this.ws(tenant)}:gm:${groupId}`;
   }
   /** HASH group id -> role: the groups of one user. */
-  userGroups(workspace: string, userId: string): string {
-    return `${this.ws(workspace)}:ug:${userId}`;
+  userGroups(tenant: Tenant, userId: string): string {
+    return `${this.ws(tenant)}:ug:${userId}`;
   }
   /** STREAM: audit entries of the organisation (capped). */
-  audit(workspace: string): string {
-    return `${this.ws(workspace)}:audit`;
+  audit(tenant: Tenant): string {
+    return `${this.ws(tenant)}:audit`;
   }
 
   /** SET of workspaces that have working entries with a TTL (visited by the expiry sweeper). */

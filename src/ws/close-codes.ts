@@ -12,5 +12,6 @@ export const CLOSE = {
   internal: { code: 1011, reason: 'internal error: resume from your last event id' },
   unavailable: { code: 1013, reason: 'storage unavailable: resume from your last event id' },
   revoked: { code: 4001, reason: 'credential revoked' },
+  expired: { code: 4001, reason: 'credential expired' },
   tooSlow: { code: 4008, reason: 'too slow: resume from your last event id' },
 } as const satisfies Record<string, CloseReason>;

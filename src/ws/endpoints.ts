@@ -4,16 +4,19 @@ import type { Authenticated, EngramPrincipal, LayerKeyPrincipal } from '../auth/
 import type { Face } from '../http/route.js';
 import type { Services } from '../services.js';
 import type { EventView } from './event-view.js';
+import type { Tenant } from '../tenant.js';
 
 /**
  * What an event socket may see, decided once at upgrade from its credential. The workspace comes from the
  * credential, never from the client.
  */
 export interface Grant {
-  workspace: string;
+  workspace: Tenant;
   /** Sockets are counted per credential against MNEMO_WS_MAX_SOCKETS_PER_CREDENTIAL (on each instance). */
   credentialId: string;
   /** Invalidation tags (see CredentialInvalidation): revoking any of them closes the socket with 4001. */
+  /** When the credential stops being valid (ms since the epoch): the socket is closed with 4001 then. */
+  expiresAt?: number | null;
   tags: readonly string[];
   /** For credentials that see only part of a workspace (engram scopes); absent = the whole workspace. */
   permits?: (event: EventView) => boolean;
@@ -61,7 +64,7 @@ function layerKeyEndpoint(path: string, layerKeys: LayerKeyService): EventEndpoi
 
 function layerKeyGrant({ principal }: Authenticated<LayerKeyPrincipal>): Grant {
   return {
-    workspace: principal.workspaceId,
+    workspace: principal.tenant,
     credentialId: `layer:${principal.keyHash}`,
     // The tag revocation publishes (LayerKeyService.revoke), and the workspace-wide one.
     tags: [`layer:${principal.keyHash}`, `workspace:${principal.workspaceId}`],
@@ -70,8 +73,8 @@ function layerKeyGrant({ principal }: Authenticated<LayerKeyPrincipal>): Grant {
 
 /**
  * Engram-API sockets see the engram events of the scopes their principal reads, the organisation's
- * episodes, their own sessions, and (organisation admins) everything else of the workspace: identity
- * events and the layer memory of the same workspace.
+ * episodes, their own sessions, and (organisation admins) everything else of the organisation's tenant:
+ * identity and key events. A layer workspace of the same name is another tenant, never seen here.
  */
 export function engramEventPermitted(principal: EngramPrincipal, event: EventView): boolean {
   if (event.type.startsWith('engram.')) return event.scope !== null && principal.access.canRead(event.scope);
@@ -92,8 +95,9 @@ function engramEndpoint(path: string, auth: EngramAuthenticator): EventEndpoint 
     let current = first;
     const org = header('x-mnemo-org');
     return {
-      workspace: first.org,
+      workspace: first.tenant,
       credentialId: `engram:${first.credentialId}`,
+      expiresAt: first.expiresAt,
       tags: auth.revocationTags(first),
       refreshTags: auth.refreshTags(first),
       permits: (event) => engramEventPermitted(current, event),

@@ -3,6 +3,7 @@ import type { Invalidatable } from '../auth/invalidation.js';
 import { MnemoError, isMnemoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CLOSE } from './close-codes.js';
+import { callAt } from './expiry-timer.js';
 import { EventConnection, type EventLimits, type SocketData } from './connection.js';
 import type { EventEndpoint } from './endpoints.js';
 import type { Fanout } from './fanout.js';
@@ -29,6 +30,8 @@ export class EventServer implements Invalidatable {
   private readonly connections = new Map<EventConnection, SocketData>();
   private readonly byTag = new Map<string, Set<EventConnection>>();
   private readonly byRefreshTag = new Map<string, Set<EventConnection>>();
+  /** Cancels the expiry timer of each socket whose credential expires. */
+  private readonly expiryTimers = new Map<EventConnection, () => void>();
   private readonly perCredential = new Map<string, number>();
   private closing = false;
   private invalidations = 0;
@@ -162,6 +165,13 @@ export class EventServer implements Invalidatable {
     this.connections.set(connection, data);
     index(this.byTag, data.grant.tags, connection);
     index(this.byRefreshTag, data.grant.refreshTags ?? [], connection);
+    // An expiring credential is cut off at its expiry, not only at the next invalidation.
+    const { expiresAt } = data.grant;
+    if (expiresAt != null)
+      this.expiryTimers.set(
+        connection,
+        callAt(expiresAt, () => connection.close(CLOSE.expired)),
+      );
     if (data.recheck) this.reverify([connection]);
   }
 
@@ -170,6 +180,8 @@ export class EventServer implements Invalidatable {
     const connection = data.connection;
     if (!connection) return;
     connection.onClosed();
+    this.expiryTimers.get(connection)?.();
+    this.expiryTimers.delete(connection);
     this.connections.delete(connection);
     unindex(this.byTag, data.grant.tags, connection);
     unindex(this.byRefreshTag, data.grant.refreshTags ?? [], connection);

@@ -4,6 +4,7 @@ import { isConnectionError } from '../redis/clients.js';
 import type { PubSub } from '../redis/pubsub.js';
 import { liveView, type EventView } from './event-view.js';
 import type { ReplaySource } from './resume.js';
+import type { Tenant } from '../tenant.js';
 
 /** A socket's delivery as the fan-out sees it. */
 export interface FeedMember {
@@ -42,7 +43,7 @@ export class Fanout {
   }
 
   /** Adds the member built by `create` to the workspace's feed; `create` receives its replay source. */
-  join<M extends FeedMember>(workspace: string, create: (source: ReplaySource) => M): M {
+  join<M extends FeedMember>(workspace: Tenant, create: (source: ReplaySource) => M): M {
     let feed = this.feeds.get(workspace);
     if (!feed) {
       feed = new Feed(workspace, this.events.channel(workspace), this.pubsub, this.log);
@@ -59,7 +60,7 @@ export class Fanout {
     return member;
   }
 
-  leave(workspace: string, member: FeedMember): void {
+  leave(workspace: Tenant, member: FeedMember): void {
     const feed = this.feeds.get(workspace);
     if (!feed || !feed.members.delete(member) || feed.members.size > 0) return;
     this.feeds.delete(workspace);
@@ -110,7 +111,7 @@ class Feed {
   private readonly handler: (message: string) => void;
 
   constructor(
-    readonly workspace: string,
+    readonly workspace: Tenant,
     private readonly channel: string,
     private readonly pubsub: PubSub,
     private readonly log: Logger,

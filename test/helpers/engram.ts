@@ -47,9 +47,12 @@ export class Org {
   async user(username: string, role: 'viewer' | 'editor' | 'admin' = 'editor'): Promise<TestUser> {
     const created = await this.admin('POST', '/api/v1/admin/users', { username, role });
     if (created.status !== 201) throw new Error(`creating user: ${created.status} ${created.text}`);
-    const key = await this.admin('POST', '/api/v1/admin/api-keys', { user_id: created.json.id });
-    if (key.status !== 201) throw new Error(`issuing key: ${key.status} ${key.text}`);
-    return { id: created.json.id, username, key: key.json.key };
+    const issued = await this.admin('POST', '/api/v1/admin/api-keys', { user_id: created.json.id });
+    if (issued.status !== 201) throw new Error(`issuing key: ${issued.status} ${issued.text}`);
+    // An admin-issued key does not open the user's personal scope: the user exchanges it for their own.
+    const own = await this.as(issued.json.key, 'POST', '/api/v1/me/api-keys', {});
+    if (own.status !== 201) throw new Error(`minting own key: ${own.status} ${own.text}`);
+    return { id: created.json.id, username, key: own.json.key };
   }
 
   async group(name: string, parentId?: string): Promise<{ id: string; scope: string; name: string }> {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Org, startEngramServer, type TestUser } from '../helpers/engram.js';
 import type { TestServer } from '../helpers/server.js';
+import { orgTenant } from '../../src/tenant.js';
 
 /** Feedback arithmetic (plur.md §1.8), promote, and the typed events every change emits. */
 let server: TestServer;
@@ -115,7 +116,7 @@ describe('events', () => {
   it('announces every change with a typed event whose data carries the scope', async () => {
     const fresh = new Org(server, 'ev');
     const bob = await fresh.user('bob', 'admin');
-    const before = await server.services.events.lastId(fresh.id);
+    const before = await server.services.events.lastId(orgTenant(fresh.id));
     const { id } = await fresh.engram(bob, { statement: 'Events name their scope.' });
     await fresh.as(bob, 'PATCH', `/api/v1/engrams/${id}`, { tags: ['x'] });
     await fresh.as(bob, 'POST', `/api/v1/engrams/${id}/feedback`, { signal: 'positive' });
@@ -123,7 +124,7 @@ describe('events', () => {
     await fresh.as(bob, 'POST', `/api/v1/engrams/${id}/pin`, { pinned: false });
     await fresh.as(bob, 'DELETE', `/api/v1/engrams/${id}`);
     await fresh.as(bob, 'POST', '/api/v1/episodes', { summary: 'Something happened.' });
-    const page = await server.services.events.read(fresh.id, before, 100);
+    const page = await server.services.events.read(orgTenant(fresh.id), before, 100);
     const events = page.events.map((e) => JSON.parse(e.json));
     expect(events.map((e) => e.type)).toEqual([
       'engram.created',
@@ -145,16 +146,19 @@ describe('events', () => {
 
   it('announces identity changes', async () => {
     const fresh = new Org(server, 'ev2');
-    const before = await server.services.events.lastId(fresh.id);
+    const before = await server.services.events.lastId(orgTenant(fresh.id));
     const carol = await fresh.user('carol');
     const group = await fresh.group('ops');
     await fresh.member(group.id, carol, 'editor');
     await fresh.admin('DELETE', `/api/v1/admin/groups/${group.id}/members/${carol.id}`);
     await fresh.admin('PATCH', `/api/v1/admin/users/${carol.id}`, { active: false });
-    const page = await server.services.events.read(fresh.id, before, 100);
+    const page = await server.services.events.read(orgTenant(fresh.id), before, 100);
     const events = page.events.map((e) => JSON.parse(e.json));
     expect(events.map((e) => e.type)).toEqual([
       'user.created',
+      // The admin-issued key, exchanged by the user for a personal one (Org.user).
+      'apikey.issued',
+      'apikey.revoked',
       'apikey.issued',
       'group.created',
       'group.member_added',
@@ -162,7 +166,7 @@ describe('events', () => {
       'user.updated',
       'user.disabled',
     ]);
-    expect(events[3].data).toEqual({
+    expect(events[5].data).toEqual({
       group_id: group.id,
       user_id: carol.id,
       role: 'editor',

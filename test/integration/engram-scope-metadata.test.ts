@@ -1,3 +1,4 @@
+import { orgTenant } from '../../src/tenant.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Org, PROBLEM_FIELDS, startEngramServer, type TestUser } from '../helpers/engram.js';
 import type { TestServer } from '../helpers/server.js';
@@ -88,10 +89,10 @@ describe('setting scope metadata', () => {
   it('announces and audits every change in its own script', async () => {
     const fresh = new Org(server, 'audited');
     const team = await fresh.group('ops');
-    const before = await server.services.events.lastId(fresh.id);
+    const before = await server.services.events.lastId(orgTenant(fresh.id));
     await fresh.admin('PUT', path(team.scope), { description: 'Ops.' });
     await fresh.admin('DELETE', path(team.scope));
-    const page = await server.services.events.read(fresh.id, before, 10);
+    const page = await server.services.events.read(orgTenant(fresh.id), before, 10);
     const events = page.events.map((e) => JSON.parse(e.json));
     expect(events.map((e) => e.type)).toEqual(['scope.metadata_set', 'scope.metadata_deleted']);
     expect(events[0].data).toMatchObject({ scope: team.scope, description: 'Ops.', covers: [] });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStubAi, type StubAi } from '../helpers/stub-ai.js';
 import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
+import { layerTenant } from '../../src/tenant.js';
 
 /** Slow embedders and the LLM extractor run as BullMQ jobs; their results and failures arrive as events. */
 let ai: StubAi;
@@ -26,7 +27,7 @@ afterAll(async () => {
 });
 
 const eventTypes = async (workspace: string): Promise<string[]> =>
-  (await server.services.events.read(workspace, '0-0', 1000)).events.map((e) => e.type);
+  (await server.services.events.read(layerTenant(workspace), '0-0', 1000)).events.map((e) => e.type);
 
 async function workspaceWithKey(): Promise<[string, string]> {
   const workspace = uniqueWorkspace('enr');
@@ -133,7 +134,7 @@ describe('LLM fact extraction (background job)', () => {
       await expect
         .poll(() => eventTypes(workspace), { timeout: 10_000 })
         .toContain('facts.extraction_failed');
-      const failed = (await server.services.events.read(workspace, '0-0', 100)).events.find(
+      const failed = (await server.services.events.read(layerTenant(workspace), '0-0', 100)).events.find(
         (e) => e.type === 'facts.extraction_failed',
       );
       expect(JSON.parse(failed!.json).data).toMatchObject({

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
+import { layerTenant } from '../../src/tenant.js';
 
 /**
  * The per-instance index is a cache of Redis: it must rebuild itself when the event stream was trimmed past
@@ -34,7 +35,7 @@ describe('index consistency', () => {
       token: key,
       body: { content: 'second pelican note' },
     });
-    const page = await reader.services.events.read(workspace, '0-0', 1);
+    const page = await reader.services.events.read(layerTenant(workspace), '0-0', 1);
     expect(page.entriesAdded).toBeGreaterThan(page.length); // the stream really was trimmed
 
     const rebuildsBefore = reader.services.recall.indexUsage().rebuilds;

@@ -10,6 +10,7 @@ import { MemoryStore } from '../../src/memory/memory-store.js';
 import type { Namespace } from '../../src/memory/namespace.js';
 import { Keys } from '../../src/redis/keys.js';
 import { Scripts } from '../../src/redis/scripts.js';
+import { layerTenant, type Tenant } from '../../src/tenant.js';
 
 /** Each memory script (remember, clearWorking, expireWorking, deleteMemory, forgetUser, addFacts, setVectors). */
 let redis: Redis;
@@ -64,7 +65,7 @@ function fact(ns: Namespace, extracted: ExtractedFact, at = new Date()) {
 }
 
 async function remember(
-  ws: string,
+  ws: Tenant,
   ns: Namespace,
   content: string,
   options: {
@@ -92,12 +93,13 @@ async function remember(
   return { working, episode, facts, outcome };
 }
 
-const eventTypes = async (ws: string) => (await events.read(ws, '0-0', 10_000)).events.map((e) => e.type);
+const eventTypes = async (ws: Tenant) => (await events.read(ws, '0-0', 10_000)).events.map((e) => e.type);
+const testTenant = (): Tenant => layerTenant(`w${randomHex(3)}`);
 const ns: Namespace = { userId: 'alice', agentId: 'bot' };
 
 describe('remember-14', () => {
   it('writes working entry, episode, vector, counters and events atomically', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     const { working, episode } = await remember(ws, ns, 'hello there');
     expect(JSON.parse((await redis.hget(keys.docs(ws), working.id))!)).toEqual(working);
     expect(JSON.parse((await redis.hget(keys.docs(ws), episode.id))!)).toEqual(episode);
@@ -113,7 +115,7 @@ describe('remember-14', () => {
   });
 
   it('evicts the lowest importance at capacity, oldest first on ties', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     const a = await remember(ws, ns, 'a', { importance: 0.5, capacity: 3 });
     const b = await remember(ws, ns, 'b', { importance: 0.2, capacity: 3 });
     const c = await remember(ws, ns, 'c', { importance: 0.2, capacity: 3 });
@@ -132,7 +134,7 @@ describe('remember-14', () => {
   });
 
   it('purges expired entries of the namespace before adding', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     const old = await remember(ws, ns, 'short lived', { expiresAt: Date.now() - 1 });
     expect(await redis.zscore(keys.workingExpiryIndex(ws), 'alice|bot')).not.toBeNull();
     const next = await remember(ws, ns, 'next');
@@ -143,7 +145,7 @@ describe('remember-14', () => {
   });
 
   it('confirms duplicate facts and supersedes single-valued ones, keeping history', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     const first = await remember(ws, ns, 'I live in Berlin', {
       facts: [{ subject: 'user', predicate: 'located_in', object: 'Berlin', confidence: 0.9 }],
     });
@@ -173,7 +175,7 @@ describe('remember-14', () => {
 
 describe('clearWorking-8 and expireWorking-8', () => {
   it('clears one namespace and leaves the others', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     await remember(ws, ns, 'one');
     await remember(ws, ns, 'two');
     const other = await remember(ws, { userId: 'bob', agentId: null }, 'bob');
@@ -187,7 +189,7 @@ describe('clearWorking-8 and expireWorking-8', () => {
   });
 
   it('expires due entries and updates the expiry index', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     const soon = await remember(ws, ns, 'soon', { expiresAt: Date.now() + 50 });
     const later = await remember(ws, ns, 'later', { expiresAt: Date.now() + 3_600_000 });
     expect(await store.dueNamespaces(ws, new Date(Date.now() + 100))).toEqual(['alice|bot']);
@@ -203,7 +205,7 @@ describe('clearWorking-8 and expireWorking-8', () => {
 
 describe('deleteMemory-12', () => {
   it('deletes any layer with its index entries, and nothing else', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     const r = await remember(ws, ns, 'I live in Rome', {
       facts: [{ subject: 'user', predicate: 'located_in', object: 'Rome', confidence: 0.9 }],
     });
@@ -220,7 +222,7 @@ describe('deleteMemory-12', () => {
   });
 
   it('refuses to delete documents that are not layer memories', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     await redis.hset(keys.docs(ws), 'ENG-1', JSON.stringify({ id: 'ENG-1', layer: 'engram', content: 'x' }));
     expect(await store.deleteMemory(ws, actor, 'ENG-1')).toBeUndefined();
     expect(await redis.hexists(keys.docs(ws), 'ENG-1')).toBe(1);
@@ -229,7 +231,7 @@ describe('deleteMemory-12', () => {
 
 describe('forgetUser-9', () => {
   it('erases every layer of one user across namespaces and nobody else', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     await remember(ws, { userId: 'carol', agentId: 'a1' }, 'I use emacs', {
       facts: [{ subject: 'user', predicate: 'uses', object: 'emacs', confidence: 0.8 }],
     });
@@ -247,7 +249,7 @@ describe('forgetUser-9', () => {
 
 describe('addFacts-8 and setVectors-3', () => {
   it('adds facts later with the same dedup rules', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     const f1 = fact(ns, { subject: 'user', predicate: 'works_at', object: 'Acme', confidence: 0.8 });
     const f2 = fact(ns, { subject: 'user', predicate: 'works_at', object: 'Globex', confidence: 0.8 });
     const [first] = await store.addFacts(ws, actor, ns, [f1], new Map(), null);
@@ -257,7 +259,7 @@ describe('addFacts-8 and setVectors-3', () => {
   });
 
   it('drops facts whose source episode is gone (a late job must not undo an erasure)', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     const r = await remember(ws, ns, 'I work at Initech');
     const late = fact(ns, { subject: 'user', predicate: 'works_at', object: 'Initech', confidence: 0.8 });
     await store.forgetUser(ws, actor, ns.userId!);
@@ -273,7 +275,7 @@ describe('addFacts-8 and setVectors-3', () => {
   });
 
   it('stores vectors only for documents that still exist and announces them', async () => {
-    const ws = `w${randomHex(3)}`;
+    const ws = testTenant();
     const r = await remember(ws, ns, 'vectorless');
     await redis.hdel(keys.vectors(ws), r.working.id);
     const stored = await store.setVectors(

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keys } from '../../src/redis/keys.js';
+import { layerTenant } from '../../src/tenant.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import {
   ADMIN_KEY,
@@ -116,8 +117,8 @@ describe('Redis outage and restart', () => {
     const direct = new Redis(redis.url);
     try {
       const keys = new Keys(FILE_PREFIX);
-      const ids = await direct.zrange(keys.episodes(workspace), '0', '-1');
-      const docs = ids.length ? await direct.hmget(keys.docs(workspace), ...ids) : [];
+      const ids = await direct.zrange(keys.episodes(layerTenant(workspace)), '0', '-1');
+      const docs = ids.length ? await direct.hmget(keys.docs(layerTenant(workspace)), ...ids) : [];
       const stored = new Map<string, number>();
       for (const doc of docs) {
         const content = (JSON.parse(doc ?? '{}') as { content?: string }).content ?? '';

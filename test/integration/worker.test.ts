@@ -10,6 +10,7 @@ import {
   type TestServer,
 } from '../helpers/server.js';
 import { startStubAi, type StubAi } from '../helpers/stub-ai.js';
+import { layerTenant } from '../../src/tenant.js';
 
 /** MNEMO_JOBS=off servers enqueue; `npm run worker` (src/worker.ts) processes, in its own process. */
 let ai: StubAi;
@@ -46,7 +47,7 @@ const spawnWorker = () =>
   );
 
 const eventTypes = async (workspace: string): Promise<string[]> =>
-  (await server.services.events.read(workspace, '0-0', 100)).events.map((e) => e.type);
+  (await server.services.events.read(layerTenant(workspace), '0-0', 100)).events.map((e) => e.type);
 
 describe('standalone worker', () => {
   it('embeds what a server without workers queued', async () => {

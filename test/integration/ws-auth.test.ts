@@ -7,6 +7,7 @@ import {
   type TestServer,
 } from '../helpers/server.js';
 import { connectEvents, eventsUrl, refusedUpgrade, type TokenTransport } from '../helpers/ws.js';
+import { layerTenant } from '../../src/tenant.js';
 
 /** Authentication at upgrade, the three token transports, revocation, and the per-credential socket cap. */
 let a: TestServer;
@@ -68,7 +69,7 @@ describe('upgrade authentication', () => {
         const client = await connectEvents(a, key, { via });
         expect(client.ws.protocol).toBe(via === 'protocol' ? 'bearer' : '');
         await client.subscribe({});
-        const [id] = await a.services.events.append(workspace, { type: 'api_key', id: 'k' }, [
+        const [id] = await a.services.events.append(layerTenant(workspace), { type: 'api_key', id: 'k' }, [
           { type: 'memory.fact.added', data: { id: 'f', content: via } },
         ]);
         expect((await client.waitFor((f) => f.id === id)).workspace).toBe(workspace);
@@ -93,7 +94,7 @@ describe('revocation', () => {
     expect((await a.request('DELETE', `/admin/keys/${doomedId}`, { token: ADMIN_KEY })).status).toBe(200);
     for (const c of [onA, onB]) expect(await c.closed).toEqual({ code: 4001, reason: 'credential revoked' });
 
-    const [id] = await b.services.events.append(workspace, { type: 'api_key', id: 'k' }, [
+    const [id] = await b.services.events.append(layerTenant(workspace), { type: 'api_key', id: 'k' }, [
       { type: 'memory.fact.added', data: { id: 'x' } },
     ]);
     await other.waitFor((f) => f.id === id);

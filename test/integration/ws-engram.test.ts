@@ -96,3 +96,23 @@ describe('engram event stream', () => {
     expect((await daveSocket.closed).code).toBe(4001);
   });
 });
+
+describe('an expiring key', () => {
+  it('has its open socket closed with 4001 when it expires', async () => {
+    const org = new Org(server, 'expiry');
+    const alice = await org.user('alice');
+    // Far enough ahead for the upgrade to happen first on a busy machine; the test waits for the close.
+    const expiresAt = new Date(Date.now() + 3000).toISOString();
+    const minted = await org.as(alice, 'POST', '/api/v1/me/api-keys', { expires_at: expiresAt });
+    expect(minted.status).toBe(201);
+    const socket = await connect(minted.json.key);
+    const { code, reason } = await socket.closed;
+    expect(code).toBe(4001);
+    expect(reason).toBe('credential expired');
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    // The user's other key keeps its socket.
+    const other = await connect(alice.key);
+    await org.engram(alice, statement('Still streaming after the other key expired.', 'global'));
+    await other.waitFor((f) => f.type === 'engram.created');
+  });
+});

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/memory/events.js';
 import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
 import { connectEvents } from '../helpers/ws.js';
+import { layerTenant } from '../../src/tenant.js';
 
 /** Cross-instance fan-out and backpressure. */
 let a: TestServer;
@@ -25,10 +26,10 @@ describe('fan-out across instances', () => {
     const onB = await connectEvents(b, key);
     await onA.subscribe({});
     await onB.subscribe({ types: ['memory.fact.added'] });
-    const [viaA] = await a.services.events.append(workspace, actor, [
+    const [viaA] = await a.services.events.append(layerTenant(workspace), actor, [
       { type: 'memory.fact.added', data: { id: 'f1', content: 'written through a' } },
     ]);
-    const [viaB] = await b.services.events.append(workspace, actor, [
+    const [viaB] = await b.services.events.append(layerTenant(workspace), actor, [
       { type: 'memory.fact.added', data: { id: 'f2', content: 'written through b' } },
     ]);
     for (const c of [onA, onB]) {
@@ -86,7 +87,7 @@ describe('backpressure', () => {
     const written: string[] = [];
     for (let i = 0; i < 4000 && b.eventServer.socketCount > 1; i++) {
       written.push(
-        ...(await b.services.events.append(workspace, actor, [
+        ...(await b.services.events.append(layerTenant(workspace), actor, [
           { type: 'memory.working.added', data: { id: `w${i}`, content } },
         ])),
       );
@@ -94,7 +95,7 @@ describe('backpressure', () => {
     expect(b.eventServer.socketCount).toBe(1);
 
     // The fast consumer got everything and still gets what comes next.
-    const [after] = await a.services.events.append(workspace, actor, [
+    const [after] = await a.services.events.append(layerTenant(workspace), actor, [
       { type: 'memory.fact.added', data: { id: 'after' } },
     ]);
     await fast.waitFor((f) => f.id === after);

@@ -10,6 +10,7 @@ import {
   type TestServer,
 } from '../helpers/server.js';
 import { connectEvents } from '../helpers/ws.js';
+import { layerTenant } from '../../src/tenant.js';
 
 /**
  * Event sockets across Redis trouble, on a redis-server of this file's own: messages published while the
@@ -39,7 +40,7 @@ describe('pub/sub outage', () => {
     const workspace = uniqueWorkspace('lost');
     const c = await connectEvents(server, await createLayerKey(server, workspace));
     await c.subscribe({});
-    const [first] = await server.services.events.append(workspace, actor, [
+    const [first] = await server.services.events.append(layerTenant(workspace), actor, [
       { type: 'memory.fact.added', data: {} },
     ]);
     await c.waitFor((f) => f.id === first);
@@ -49,14 +50,14 @@ describe('pub/sub outage', () => {
     // Some of these are published before the subscriber is back: their messages are lost for good.
     for (let i = 0; i < 30; i++) {
       written.push(
-        ...(await server.services.events.append(workspace, actor, [
+        ...(await server.services.events.append(layerTenant(workspace), actor, [
           { type: 'memory.fact.added', data: { i } },
         ])),
       );
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     await c.waitFor((f) => f.id === written.at(-1), 15_000);
-    const [later] = await server.services.events.append(workspace, actor, [
+    const [later] = await server.services.events.append(layerTenant(workspace), actor, [
       { type: 'memory.fact.added', data: {} },
     ]);
     await c.waitFor((f) => f.id === later);
@@ -81,7 +82,7 @@ describe('Redis restart', () => {
     const workspace = uniqueWorkspace('restart');
     const c = await connectEvents(server, await createLayerKey(server, workspace));
     await c.subscribe({});
-    const [before] = await server.services.events.append(workspace, actor, [
+    const [before] = await server.services.events.append(layerTenant(workspace), actor, [
       { type: 'memory.fact.added', data: {} },
     ]);
     await c.waitFor((f) => f.id === before);
@@ -98,7 +99,7 @@ describe('Redis restart', () => {
       .poll(
         async () => {
           try {
-            [after] = await server.services.events.append(workspace, actor, [
+            [after] = await server.services.events.append(layerTenant(workspace), actor, [
               { type: 'memory.fact.added', data: {} },
             ]);
             return true;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
 import { connectEvents, type EventClient } from '../helpers/ws.js';
+import { layerTenant } from '../../src/tenant.js';
 
 /** Bad client input gets an error frame and the socket stays usable; limits are enforced. */
 let server: TestServer;
@@ -112,7 +113,7 @@ describe('bad client messages', () => {
   it('refuses a since newer than the newest event of the workspace', async () => {
     const own = uniqueWorkspace('future');
     const c = await connectEvents(server, await createLayerKey(server, own));
-    const [last] = await server.services.events.append(own, { type: 'system', id: 'mnemo' }, [
+    const [last] = await server.services.events.append(layerTenant(own), { type: 'system', id: 'mnemo' }, [
       { type: 'memory.fact.added', data: {} },
     ]);
     const future = `${Number(last!.split('-')[0]) + 60_000}-0`;
@@ -134,7 +135,7 @@ describe('bad client messages', () => {
     const own = uniqueWorkspace('behind');
     const c = await connectEvents(server, await createLayerKey(server, own));
     await c.subscribe({ id: 'live' });
-    const ids = await server.services.events.append(own, { type: 'system', id: 'mnemo' }, [
+    const ids = await server.services.events.append(layerTenant(own), { type: 'system', id: 'mnemo' }, [
       { type: 'memory.fact.added', data: {} },
       { type: 'memory.fact.added', data: {} },
     ]);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/memory/events.js';
 import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
 import { connectEvents, type EventClient } from '../helpers/ws.js';
+import { layerTenant } from '../../src/tenant.js';
 
 /** Resume with `since`: replay from the stream, then live, without a gap or a duplicate. */
 let server: TestServer;
@@ -22,7 +23,7 @@ async function streamIds(workspace: string): Promise<string[]> {
   const ids: string[] = [];
   let after = '0-0';
   for (;;) {
-    const page = await server.services.events.read(workspace, after, 500);
+    const page = await server.services.events.read(layerTenant(workspace), after, 500);
     ids.push(...page.events.map((e) => e.id));
     if (page.events.length < 500) return ids;
     after = page.events.at(-1)!.id;
@@ -35,13 +36,17 @@ describe('resume', () => {
     const key = await createLayerKey(server, workspace);
     const first = await connectEvents(server, key);
     await first.subscribe({ types: ['memory.*'] });
-    const before = await server.services.events.append(workspace, actor, [fact(1), evicted(1), fact(2)]);
+    const before = await server.services.events.append(layerTenant(workspace), actor, [
+      fact(1),
+      evicted(1),
+      fact(2),
+    ]);
     await first.waitFor((f) => f.id === before[2]);
     const lastSeen = first.events.at(-1).id;
     expect(first.events.map((e) => e.id)).toEqual([before[0], before[2]]);
     await first.close();
 
-    const missed = await server.services.events.append(workspace, actor, [
+    const missed = await server.services.events.append(layerTenant(workspace), actor, [
       fact(3),
       evicted(2),
       fact(4),
@@ -61,7 +66,7 @@ describe('resume', () => {
     expect(second.events.map((e) => e.data.id)).toEqual(['f3', 'f4', 'f5']);
     expect(second.events.map((e) => e.id)).toEqual([missed[0], missed[2], missed[4]]);
 
-    const [live] = await server.services.events.append(workspace, actor, [fact(6)]);
+    const [live] = await server.services.events.append(layerTenant(workspace), actor, [fact(6)]);
     await second.waitFor((f) => f.id === live);
     expect(second.events.map((e) => e.data.id)).toEqual(['f3', 'f4', 'f5', 'f6']);
     // The frames came in this order: subscribed, replayed events, replay.done, live events.
@@ -80,14 +85,15 @@ describe('resume', () => {
     const workspace = uniqueWorkspace('race');
     const key = await createLayerKey(server, workspace);
     await server.services.events.append(
-      workspace,
+      layerTenant(workspace),
       actor,
       Array.from({ length: 300 }, (_, i) => fact(i)),
     );
     let writing = true;
     let n = 300;
     const writer = (async () => {
-      while (writing) await server.services.events.append(workspace, actor, [fact(n++), fact(n++)]);
+      while (writing)
+        await server.services.events.append(layerTenant(workspace), actor, [fact(n++), fact(n++)]);
     })();
     const clients: EventClient[] = [];
     for (let i = 0; i < 4; i++) {
@@ -110,8 +116,8 @@ describe('resume', () => {
   it('lets several subscriptions resume from the same id on one socket, sending each event once', async () => {
     const workspace = uniqueWorkspace('multi');
     const key = await createLayerKey(server, workspace);
-    const [start] = await server.services.events.append(workspace, actor, [fact(0)]);
-    const ids = await server.services.events.append(workspace, actor, [
+    const [start] = await server.services.events.append(layerTenant(workspace), actor, [fact(0)]);
+    const ids = await server.services.events.append(layerTenant(workspace), actor, [
       fact(1),
       evicted(1),
       fact(2),
@@ -129,10 +135,10 @@ describe('resume', () => {
   it('says so when since is older than what the stream keeps, then replays what is left', async () => {
     const workspace = uniqueWorkspace('trimmed');
     const key = await createLayerKey(server, workspace);
-    const [oldest] = await server.services.events.append(workspace, actor, [fact(0)]);
+    const [oldest] = await server.services.events.append(layerTenant(workspace), actor, [fact(0)]);
     for (let batch = 0; batch < 25; batch++) {
       await server.services.events.append(
-        workspace,
+        layerTenant(workspace),
         actor,
         Array.from({ length: 100 }, (_, i) => evicted(batch * 100 + i)),
       );

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/memory/events.js';
 import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
 import { connectEvents, type EventClient } from '../helpers/ws.js';
+import { layerTenant } from '../../src/tenant.js';
 
 /** Delivery over /v1/events: envelopes, filters by type and namespace, tenant isolation, `$`. */
 let server: TestServer;
@@ -32,7 +33,7 @@ describe('live events', () => {
     const workspace = uniqueWorkspace('env');
     const c = await client(workspace);
     await c.subscribe({});
-    const [id] = await server.services.events.append(workspace, actor, [
+    const [id] = await server.services.events.append(layerTenant(workspace), actor, [
       memory('memory.working.added', 'alice', 'planner', 'quote " é 日本'),
     ]);
     const event = await c.waitFor((f) => f.id === id);
@@ -44,7 +45,7 @@ describe('live events', () => {
       actor,
       data: { id: 'mem_quote " é 日本', content: 'quote " é 日本', user_id: 'alice', agent_id: 'planner' },
     });
-    const page = await server.services.events.read(workspace, '0-0', 10);
+    const page = await server.services.events.read(layerTenant(workspace), '0-0', 10);
     expect(JSON.parse(page.events[0]!.json)).toEqual(event);
   });
 
@@ -54,7 +55,7 @@ describe('live events', () => {
     await c.subscribe({ id: 'facts', types: ['memory.fact.added'] });
     const d = await client(workspace);
     await d.subscribe({ id: 'memory', types: ['memory.*'] });
-    const ids = await server.services.events.append(workspace, actor, [
+    const ids = await server.services.events.append(layerTenant(workspace), actor, [
       memory('memory.working.added', null, null, 'w'),
       memory('working.evicted', null, null, 'e'),
       memory('memory.fact.added', null, null, 'f'),
@@ -63,7 +64,7 @@ describe('live events', () => {
     await d.waitFor((f) => f.id === ids[3]);
     await c.waitFor((f) => f.id === ids[2]);
     // A marker every subscriber wants proves nothing else was on its way.
-    const [marker] = await server.services.events.append(workspace, actor, [
+    const [marker] = await server.services.events.append(layerTenant(workspace), actor, [
       memory('memory.fact.added', null, null, 'm'),
     ]);
     await c.waitFor((f) => f.id === marker);
@@ -80,7 +81,7 @@ describe('live events', () => {
     await alicePlanner.subscribe({ user_id: 'alice', agent_id: 'planner' });
     const planner = await client(workspace);
     await planner.subscribe({ agent_id: 'planner', types: ['memory.working.added'] });
-    await server.services.events.append(workspace, actor, [
+    await server.services.events.append(layerTenant(workspace), actor, [
       memory('memory.working.added', 'alice', 'planner', '1'),
       memory('memory.working.added', 'alice', 'coder', '2'),
       memory('memory.working.added', 'bob', 'planner', '3'),
@@ -88,7 +89,7 @@ describe('live events', () => {
       memory('memory.fact.added', 'alice', 'planner', '5'),
       memory('memory.working.added', 'alice', null, '6'),
     ]);
-    const [end] = await server.services.events.append(workspace, actor, [
+    const [end] = await server.services.events.append(layerTenant(workspace), actor, [
       memory('memory.working.added', 'alice', 'planner', 'end'),
     ]);
     for (const c of [alice, alicePlanner, planner]) await c.waitFor((f) => f.id === end);
@@ -106,10 +107,10 @@ describe('live events', () => {
     await me.waitFor((f) => f.op === 'replay.done');
     const them = await client(theirs);
     await them.subscribe({});
-    await server.services.events.append(theirs, actor, [
+    await server.services.events.append(layerTenant(theirs), actor, [
       memory('memory.fact.added', 'alice', null, 'secret'),
     ]);
-    const [marker] = await server.services.events.append(mine, actor, [
+    const [marker] = await server.services.events.append(layerTenant(mine), actor, [
       memory('memory.fact.added', null, null, 'x'),
     ]);
     await them.waitFor((f) => f.data?.content === 'secret');
@@ -120,7 +121,7 @@ describe('live events', () => {
 
   it('with since "$" (or none) sends only events written after the subscription', async () => {
     const workspace = uniqueWorkspace('new');
-    const [old] = await server.services.events.append(workspace, actor, [
+    const [old] = await server.services.events.append(layerTenant(workspace), actor, [
       memory('memory.fact.added', null, null, 'old'),
     ]);
     const c = await client(workspace);
@@ -128,7 +129,7 @@ describe('live events', () => {
     expect(subscribed).toEqual({ op: 'subscribed', subscription: expect.any(String), from: old });
     const d = await client(workspace);
     await d.subscribe({});
-    const [fresh] = await server.services.events.append(workspace, actor, [
+    const [fresh] = await server.services.events.append(layerTenant(workspace), actor, [
       memory('memory.fact.added', null, null, 'new'),
     ]);
     for (const x of [c, d]) {
@@ -145,7 +146,7 @@ describe('live events', () => {
     const b = await c.subscribe({ user_id: 'alice', types: ['memory.fact.added', 'working.evicted'] });
     expect(a).toEqual({ op: 'subscribed', subscription: 't1', from: '0-0', types: ['memory.*'] });
     expect(b).toMatchObject({ subscription: 't2', user_id: 'alice' });
-    const first = await server.services.events.append(workspace, actor, [
+    const first = await server.services.events.append(layerTenant(workspace), actor, [
       memory('memory.fact.added', 'alice', null, '1'),
       memory('working.evicted', 'alice', null, '2'),
       memory('working.evicted', 'bob', null, '3'),
@@ -156,7 +157,7 @@ describe('live events', () => {
       op: 'unsubscribed',
       subscription: 't2',
     });
-    const [after] = await server.services.events.append(workspace, actor, [
+    const [after] = await server.services.events.append(layerTenant(workspace), actor, [
       memory('working.evicted', 'alice', null, '4'),
       memory('memory.fact.added', 'alice', null, '5'),
     ]);

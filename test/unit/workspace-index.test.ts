@@ -3,6 +3,7 @@ import { BuiltinEmbedder } from '../../src/memory/embedders/builtin.js';
 import type { SearchDoc } from '../../src/memory/search/search-doc.js';
 import { tokenize } from '../../src/memory/search/tokenizer.js';
 import { WorkspaceIndex } from '../../src/memory/search/workspace-index.js';
+import { layerTenant } from '../../src/tenant.js';
 
 const embedder = new BuiltinEmbedder();
 
@@ -16,7 +17,7 @@ function doc(
 }
 
 function index(docs: SearchDoc[]): WorkspaceIndex {
-  const idx = new WorkspaceIndex('w', embedder.dim);
+  const idx = new WorkspaceIndex(layerTenant('w'), embedder.dim);
   for (const d of docs) {
     idx.upsert(d);
     idx.setVector(d.id, embedder.embedOne(d.text));

@@ -2,6 +2,7 @@ import { prefixedId } from '../../ids.js';
 import type { Logger } from '../../log.js';
 import type { RedisClient } from '../../redis/clients.js';
 import type { Keys } from '../../redis/keys.js';
+import { orgTenant } from '../../tenant.js';
 import type { Actor } from '../events.js';
 
 /**
@@ -59,15 +60,16 @@ export class AuditLog {
     };
   }
 
+  /** The audit stream lives in the organisation's tenant (never a layer workspace's). */
   streamKey(org: string): string {
-    return this.keys.audit(org);
+    return this.keys.audit(orgTenant(org));
   }
 
   /** Appends an entry on its own; failures are logged, never thrown (an audit write must not fail a request). */
   async record(entry: AuditEntry): Promise<void> {
     try {
       await this.redis.xadd(
-        this.keys.audit(entry.org),
+        this.streamKey(entry.org),
         'MAXLEN',
         '~',
         this.maxLen,
@@ -82,7 +84,7 @@ export class AuditLog {
 
   /** The newest entries of an organisation, newest first. */
   async recent(org: string, count = 100): Promise<AuditEntry[]> {
-    const rows = (await this.redis.xrevrange(this.keys.audit(org), '+', '-', 'COUNT', count)) as [
+    const rows = (await this.redis.xrevrange(this.streamKey(org), '+', '-', 'COUNT', count)) as [
       string,
       string[],
     ][];

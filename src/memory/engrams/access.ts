@@ -1,4 +1,5 @@
 import { fail } from '../../errors.js';
+import type { Tenant } from '../../tenant.js';
 import type { Actor } from '../events.js';
 
 /**
@@ -21,7 +22,10 @@ export interface ScopeAccess {
 
 /** A caller of the engram services: the tenant, the access it has, and who events and audits name. */
 export interface EngramCaller {
+  /** The organisation's id, as scopes spell it. */
   readonly org: string;
+  /** Where the organisation's data lives (orgTenant(org)): every key of an engram service is built from it. */
+  readonly tenant: Tenant;
   readonly access: ScopeAccess;
   readonly actor: Actor;
   /** The user behind the credential, or null for the bootstrap admin key. */

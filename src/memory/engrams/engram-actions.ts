@@ -23,7 +23,7 @@ export class EngramActions {
 
   /** The engram, if the caller may read it (404 otherwise). */
   async get(caller: EngramCaller, id: string): Promise<EngramDoc> {
-    const doc = await this.store.get(caller.org, id);
+    const doc = await this.store.get(caller.tenant, id);
     if (!doc || !caller.access.canRead(doc.scope)) throw engramNotFound(id);
     return doc;
   }
@@ -31,20 +31,20 @@ export class EngramActions {
   async retire(caller: EngramCaller, id: string): Promise<EngramDoc> {
     const doc = await this.get(caller, id);
     requireWritable(caller.access, id, doc.scope);
-    return expect(await this.store.retire(caller.org, caller.actor, id, new Date()), id);
+    return expect(await this.store.retire(caller.tenant, caller.actor, id, new Date()), id);
   }
 
   async feedback(caller: EngramCaller, id: string, signal: FeedbackSignal): Promise<EngramDoc> {
     await this.get(caller, id);
-    return expect(await this.store.feedback(caller.org, caller.actor, id, signal, new Date()), id);
+    return expect(await this.store.feedback(caller.tenant, caller.actor, id, signal, new Date()), id);
   }
 
   async promote(caller: EngramCaller, id: string): Promise<EngramDoc> {
     const doc = await this.get(caller, id);
     requireWritable(caller.access, id, doc.scope);
-    const outcome = await this.store.promote(caller.org, caller.actor, id, new Date());
+    const outcome = await this.store.promote(caller.tenant, caller.actor, id, new Date());
     if (!outcome.ok && outcome.reason === 'invalid_state') {
-      const current = await this.store.get(caller.org, id);
+      const current = await this.store.get(caller.tenant, id);
       throw fail.conflict(`Engram ${id} is not a candidate (status: ${current?.status ?? 'unknown'})`);
     }
     return expect(outcome, id);
@@ -60,7 +60,7 @@ export class EngramActions {
       throw noPinAccess(doc.scope);
     }
     const outcome = await this.store.pin(
-      caller.org,
+      caller.tenant,
       caller.actor,
       id,
       pinned,

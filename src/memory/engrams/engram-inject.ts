@@ -73,7 +73,7 @@ export class EngramInject {
         )
       );
     };
-    const index = await this.indexes.fresh(caller.org);
+    const index = await this.indexes.fresh(caller.tenant);
     const tokens = tokenize(request.task);
     const embedded = await this.queries.embed(request.task, this.embedTimeoutMs);
     const search = index.search({
@@ -102,7 +102,7 @@ export class EngramInject {
     const ranked = rankCandidates(candidates, { tokens, historical: hasHistoricalIntent(request.task), now });
     const selection = selectWithinBudget(ranked, { budget: request.budget, maxEngrams: request.maxEngrams });
     const rendered = renderWithinBudget(selection, request.budget);
-    await this.store.touch(caller.org, caller.actor, 'inject', rendered.ids, new Date(now));
+    await this.store.touch(caller.tenant, caller.actor, 'inject', rendered.ids, new Date(now));
     return {
       text: rendered.text,
       count: rendered.ids.length,

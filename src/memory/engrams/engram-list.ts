@@ -28,11 +28,11 @@ export class EngramList {
   ) {}
 
   async list(caller: EngramCaller, query: ListQuery): Promise<{ docs: EngramDoc[]; total: number }> {
-    const { access, org } = caller;
+    const { access, org, tenant } = caller;
     const scope = query.scope === undefined ? undefined : requireScope(query.scope, org, 'query.scope');
     const scopes = selectScopes(access, org, scope === undefined ? undefined : [scope]);
     if (scopes.effective.length === 0) return { docs: [], total: 0 };
-    const index = await this.indexes.fresh(org);
+    const index = await this.indexes.fresh(tenant);
     const matches: SearchDoc[] = [];
     for (const doc of index.documents(['engram'])) {
       const record = doc.record;
@@ -44,7 +44,7 @@ export class EngramList {
     }
     matches.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const page = matches.slice(query.offset, query.offset + query.limit).map((d) => d.id);
-    const docs = (await this.store.getMany(org, page)).filter((d): d is EngramDoc => d !== undefined);
+    const docs = (await this.store.getMany(tenant, page)).filter((d): d is EngramDoc => d !== undefined);
     return { docs, total: matches.length };
   }
 }

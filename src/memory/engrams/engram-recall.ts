@@ -52,7 +52,7 @@ export class EngramRecall {
 
   async recall(caller: EngramCaller, request: RecallRequest): Promise<RecallAnswer> {
     const scopes = selectScopes(caller.access, caller.org, request.scopes);
-    const index = await this.indexes.fresh(caller.org);
+    const index = await this.indexes.fresh(caller.tenant);
     const embedded =
       request.mode === 'hybrid' ? await this.queries.embed(request.query, request.timeoutMs) : undefined;
     const vector = embedded?.vector;
@@ -104,7 +104,7 @@ export class EngramRecall {
     const now = new Date();
     const kept = ranked.slice(0, resultsThatFit(ranked, envelope, dayOf(now)));
     const touched = await this.store.touch(
-      caller.org,
+      caller.tenant,
       caller.actor,
       'recall',
       kept.map((r) => r.doc.id),

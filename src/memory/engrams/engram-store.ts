@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RedisClient } from '../../redis/clients.js';
 import type { Keys } from '../../redis/keys.js';
+import type { Tenant } from '../../tenant.js';
 import { ScriptError } from '../../redis/script-errors.js';
 import type { ScriptArg, Scripts } from '../../redis/scripts.js';
 import type { AuditEntry } from '../audit/audit-log.js';
@@ -19,7 +20,7 @@ export type Outcome<T> =
   { ok: true; value: T } | { ok: false; reason: 'not_found' | 'conflict' | 'invalid_state' | 'mismatch' };
 
 export interface CreateWrite {
-  org: string;
+  tenant: Tenant;
   actor: Actor;
   now: Date;
   /** Client-chosen id, or undefined to assign the next ENG-<day>-NNN. */
@@ -32,7 +33,7 @@ export interface CreateWrite {
 }
 
 export interface ReplaceWrite {
-  org: string;
+  tenant: Tenant;
   actor: Actor;
   now: Date;
   /** The stored JSON the new version was computed from. */
@@ -56,20 +57,20 @@ export class EngramStore {
   ) {}
 
   async create(write: CreateWrite): Promise<Outcome<{ doc: EngramDoc; created: boolean }>> {
-    const { org } = write;
+    const { tenant } = write;
     const reply = await this.attempt(() =>
       this.scripts.run<[string, 'created' | 'duplicate', string]>(
         'createEngram',
         [
-          this.keys.docs(org),
-          this.keys.vectors(org),
-          this.keys.engramHashes(org),
-          this.keys.engramIdCounter(org, dayOf(write.now)),
-          this.keys.eventStream(org),
-          this.keys.audit(org),
+          this.keys.docs(tenant),
+          this.keys.vectors(tenant),
+          this.keys.engramHashes(tenant),
+          this.keys.engramIdCounter(tenant, dayOf(write.now)),
+          this.keys.eventStream(tenant),
+          this.keys.audit(tenant),
         ],
         [
-          ...this.events.contextArgs(org, write.actor, write.now),
+          ...this.events.contextArgs(tenant, write.actor, write.now),
           write.clientId ?? '',
           JSON.stringify(write.doc),
           write.dedupField,
@@ -86,20 +87,20 @@ export class EngramStore {
   }
 
   async replace(write: ReplaceWrite): Promise<Outcome<EngramDoc>> {
-    const { org } = write;
+    const { tenant } = write;
     const vector: ScriptArg = write.vector.op === 'set' ? vectorToBuffer(write.vector.vector) : '';
     const reply = await this.attempt(() =>
       this.scripts.run<string>(
         'replaceEngram',
         [
-          this.keys.docs(org),
-          this.keys.vectors(org),
-          this.keys.engramHashes(org),
-          this.keys.eventStream(org),
-          this.keys.audit(org),
+          this.keys.docs(tenant),
+          this.keys.vectors(tenant),
+          this.keys.engramHashes(tenant),
+          this.keys.eventStream(tenant),
+          this.keys.audit(tenant),
         ],
         [
-          ...this.events.contextArgs(org, write.actor, write.now),
+          ...this.events.contextArgs(tenant, write.actor, write.now),
           write.doc.id,
           createHash('sha1').update(write.readJson).digest('hex'),
           JSON.stringify(write.doc),
@@ -116,33 +117,33 @@ export class EngramStore {
     return reply.ok ? { ok: true, value: this.parse(reply.value) } : reply;
   }
 
-  retire(org: string, actor: Actor, id: string, now: Date): Promise<Outcome<EngramDoc>> {
-    return this.change('retireEngram', org, actor, now, [this.keys.engramHashes(org)], [id]);
+  retire(tenant: Tenant, actor: Actor, id: string, now: Date): Promise<Outcome<EngramDoc>> {
+    return this.change('retireEngram', tenant, actor, now, [this.keys.engramHashes(tenant)], [id]);
   }
 
-  promote(org: string, actor: Actor, id: string, now: Date): Promise<Outcome<EngramDoc>> {
-    return this.change('promoteEngram', org, actor, now, [], [id, dayOf(now)]);
+  promote(tenant: Tenant, actor: Actor, id: string, now: Date): Promise<Outcome<EngramDoc>> {
+    return this.change('promoteEngram', tenant, actor, now, [], [id, dayOf(now)]);
   }
 
-  feedback(org: string, actor: Actor, id: string, signal: FeedbackSignal, now: Date) {
-    return this.change('feedbackEngram', org, actor, now, [], [id, signal, dayOf(now)]);
+  feedback(tenant: Tenant, actor: Actor, id: string, signal: FeedbackSignal, now: Date) {
+    return this.change('feedbackEngram', tenant, actor, now, [], [id, signal, dayOf(now)]);
   }
 
-  pin(org: string, actor: Actor, id: string, pinned: boolean, now: Date, audit: AuditEntry) {
+  pin(tenant: Tenant, actor: Actor, id: string, pinned: boolean, now: Date, audit: AuditEntry) {
     return this.change(
       'pinEngram',
-      org,
+      tenant,
       actor,
       now,
       [],
       [id, pinned ? '1' : '0', JSON.stringify(audit), this.auditMaxLen],
-      [this.keys.audit(org)],
+      [this.keys.audit(tenant)],
     );
   }
 
   /** Counts reads (recall: frequency and last accessed; inject: injection_count); returns fresh documents. */
   async touch(
-    org: string,
+    tenant: Tenant,
     actor: Actor,
     mode: 'recall' | 'inject',
     ids: readonly string[],
@@ -151,34 +152,34 @@ export class EngramStore {
     if (ids.length === 0) return [];
     const replies = await this.scripts.run<(string | null)[]>(
       'touchEngrams',
-      [this.keys.docs(org), this.keys.eventStream(org)],
-      [...this.events.contextArgs(org, actor, now), mode, dayOf(now), ...ids],
+      [this.keys.docs(tenant), this.keys.eventStream(tenant)],
+      [...this.events.contextArgs(tenant, actor, now), mode, dayOf(now), ...ids],
     );
     return replies.map((json) => (json === null ? undefined : parseEngramDoc(json)));
   }
 
   /** The stored JSON of an engram (what a compare-and-set replace is computed from). */
-  async getJson(org: string, id: string): Promise<{ json: string; doc: EngramDoc } | undefined> {
-    const json = await this.redis.hget(this.keys.docs(org), id);
+  async getJson(tenant: Tenant, id: string): Promise<{ json: string; doc: EngramDoc } | undefined> {
+    const json = await this.redis.hget(this.keys.docs(tenant), id);
     if (json === null) return undefined;
     const doc = parseEngramDoc(json);
     return doc ? { json, doc } : undefined;
   }
 
-  async get(org: string, id: string): Promise<EngramDoc | undefined> {
-    return (await this.getJson(org, id))?.doc;
+  async get(tenant: Tenant, id: string): Promise<EngramDoc | undefined> {
+    return (await this.getJson(tenant, id))?.doc;
   }
 
-  async getMany(org: string, ids: readonly string[]): Promise<(EngramDoc | undefined)[]> {
+  async getMany(tenant: Tenant, ids: readonly string[]): Promise<(EngramDoc | undefined)[]> {
     if (ids.length === 0) return [];
-    const rows = await this.redis.hmget(this.keys.docs(org), ...ids);
+    const rows = await this.redis.hmget(this.keys.docs(tenant), ...ids);
     return rows.map((json) => (json === null ? undefined : parseEngramDoc(json)));
   }
 
   /** Runs retire/promote/feedback/pin: KEYS docs, [extra before the stream], stream, [extra after]. */
   private async change(
     script: string,
-    org: string,
+    tenant: Tenant,
     actor: Actor,
     now: Date,
     keysBeforeStream: string[],
@@ -188,8 +189,8 @@ export class EngramStore {
     const reply = await this.attempt(() =>
       this.scripts.run<string>(
         script,
-        [this.keys.docs(org), ...keysBeforeStream, this.keys.eventStream(org), ...keysAfterStream],
-        [...this.events.contextArgs(org, actor, now), ...args],
+        [this.keys.docs(tenant), ...keysBeforeStream, this.keys.eventStream(tenant), ...keysAfterStream],
+        [...this.events.contextArgs(tenant, actor, now), ...args],
       ),
     );
     return reply.ok ? { ok: true, value: this.parse(reply.value) } : reply;

@@ -91,7 +91,7 @@ export class EngramWriter {
       ? this.audit.entry({ org, actor: caller.actor, requestId }, 'engram.pin', { type: 'engram', id: '' })
       : undefined;
     const outcome = await this.store.create({
-      org,
+      tenant: caller.tenant,
       actor: caller.actor,
       now,
       clientId: body.id,
@@ -103,21 +103,21 @@ export class EngramWriter {
     if (!outcome.ok) throw fail.conflict(`An engram with id ${body.id ?? ''} already exists`);
     const { doc: stored, created } = outcome.value;
     if (created && !this.embedder.inline)
-      await this.background.embed(org, [{ id: stored.id, text: stored.statement }]);
+      await this.background.embed(caller.tenant, [{ id: stored.id, text: stored.statement }]);
     return outcome.value;
   }
 
   /** Applies a PATCH; 404 when the caller cannot read the engram, 403 when it reads but may not change it. */
   async patch(caller: EngramCaller, id: string, body: EngramBody, requestId: string): Promise<EngramDoc> {
     for (let attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {
-      const read = await this.store.getJson(caller.org, id);
+      const read = await this.store.getJson(caller.tenant, id);
       if (!read) throw engramNotFound(id);
       requireWritable(caller.access, id, read.doc.scope);
       const write = await this.nextVersion(caller, read.doc, body, requestId);
       const outcome = await this.store.replace({ ...write, readJson: read.json });
       if (outcome.ok) {
         if (write.vector.op === 'drop')
-          await this.background.embed(caller.org, [{ id, text: write.doc.statement }]);
+          await this.background.embed(caller.tenant, [{ id, text: write.doc.statement }]);
         return outcome.value;
       }
       if (outcome.reason === 'not_found') throw engramNotFound(id);
@@ -194,7 +194,7 @@ export class EngramWriter {
     const statementChanged = next.statement !== current.statement;
     const vector = statementChanged ? await this.inlineVector(next.statement) : undefined;
     return {
-      org,
+      tenant: caller.tenant,
       actor: caller.actor,
       now: new Date(),
       doc: next,

@@ -3,6 +3,7 @@ import { prefixedId } from '../../ids.js';
 import type { RedisClient } from '../../redis/clients.js';
 import type { Keys } from '../../redis/keys.js';
 import type { Scripts } from '../../redis/scripts.js';
+import type { Tenant } from '../../tenant.js';
 import type { BackgroundWork } from '../background.js';
 import type { EpisodeDoc } from '../documents.js';
 import type { Embedder } from '../embedders/embedder.js';
@@ -75,22 +76,22 @@ export class EngramEpisodes {
   ) {}
 
   async capture(caller: EngramCaller, input: CaptureInput): Promise<EpisodeDoc> {
-    const { org } = caller;
+    const { tenant } = caller;
     const episode = newEpisode(caller, input, 'custom');
     const vector = await this.vectorOf(episode);
     await this.scripts.run(
       'captureEpisode',
       [
-        this.keys.docs(org),
-        this.keys.vectors(org),
-        this.keys.episodes(org),
-        this.keys.stats(org),
-        this.keys.agents(org),
-        this.keys.userDocs(org, episode.user_id ?? ''),
-        this.keys.eventStream(org),
+        this.keys.docs(tenant),
+        this.keys.vectors(tenant),
+        this.keys.episodes(tenant),
+        this.keys.stats(tenant),
+        this.keys.agents(tenant),
+        this.keys.userDocs(tenant, episode.user_id ?? ''),
+        this.keys.eventStream(tenant),
       ],
       [
-        ...this.events.contextArgs(org, caller.actor, new Date(episode.ts)),
+        ...this.events.contextArgs(tenant, caller.actor, new Date(episode.ts)),
         episode.id,
         JSON.stringify(episode),
         vector ? vectorToBuffer(vector) : '',
@@ -99,7 +100,7 @@ export class EngramEpisodes {
         episode.user_id ?? '',
       ],
     );
-    await this.embedLater(org, episode);
+    await this.embedLater(tenant, episode);
     return episode;
   }
 
@@ -108,12 +109,13 @@ export class EngramEpisodes {
     return this.embedder.inline ? (await this.embedder.embed([episode.content]))[0] : undefined;
   }
 
-  async embedLater(org: string, episode: EpisodeDoc): Promise<void> {
-    if (!this.embedder.inline) await this.background.embed(org, [{ id: episode.id, text: episode.content }]);
+  async embedLater(tenant: Tenant, episode: EpisodeDoc): Promise<void> {
+    if (!this.embedder.inline)
+      await this.background.embed(tenant, [{ id: episode.id, text: episode.content }]);
   }
 
   async get(caller: EngramCaller, id: string): Promise<EpisodeDoc> {
-    const raw = await this.redis.hget(this.keys.docs(caller.org), id);
+    const raw = await this.redis.hget(this.keys.docs(caller.tenant), id);
     const doc = raw === null ? undefined : (JSON.parse(raw) as { layer?: string });
     if (!doc || doc.layer !== 'episodic') throw fail.notFound(`Episode ${id} not found`);
     return doc as EpisodeDoc;
@@ -124,7 +126,7 @@ export class EngramEpisodes {
     caller: EngramCaller,
     query: EpisodeQuery,
   ): Promise<{ episodes: EpisodeDoc[]; next: string | null }> {
-    const { org } = caller;
+    const { tenant } = caller;
     const position = query.cursor === undefined ? undefined : parseCursor(query.cursor);
     const min = query.from === undefined ? '-inf' : String(bound(query.from, false, 'from'));
     const upper = query.to === undefined ? Number.POSITIVE_INFINITY : bound(query.to, true, 'to');
@@ -133,7 +135,7 @@ export class EngramEpisodes {
     let offset = 0;
     for (;;) {
       const flat = await this.redis.zrevrangebyscore(
-        this.keys.episodes(org),
+        this.keys.episodes(tenant),
         max === Number.POSITIVE_INFINITY ? '+inf' : String(max),
         min,
         'WITHSCORES',
@@ -153,7 +155,7 @@ export class EngramEpisodes {
         ids.push(id);
         scores.set(id, ts);
       }
-      const docs = ids.length === 0 ? [] : await this.redis.hmget(this.keys.docs(org), ...ids);
+      const docs = ids.length === 0 ? [] : await this.redis.hmget(this.keys.docs(tenant), ...ids);
       for (const raw of docs) {
         if (raw === null) continue;
         const doc = JSON.parse(raw) as EpisodeDoc;

@@ -62,7 +62,7 @@ export class Sessions {
     caller: EngramCaller,
     input: { task: string; scope?: string | undefined; tags: string[] },
   ): Promise<{ session: SessionRecord; injection: InjectOutcome }> {
-    const { access, org } = caller;
+    const { access, org, tenant } = caller;
     const scope = input.scope === undefined ? defaultScope(access) : requireScope(input.scope, org);
     if (!access.canRead(scope)) throw fail.forbidden(`User does not have read access to scope ${scope}.`);
     const injection = await this.inject.inject(caller, {
@@ -89,14 +89,14 @@ export class Sessions {
     };
     await this.scripts.run(
       'startSession',
-      [this.keys.sessions(org), this.keys.eventStream(org)],
-      [...this.events.contextArgs(org, caller.actor, now), session.id, JSON.stringify(session)],
+      [this.keys.sessions(tenant), this.keys.eventStream(tenant)],
+      [...this.events.contextArgs(tenant, caller.actor, now), session.id, JSON.stringify(session)],
     );
     return { session, injection };
   }
 
   async get(caller: EngramCaller, id: string): Promise<SessionRecord> {
-    const raw = await this.redis.hget(this.keys.sessions(caller.org), id);
+    const raw = await this.redis.hget(this.keys.sessions(caller.tenant), id);
     const session = raw === null ? undefined : normalize(JSON.parse(raw) as SessionRecord);
     if (!session || (session.started_by !== starter(caller) && !caller.isOrgAdmin))
       throw fail.notFound(`Session ${id} not found`);
@@ -108,7 +108,7 @@ export class Sessions {
     id: string,
     input: { summary: string; learnings: Learning[] },
   ): Promise<SessionRecord> {
-    const { access, org } = caller;
+    const { access, tenant } = caller;
     const session = await this.get(caller, id);
     if (session.status !== 'active') throw fail.conflict(`Session ${id} has already ended`);
     if (input.learnings.length > 0 && !access.canWrite(session.scope))
@@ -163,19 +163,19 @@ export class Sessions {
       [, created] = await this.scripts.run<[string, string[], string[]]>(
         'endSession',
         [
-          this.keys.docs(org),
-          this.keys.vectors(org),
-          this.keys.engramHashes(org),
-          this.keys.engramIdCounter(org, dayOf(now)),
-          this.keys.eventStream(org),
-          this.keys.sessions(org),
-          this.keys.episodes(org),
-          this.keys.stats(org),
-          this.keys.agents(org),
-          this.keys.userDocs(org, episode.user_id ?? ''),
+          this.keys.docs(tenant),
+          this.keys.vectors(tenant),
+          this.keys.engramHashes(tenant),
+          this.keys.engramIdCounter(tenant, dayOf(now)),
+          this.keys.eventStream(tenant),
+          this.keys.sessions(tenant),
+          this.keys.episodes(tenant),
+          this.keys.stats(tenant),
+          this.keys.agents(tenant),
+          this.keys.userDocs(tenant, episode.user_id ?? ''),
         ],
         [
-          ...this.events.contextArgs(org, caller.actor, now),
+          ...this.events.contextArgs(tenant, caller.actor, now),
           id,
           input.summary,
           dayOf(now),
@@ -195,12 +195,12 @@ export class Sessions {
         throw fail.notFound(`Session ${id} not found`);
       throw err;
     }
-    await this.episodes.embedLater(org, episode);
+    await this.episodes.embedLater(tenant, episode);
     if (!this.embedder.inline && created.length > 0) {
-      const docs = await this.redis.hmget(this.keys.docs(org), ...created);
+      const docs = await this.redis.hmget(this.keys.docs(tenant), ...created);
       const items = created.map((engramId, i) => ({ id: engramId, text: textOf(docs[i] ?? null) }));
       await this.background.embed(
-        org,
+        tenant,
         items.filter((item) => item.text !== ''),
       );
     }

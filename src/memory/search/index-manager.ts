@@ -6,6 +6,7 @@ import { compareStreamIds, type StoredEvent } from '../events.js';
 import { toSearchDoc } from './search-doc.js';
 import { bufferToVector, type VectorPrecision } from './vector-store.js';
 import { WorkspaceIndex } from './workspace-index.js';
+import type { Tenant } from '../../tenant.js';
 
 /**
  * How an event changes an index: `upsert` (data is a stored document), `remove` (data.id or data.ids),
@@ -58,7 +59,7 @@ export class IndexManager {
   ) {}
 
   /** The workspace's index, up to date with every event written before this call. */
-  async fresh(workspace: string): Promise<WorkspaceIndex> {
+  async fresh(workspace: Tenant): Promise<WorkspaceIndex> {
     const index = this.indexes.get(workspace);
     if (!index) return this.load(workspace);
     index.lastUsed = Date.now();
@@ -88,11 +89,11 @@ export class IndexManager {
   }
 
   /** Forgets a workspace's index (it is rebuilt on next use). */
-  drop(workspace: string): void {
+  drop(workspace: Tenant): void {
     this.indexes.delete(workspace);
   }
 
-  private load(workspace: string): Promise<WorkspaceIndex> {
+  private load(workspace: Tenant): Promise<WorkspaceIndex> {
     let pending = this.loading.get(workspace);
     if (!pending) {
       pending = this.build(workspace).finally(() => this.loading.delete(workspace));
@@ -101,7 +102,7 @@ export class IndexManager {
     return pending;
   }
 
-  private async build(workspace: string): Promise<WorkspaceIndex> {
+  private async build(workspace: Tenant): Promise<WorkspaceIndex> {
     const started = performance.now();
     const index = new WorkspaceIndex(workspace, this.dim, this.precision);
     // Position first: events after it are applied on top of the scan (applying twice is harmless).
@@ -122,7 +123,7 @@ export class IndexManager {
 
   // Both scans ask for the next page before indexing the current one, so Redis works while we do.
 
-  private async scanDocuments(workspace: string, index: WorkspaceIndex): Promise<void> {
+  private async scanDocuments(workspace: Tenant, index: WorkspaceIndex): Promise<void> {
     const key = this.keys.docs(workspace);
     let page = this.redis.hscan(key, '0', 'COUNT', SCAN_COUNT);
     for (;;) {
@@ -136,7 +137,7 @@ export class IndexManager {
     }
   }
 
-  private async scanVectors(workspace: string, index: WorkspaceIndex): Promise<void> {
+  private async scanVectors(workspace: Tenant, index: WorkspaceIndex): Promise<void> {
     const key = this.keys.vectors(workspace);
     // One aligned scratch vector for every copy: the store quantizes or copies it at once.
     const scratch = new Float32Array(this.dim);

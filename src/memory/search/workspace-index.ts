@@ -3,6 +3,7 @@ import { KIND_CODE, type DocKind, type SearchDoc } from './search-doc.js';
 import { tokenize } from './tokenizer.js';
 import { TopK } from './top-k.js';
 import { VectorStore, type VectorPrecision } from './vector-store.js';
+import type { Tenant } from '../../tenant.js';
 
 /**
  * The in-memory search index of one workspace: documents by slot, a BM25 inverted index and a packed
@@ -68,7 +69,7 @@ export class WorkspaceIndex {
   lastUsed = Date.now();
 
   constructor(
-    readonly workspace: string,
+    readonly workspace: Tenant,
     readonly dim: number,
     precision: VectorPrecision = 'int8',
   ) {

@@ -8,6 +8,7 @@ import { engramActionRoutes } from './engram-actions.js';
 import { engramRoutes } from './engrams.js';
 import { episodeRoutes } from './episodes.js';
 import { injectRoutes } from './inject.js';
+import { meApiKeyRoutes } from './me-api-keys.js';
 import { meRoutes } from './me.js';
 import { recallRoutes } from './recall.js';
 import { sessionRoutes } from './sessions.js';
@@ -26,5 +27,6 @@ export function engramApiRoutes(services: Services): AnyRoute[] {
     ...adminGroupRoutes(services),
     ...adminApiKeyRoutes(services),
     ...adminScopeRoutes(services),
+    ...meApiKeyRoutes(services),
   ];
 }

@@ -9,8 +9,8 @@ import { Nullable, StringEnum, Timestamp } from '../../schemas.js';
 /**
  * Re-embedding a workspace (admin key only): after a change of embedder, stored vectors of the old one are
  * ignored and those documents are found by BM25 alone until re-embedded. The work is a background job;
- * its status and progress are polled by id. A workspace id is also an engram organisation id: its
- * engrams are re-embedded too.
+ * its status and progress are polled by id. The id names a layer workspace and an engram organisation
+ * (two tenants, src/tenant.ts): both are re-embedded.
  */
 const ReembedJob = Type.Object({
   job_id: Type.String(),

@@ -72,7 +72,7 @@ export function memoryRoutes(services: Services) {
           user_id: body.user_id ?? query.user_id,
           agent_id: body.agent_id ?? query.agent_id,
         });
-        const deleted = await services.memory.clearWorking(principal.workspaceId, layerActor(principal), ns);
+        const deleted = await services.memory.clearWorking(principal.tenant, layerActor(principal), ns);
         return {
           deleted,
           agent_id: ns.agentId,
@@ -94,7 +94,7 @@ export function memoryRoutes(services: Services) {
         response: { 200: Type.Object(MemoryFields, { title: 'Memory' }) },
       },
       handler: async ({ params, principal }) => {
-        const doc = await services.memory.get(principal.workspaceId, params.id);
+        const doc = await services.memory.get(principal.tenant, params.id);
         if (!doc) throw fail.notFound('Memory not found');
         return memoryFields(doc as unknown as Record<string, unknown>);
       },
@@ -111,11 +111,7 @@ export function memoryRoutes(services: Services) {
         response: { 200: Type.Object({ deleted: Type.Boolean(), id: Type.String(), layer: LayerName }) },
       },
       handler: async ({ params, principal }) => {
-        const doc = await services.memory.deleteMemory(
-          principal.workspaceId,
-          layerActor(principal),
-          params.id,
-        );
+        const doc = await services.memory.deleteMemory(principal.tenant, layerActor(principal), params.id);
         if (!doc) throw fail.notFound('Memory not found');
         return { deleted: true, id: doc.id, layer: doc.layer };
       },
@@ -142,7 +138,7 @@ export function memoryRoutes(services: Services) {
       },
       handler: async ({ params, principal }) => {
         const counts = await services.memory.forgetUser(
-          principal.workspaceId,
+          principal.tenant,
           layerActor(principal),
           params.user_id,
         );

@@ -121,7 +121,7 @@ export function recallRoutes(services: Services) {
       handler: async ({ body, principal }) => {
         const started = performance.now();
         const result = await services.recall.recall({
-          workspace: principal.workspaceId,
+          workspace: principal.tenant,
           query: body.query,
           topK: body.top_k,
           layers: parseLayers(body.layers),
@@ -177,7 +177,7 @@ export function recallRoutes(services: Services) {
       handler: async ({ body, principal }) => {
         const started = performance.now();
         const result = await services.recall.context({
-          workspace: principal.workspaceId,
+          workspace: principal.tenant,
           query: body.query,
           tokenBudget: body.token_budget,
           filter: namespaceOf(body),

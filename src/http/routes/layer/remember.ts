@@ -117,7 +117,7 @@ export function rememberRoutes(services: Services) {
         if (at && at.getTime() > Date.now() + 300_000)
           throw fail.validation('body.created_at must not be in the future');
         const result = await services.memory.remember({
-          workspace: principal.workspaceId,
+          workspace: principal.tenant,
           actor: layerActor(principal),
           ns: namespaceOf(body),
           content: body.content,

@@ -45,7 +45,7 @@ export function statsRoutes(services: Services) {
         },
       },
       handler: async ({ query, principal }) => {
-        const workspace = principal.workspaceId;
+        const workspace = principal.tenant;
         const counts = await services.memory.counts(workspace);
         const ns = namespaceOf(query);
         const narrowed = ns.userId !== null || ns.agentId !== null;
@@ -57,7 +57,7 @@ export function statsRoutes(services: Services) {
               agents: counts.agents,
             };
         return {
-          workspace_id: workspace,
+          workspace_id: principal.workspaceId,
           working_entries: layer.working,
           episodic_records: layer.episodic,
           semantic_facts: layer.semantic,
