@@ -8,19 +8,20 @@ import { bufferToVector, type VectorPrecision } from './vector-store.js';
 import { WorkspaceIndex } from './workspace-index.js';
 
 /**
- * How an event changes an index: `upsert` (data is a stored document), `remove` (data.id or data.ids),
- * `patch` (merge data's fields into the document data.id), `vectors` (fetch the vectors of data.ids).
- * Each face contributes the rules of its own event types.
+ * How an event changes an index: `upsert` (data is the document's whole public shape), `remove` (data.id
+ * or data.ids), `vectors` (fetch the vectors of data.ids). Each face contributes the rules of its own event
+ * types. Rule: an event that changes a document carries all of it, so applying it needs nothing the index
+ * does not have (there is no "merge these fields": a partial event once left a superseded fact current).
  */
-export type IndexEventRule = 'upsert' | 'remove' | 'patch' | 'vectors';
+export type IndexEventRule = 'upsert' | 'remove' | 'vectors';
 export type IndexEventRules = Readonly<Record<string, IndexEventRule>>;
 
 export const MEMORY_INDEX_RULES: IndexEventRules = {
   'memory.working.added': 'upsert',
   'memory.episode.added': 'upsert',
   'memory.fact.added': 'upsert',
-  'memory.fact.confirmed': 'patch',
-  'memory.fact.superseded': 'patch',
+  'memory.fact.confirmed': 'upsert',
+  'memory.fact.superseded': 'upsert',
   'memory.deleted': 'remove',
   'working.evicted': 'remove',
   'working.expired': 'remove',
@@ -234,9 +235,6 @@ export class IndexManager {
             index.remove(id);
             needVectors.delete(id);
           }
-          break;
-        case 'patch':
-          if (typeof data.id === 'string') index.patch(data.id, data);
           break;
         case 'vectors':
           for (const id of idsOf(data)) needVectors.add(id);
