@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IndexManager } from '../../src/memory/search/index-manager.js';
+import type { WorkspaceIndex } from '../../src/memory/search/workspace-index.js';
+import { NO_LIMITS, Org } from '../helpers/engram.js';
+import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
+
+/**
+ * Events carry what their consumers need, and nothing internal: a warm index that applies every event type
+ * holds, document by document, what an index built fresh from Redis holds; and no event's data carries the
+ * fields that exist only for the server's own indexes.
+ */
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer({ ...NO_LIMITS });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const indexes = (): IndexManager => (server.services.recall as unknown as { indexes: IndexManager }).indexes;
+
+/**
+ * Read counters of engrams (frequency, injection_count) change without an event by design (touchEngrams-2:
+ * counters are not content); nothing in recall or its filters reads them from the index.
+ */
+const READ_COUNTERS = ['frequency', 'injection_count'];
+
+function snapshot(index: WorkspaceIndex) {
+  const docs = [...index.documents()].map((d) => ({
+    id: d.id,
+    kind: d.kind,
+    text: d.text,
+    ts: d.ts,
+    record: Object.fromEntries(Object.entries(d.record).filter(([key]) => !READ_COUNTERS.includes(key))),
+  }));
+  return docs.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** The warm index (caught up from events) and one built again from Redis, after `act`. */
+async function warmAndFresh(workspace: string, act: () => Promise<void>) {
+  await indexes().fresh(workspace); // warm before any of the events
+  await act();
+  const warm = snapshot(await indexes().fresh(workspace));
+  indexes().drop(workspace);
+  const fresh = snapshot(await indexes().fresh(workspace));
+  return { warm, fresh };
+}
+
+const INTERNAL = ['search_text', 'fingerprint', 'slots'];
+
+async function eventsOf(workspace: string) {
+  const page = await server.services.events.read(workspace, '0-0', 10_000);
+  return page.events.map((e) => JSON.parse(e.json) as { type: string; data: Record<string, unknown> });
+}
+
+describe('events and the index', () => {
+  it('a warm index equals a fresh one after every layer event type, and a superseded fact is not current', async () => {
+    const workspace = uniqueWorkspace('evidx');
+    const token = await createLayerKey(server, workspace, { rate_limit_rpm: 1_000_000 });
+    const post = (path: string, body: unknown) => server.request('POST', path, { token, body });
+    const { warm, fresh } = await warmAndFresh(workspace, async () => {
+      await post('/v1/remember', { content: 'I live in Berlin', user_id: 'u1' });
+      const paris = await post('/v1/remember', { content: 'I live in Paris', user_id: 'u1' });
+      expect(paris.status).toBe(200);
+      await post('/v1/remember', { content: 'I live in Paris', user_id: 'u1' }); // confirmed
+      await post('/v1/remember', { content: 'short lived note', user_id: 'u2', agent_id: 'a' });
+      const gone = await post('/v1/remember', { content: 'to be deleted', user_id: 'u2' });
+      await server.request('DELETE', `/v1/memory/${gone.json.episode_id as string}`, { token });
+      await server.request('DELETE', '/v1/memory?user_id=u2&agent_id=a', { token });
+      await post('/v1/remember', { content: 'erase me soon', user_id: 'u3' });
+      await server.request('DELETE', '/v1/users/u3', { token });
+    });
+    expect(warm).toEqual(fresh);
+    const facts = warm.filter((d) => d.kind === 'semantic');
+    const current = facts.filter((d) => d.record.status === 'current').map((d) => d.record.object);
+    expect(current).toEqual(['Paris']);
+
+    const recall = await post('/v1/recall', {
+      query: 'where do I live',
+      user_id: 'u1',
+      layers: ['semantic'],
+    });
+    const statuses = (recall.json.results as { content: string; fact?: { status: string } }[]).map((r) => [
+      r.content,
+      r.fact?.status,
+    ]);
+    expect(statuses.filter(([, status]) => status === 'current')).toHaveLength(1);
+
+    for (const event of await eventsOf(workspace)) {
+      for (const field of INTERNAL)
+        expect(event.data, `${event.type} carries ${field}`).not.toHaveProperty(field);
+    }
+  });
+
+  it('a warm index equals a fresh one after every engram event type; engram events carry no search text', async () => {
+    const org = new Org(server, 'evidxorg');
+    const editor = await org.user('ed', 'admin');
+    const { warm, fresh } = await warmAndFresh(org.id, async () => {
+      const created = await org.engram(editor, {
+        statement: 'deploy on fridays is forbidden',
+        scope: 'global',
+      });
+      const id = (created.engram?.id ?? created.id) as string;
+      const as = (method: string, path: string, body?: unknown) =>
+        server.request(method, path, { token: editor.key, body });
+      await as('PATCH', `/api/v1/engrams/${id}`, {
+        statement: 'deploy on fridays is discouraged',
+        tags: ['ops'],
+      });
+      await as('POST', `/api/v1/engrams/${id}/feedback`, { signal: 'positive' });
+      await as('POST', `/api/v1/engrams/${id}/pin`, { pinned: true });
+      await as('POST', '/api/v1/recall', { query: 'deploy fridays' });
+      const other = await org.engram(editor, { statement: 'retire this one', scope: 'global' });
+      await as('DELETE', `/api/v1/engrams/${(other.engram?.id ?? other.id) as string}`);
+    });
+    expect(warm.length).toBeGreaterThan(0);
+    expect(warm).toEqual(fresh);
+    for (const event of await eventsOf(org.id)) {
+      for (const field of INTERNAL)
+        expect(event.data, `${event.type} carries ${field}`).not.toHaveProperty(field);
+    }
+  });
+});
