@@ -50,7 +50,7 @@ describe('erasure racing remembers', () => {
     });
     expect(await redis.hlen(docsKey)).toBeGreaterThan(0); // the keys looked at are this server's
     for (const agent of ['agent0', 'agent1', 'agent2']) {
-      const ids = await redis.zrange(keys.workingEntries(workspace, `racer|${agent}`), 0, -1);
+      const ids = await redis.zrange(keys.workingEntries(workspace, `racer|${agent}`), '0', '-1');
       const present = ids.length === 0 ? [] : await redis.hmget(docsKey, ...ids);
       expect(
         ids.filter((_, i) => present[i] === null),
@@ -64,7 +64,7 @@ describe('erasure racing remembers', () => {
       expect(await redis.exists(keys.workingExpiry(workspace, `racer|${agent}`))).toBe(0);
     }
     expect(await redis.exists(keys.userDocs(workspace, 'racer'))).toBe(0);
-    const namespaces = await redis.zrange(keys.namespaces(workspace), 0, -1);
+    const namespaces = await redis.zrange(keys.namespaces(workspace), '0', '-1');
     expect(namespaces.filter((ns) => ns.startsWith('racer|'))).toEqual([]);
   });
 });
