@@ -49,9 +49,57 @@ async function warmAndFresh(workspace: string, act: () => Promise<void>) {
 
 const INTERNAL = ['search_text', 'fingerprint', 'slots'];
 
+/** The public fields each event type may carry (the resource as GET returns it, before renaming). */
+const MEMORY_COMMON = 'id,layer,content,importance,created_at,ts,user_id,agent_id,session_id,metadata';
+const FACT = `${MEMORY_COMMON},subject,predicate,object,confidence,source_episode_id,valid_from,valid_to,status,superseded_by,confirmations,last_confirmed,extractor`;
+const EPISODE = `${MEMORY_COMMON},event,source,channel,tags`;
+const ENGRAM =
+  'id,layer,ts,content,statement,domain,tags,rationale,ext,type,scope,status,pinned,commitment,locked_reason,valid_from,valid_until,supersedes,source,session_id,content_hash,write_count,retrieval_strength,storage_strength,frequency,last_accessed,feedback_signals,last_positive_at,injection_count,created_at,created_by,updated_at,engram_version';
+const SESSION =
+  'id,task,scope,tags,status,started_at,started_by,injected_ids,ended_at,summary,candidate_ids,repeated_ids,episode_id';
+const ALLOWED: Record<string, string> = {
+  'memory.working.added': `${MEMORY_COMMON},source,expires_at`,
+  'memory.episode.added': EPISODE,
+  'episode.captured': EPISODE,
+  'memory.fact.added': FACT,
+  'memory.fact.superseded': FACT,
+  'memory.fact.confirmed': FACT,
+  'memory.deleted': 'id,layer,user_id,agent_id',
+  'memory.forgotten': 'user_id,ids,count',
+  'working.cleared': 'ids,count,layer,user_id,agent_id',
+  'working.evicted': 'id,layer,reason,user_id,agent_id',
+  'working.expired': 'id,layer,user_id,agent_id',
+  'memory.embedded': 'ids,embedder',
+  'apikey.issued': 'id,org,user_id,label,active,created_at,expires_at,last_used_at,revoked_at',
+  'user.created': 'id,username,email,display_name,role,active,created_at,updated_at,org',
+  'session.started': SESSION,
+  'session.ended': SESSION,
+  ...Object.fromEntries(
+    ['created', 'updated', 'retired', 'pinned', 'unpinned', 'promoted', 'feedback', 'accessed'].map((t) => [
+      `engram.${t}`,
+      ENGRAM,
+    ]),
+  ),
+};
+
+/** Every event's data has only the public fields of its type (and never an internal one). */
+function expectPublicData(events: { type: string; data: Record<string, unknown> }[]): void {
+  for (const event of events) {
+    for (const field of INTERNAL)
+      expect(event.data, `${event.type} carries ${field}`).not.toHaveProperty(field);
+    const allowed = ALLOWED[event.type];
+    expect(allowed, `an allow-list for ${event.type}`).toBeDefined();
+    const extra = Object.keys(event.data).filter((key) => !(allowed as string).split(',').includes(key));
+    expect(extra, `${event.type} carries fields beyond its public shape`).toEqual([]);
+  }
+}
+
 async function eventsOf(workspace: string) {
   const page = await server.services.events.read(workspace, '0-0', 10_000);
-  return page.events.map((e) => JSON.parse(e.json) as { type: string; data: Record<string, unknown> });
+  const events = page.events.map(
+    (e) => JSON.parse(e.json) as { type: string; data: Record<string, unknown> },
+  );
+  return events;
 }
 
 describe('events and the index', () => {
@@ -87,10 +135,7 @@ describe('events and the index', () => {
     ]);
     expect(statuses.filter(([, status]) => status === 'current')).toHaveLength(1);
 
-    for (const event of await eventsOf(workspace)) {
-      for (const field of INTERNAL)
-        expect(event.data, `${event.type} carries ${field}`).not.toHaveProperty(field);
-    }
+    expectPublicData(await eventsOf(workspace));
   });
 
   it('a warm index equals a fresh one after every engram event type; engram events carry no search text', async () => {
@@ -113,12 +158,16 @@ describe('events and the index', () => {
       await as('POST', '/api/v1/recall', { query: 'deploy fridays' });
       const other = await org.engram(editor, { statement: 'retire this one', scope: 'global' });
       await as('DELETE', `/api/v1/engrams/${(other.engram?.id ?? other.id) as string}`);
+      const started = await as('POST', '/api/v1/sessions', { task: 'deploy fridays', scope: 'global' });
+      const ended = await as('POST', `/api/v1/sessions/${started.json.session_id as string}/end`, {
+        summary: 'Moved the deploy.',
+        learnings: ['Deploys move to Thursday when Friday is frozen.'],
+      });
+      await as('POST', `/api/v1/engrams/${ended.json.candidate_ids[0] as string}/promote`);
+      await as('POST', '/api/v1/episodes', { summary: 'Migrated the billing database.', agent: 'cli' });
     });
     expect(warm.length).toBeGreaterThan(0);
     expect(warm).toEqual(fresh);
-    for (const event of await eventsOf(org.id)) {
-      for (const field of INTERNAL)
-        expect(event.data, `${event.type} carries ${field}`).not.toHaveProperty(field);
-    }
+    expectPublicData(await eventsOf(org.id));
   });
 });
