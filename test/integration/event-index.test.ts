@@ -1,8 +1,17 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { Keys } from '../../src/redis/keys.js';
 import type { IndexManager } from '../../src/memory/search/index-manager.js';
 import type { WorkspaceIndex } from '../../src/memory/search/workspace-index.js';
 import { NO_LIMITS, Org } from '../helpers/engram.js';
-import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
+import {
+  createLayerKey,
+  FILE_PREFIX,
+  startServer,
+  uniqueWorkspace,
+  type TestServer,
+} from '../helpers/server.js';
 
 /**
  * Events carry what their consumers need, and nothing internal: a warm index that applies every event type
@@ -103,6 +112,29 @@ async function eventsOf(workspace: string) {
 }
 
 describe('events and the index', () => {
+  it('a stream entry that is not an envelope never stops catch-up', async () => {
+    const workspace = uniqueWorkspace('evbad');
+    const token = await createLayerKey(server, workspace, { rate_limit_rpm: 1_000_000 });
+    await indexes().fresh(workspace);
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      await redis.xadd(
+        new Keys(FILE_PREFIX).eventStream(workspace),
+        '*',
+        't',
+        'memory.deleted',
+        'e',
+        '"type":"x",{',
+      );
+    } finally {
+      await redis.quit();
+    }
+    await server.request('POST', '/v1/remember', { token, body: { content: 'after the bad entry' } });
+    const recall = await server.request('POST', '/v1/recall', { token, body: { query: 'bad entry' } });
+    expect(recall.status).toBe(200);
+    expect(recall.json.results.length).toBeGreaterThan(0);
+  });
+
   it('a warm index equals a fresh one after every layer event type, and a superseded fact is not current', async () => {
     const workspace = uniqueWorkspace('evidx');
     const token = await createLayerKey(server, workspace, { rate_limit_rpm: 1_000_000 });

@@ -220,7 +220,8 @@ export class IndexManager {
     for (const event of events) {
       const rule = this.rules[event.type];
       if (!rule) continue;
-      const data = (JSON.parse(event.json) as { data: Record<string, unknown> }).data;
+      const data = eventData(event.json);
+      if (!data) continue; // not an envelope this engine wrote: never let it stop every later catch-up
       switch (rule) {
         case 'upsert': {
           const doc = toSearchDoc(data);
@@ -267,6 +268,15 @@ export class IndexManager {
 function parseDoc(json: string) {
   try {
     return toSearchDoc(JSON.parse(json) as Record<string, unknown>);
+  } catch {
+    return undefined;
+  }
+}
+
+function eventData(json: string): Record<string, unknown> | undefined {
+  try {
+    const data = (JSON.parse(json) as { data?: unknown }).data;
+    return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
