@@ -10,12 +10,14 @@
     ARGV[6] episode id   ARGV[7] episode document JSON   ARGV[8] vector ('' = none)
     ARGV[9] created ms   ARGV[10] agent_id ('' = none)   ARGV[11] user_id ('' = none)
 
-  Output: 1
+  Output: 1; -6 when the created ms is not a number (nothing is written)
 ]]
 --- @include "appendEvent"
 --- @include "addEpisode"
 local ctx = readEventContext()
+local createdMs = tonumber(ARGV[9])
+if not createdMs then return -6 end
 addEpisode({ docs = KEYS[1], vecs = KEYS[2], episodes = KEYS[3], stats = KEYS[4], agents = KEYS[5],
   userDocs = KEYS[6], stream = KEYS[7] }, ctx, { id = ARGV[6], json = ARGV[7], vector = ARGV[8],
-  ts = tonumber(ARGV[9]), agent = ARGV[10], user = ARGV[11], nowIso = ARGV[4] })
+  ts = createdMs, agent = ARGV[10], user = ARGV[11], nowIso = ARGV[4] })
 return 1

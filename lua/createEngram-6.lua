@@ -19,19 +19,23 @@
     ARGV[11] audit entry JSON, written with the new id as its target when the engram is created ('' = none)
     ARGV[12] audit stream MAXLEN
 
-  Output: { id, 'created' | 'duplicate', document JSON }; -2 when the client-chosen id exists
+  Output: { id, 'created' | 'duplicate', document JSON }; -2 when the client-chosen id exists;
+          -6 when the document or the audit entry is not JSON (nothing is written)
 ]]
 --- @include "appendEvent"
 --- @include "engramDoc"
 --- @include "createEngram"
 --- @include "appendAudit"
 local ctx = readEventContext()
+-- Read phase: both JSON arguments decoded before the first write.
+local body = decodeDoc(ARGV[7])
+local entry = ARGV[11] ~= '' and decodeDoc(ARGV[11]) or nil
+if not body or (ARGV[11] ~= '' and not entry) then return -6 end
 local ek = { docs = KEYS[1], vecs = KEYS[2], hashes = KEYS[3], seq = KEYS[4], stream = KEYS[5] }
-local id, outcome, json = createEngram(ek, ctx, { clientId = ARGV[6], body = ARGV[7], dedupField = ARGV[8],
-  vector = ARGV[9], day = ARGV[10], nowIso = ARGV[4] })
+local id, outcome, json = createEngram(ek, ctx, { clientId = ARGV[6], body = ARGV[7], doc = body,
+  dedupField = ARGV[8], vector = ARGV[9], day = ARGV[10], nowIso = ARGV[4] })
 if id == -2 then return -2 end
-if outcome == 'created' and ARGV[11] ~= '' then
-  local entry = cjson.decode(ARGV[11])
+if outcome == 'created' and entry then
   entry.target = { type = 'engram', id = id }
   appendAudit(KEYS[6], ARGV[12], cjson.encode(entry))
 end

@@ -16,13 +16,16 @@
     ARGV[8] created_at in ms (list order)
     ARGV[9] key_prefix (first characters of the key, for display)
 
-  Output: 1 stored; -2 a record with this hash or id already exists (conflict)
+  Output: 1 stored; -2 a record with this hash or id already exists (conflict); -6 the creation ms is not a
+          number (nothing is written)
 ]]
 local rcall = redis.call
 local recordKey = KEYS[1]
 local idKey = KEYS[2]
 local listKey = KEYS[3]
 
+local createdMs = tonumber(ARGV[8])
+if not createdMs then return -6 end
 if rcall('EXISTS', recordKey) == 1 or rcall('EXISTS', idKey) == 1 then
   return -2
 end
@@ -38,5 +41,5 @@ rcall('HSET', recordKey,
   'is_active', '1',
   'last_used_at', '')
 rcall('SET', idKey, ARGV[1])
-rcall('ZADD', listKey, tonumber(ARGV[8]), ARGV[2])
+rcall('ZADD', listKey, createdMs, ARGV[2])
 return 1

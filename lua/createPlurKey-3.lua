@@ -10,9 +10,12 @@
     ARGV[6] created_at (ISO 8601)   ARGV[7] created_at ms   ARGV[8] expires_at (ISO 8601, '' = never)
     ARGV[9] key prefix (for display)   ARGV[10] '1' when the key carries the user's personal scope, else '0'
 
-  Output: 1 stored; -2 a record with this hash or id exists
+  Output: 1 stored; -2 a record with this hash or id exists; -6 the creation ms is not a number (nothing is
+          written)
 ]]
 local rcall = redis.call
+local createdMs = tonumber(ARGV[7])
+if not createdMs then return -6 end
 if rcall('EXISTS', KEYS[1]) == 1 or rcall('EXISTS', KEYS[2]) == 1 then return -2 end
 rcall('HSET', KEYS[1],
   'key_id', ARGV[2],
@@ -27,5 +30,5 @@ rcall('HSET', KEYS[1],
   'last_used_at', '',
   'revoked_at', '')
 rcall('SET', KEYS[2], ARGV[1])
-rcall('ZADD', KEYS[3], tonumber(ARGV[7]), ARGV[2])
+rcall('ZADD', KEYS[3], createdMs, ARGV[2])
 return 1

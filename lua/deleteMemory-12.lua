@@ -13,14 +13,17 @@
     ARGV[1..5] event context
     ARGV[6] memory id   ARGV[7] namespace key of the memory
 
-  Output: the deleted document's JSON; -1 when there is no such memory
+  Output: the deleted document's JSON; -1 when there is no such memory (or what is stored under the id is not
+          a JSON document: stored JSON that cjson refuses is repaired for reading, see includes/docJson.lua)
 ]]
 --- @include "appendEvent"
+--- @include "docJson"
 local ctx = readEventContext()
 local id = ARGV[6]
 local raw = redis.call('HGET', KEYS[1], id)
 if not raw then return -1 end
-local doc = cjson.decode(raw)
+local doc = decodeDoc(raw)
+if not doc then return -1 end
 local layer = doc.layer
 if layer ~= 'working' and layer ~= 'episodic' and layer ~= 'semantic' then return -1 end
 redis.call('HDEL', KEYS[1], id)

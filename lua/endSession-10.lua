@@ -16,7 +16,8 @@
              document JSON without its id, duplicate index field, vector ('' = none)
 
   Output: { episode id, { candidate ids created }, { ids of engrams the learnings repeated } };
-          -1 no such session; -3 the session has already ended
+          -1 no such session; -3 the session has already ended;
+          -6 a learning's document is not JSON (nothing is written)
 ]]
 --- @include "appendEvent"
 --- @include "engramDoc"
@@ -26,16 +27,25 @@ local ctx = readEventContext()
 local nowIso = ARGV[4]
 local raw = redis.call('HGET', KEYS[6], ARGV[6])
 if not raw then return -1 end
-local session = cjson.decode(raw)
+-- Read phase: the session and every learning decoded before the first write.
+local session = decodeDoc(raw)
+if not session then return -1 end
 if session.status ~= 'active' then return -3 end
+local n = tonumber(ARGV[14])
+if not n or not tonumber(ARGV[12]) then return -6 end
+local learnings = {}
+for i = 0, n - 1 do
+  local base = 15 + i * 3
+  local doc = decodeDoc(ARGV[base])
+  if not doc then return -6 end
+  learnings[#learnings + 1] = { clientId = '', body = ARGV[base], doc = doc, dedupField = ARGV[base + 1],
+    vector = ARGV[base + 2], day = ARGV[8], nowIso = nowIso }
+end
 
 local ek = { docs = KEYS[1], vecs = KEYS[2], hashes = KEYS[3], seq = KEYS[4], stream = KEYS[5] }
 local created, repeated = {}, {}
-local n = tonumber(ARGV[14])
-for i = 0, n - 1 do
-  local base = 15 + i * 3
-  local id, outcome = createEngram(ek, ctx, { clientId = '', body = ARGV[base], dedupField = ARGV[base + 1],
-    vector = ARGV[base + 2], day = ARGV[8], nowIso = nowIso })
+for _, learning in ipairs(learnings) do
+  local id, outcome = createEngram(ek, ctx, learning)
   if outcome == 'created' then created[#created + 1] = id else repeated[#repeated + 1] = id end
 end
 

@@ -28,7 +28,8 @@
     ARGV[17] working vector ('' = none)                          ARGV[18] episode vector ('' = none)
     ARGV[19] number of facts n, then 6 arguments per fact from ARGV[20] (see includes/upsertFact.lua)
 
-  Output: { evicted ids, expired ids, { fact id, outcome, superseded ids }... }
+  Output: { evicted ids, expired ids, { fact id, outcome, superseded ids }... };
+          -6 when an argument is not what the caller must send (nothing is written)
 ]]
 --- @include "appendEvent"
 --- @include "workingMemory"
@@ -37,6 +38,8 @@ local ctx = readEventContext()
 local nowIso = ARGV[4]
 local nowMs = tonumber(ARGV[6])
 local capacity = tonumber(ARGV[7])
+local importance = tonumber(ARGV[10])
+local expiresMs = ARGV[11] ~= '' and tonumber(ARGV[11]) or nil
 local nsKey = ARGV[14]
 local user = ARGV[15]
 local agent = ARGV[16]
@@ -47,6 +50,11 @@ local wm = { docs = KEYS[1], vecs = KEYS[2], entries = KEYS[3], expiry = KEYS[4]
   stats = KEYS[10], userDocs = KEYS[11], stream = KEYS[12] }
 local fk = { docs = KEYS[1], vecs = KEYS[2], facts = KEYS[7], fingerprints = KEYS[8], slots = KEYS[9],
   stats = KEYS[10], userDocs = KEYS[11], stream = KEYS[12], trackUser = user ~= '' }
+
+-- Read phase: every argument checked and every document decoded before the first write.
+local facts = readFacts(20, tonumber(ARGV[19]), nowMs)
+if not facts or not capacity or not importance or (ARGV[11] ~= '' and not expiresMs) then return -6 end
+local factCache = loadFactHolders(fk, facts)
 
 -- Working memory: purge expired, make room, add.
 local expired = purgeExpired(wm, ctx, nowMs, nsKey, userJson, agentJson)
@@ -65,9 +73,9 @@ end
 local workingId = ARGV[8]
 redis.call('HSET', wm.docs, workingId, ARGV[9])
 if ARGV[17] ~= '' then redis.call('HSET', wm.vecs, workingId, ARGV[17]) end
-redis.call('ZADD', wm.entries, tonumber(ARGV[10]), workingId)
-if ARGV[11] ~= '' then
-  redis.call('ZADD', wm.expiry, tonumber(ARGV[11]), workingId)
+redis.call('ZADD', wm.entries, importance, workingId)
+if expiresMs then
+  redis.call('ZADD', wm.expiry, expiresMs, workingId)
   refreshExpiryIndex(wm, nsKey)
 end
 redis.call('HINCRBY', wm.stats, 'working', 1)
@@ -89,8 +97,8 @@ redis.call('HSET', KEYS[10], 'last_write', nowIso)
 
 -- Facts.
 local results = {}
-for _, fact in ipairs(readFacts(20, tonumber(ARGV[19]), nowMs)) do
-  local id, outcome, superseded = upsertFact(fk, ctx, nowIso, fact)
+for _, fact in ipairs(facts) do
+  local id, outcome, superseded = upsertFact(fk, ctx, nowIso, fact, factCache)
   results[#results + 1] = { id, outcome, superseded }
 end
 

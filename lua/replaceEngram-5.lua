@@ -14,11 +14,12 @@
     ARGV[10] duplicate index field of the new version ('' = none: it is retired)
     ARGV[11] vector: 'keep' | 'set' | 'drop' (statement changed and the vector comes later)
     ARGV[12] vector bytes (when 'set')
-    ARGV[13] event types, comma-separated (each gets the new document as data)
+    ARGV[13] event types, comma-separated (each gets the new document's public fields as data)
     ARGV[14] audit entry JSON ('' = none)   ARGV[15] audit stream MAXLEN
 
   Output: the new document JSON; -1 no such engram; -5 it changed since it was read;
-          -2 another live engram in the new scope has the same statement
+          -2 another live engram in the new scope has the same statement;
+          -6 the new document is not JSON (nothing is written)
 ]]
 --- @include "appendEvent"
 --- @include "engramDoc"
@@ -27,8 +28,11 @@ local ctx = readEventContext()
 local docs, vecs, hashes, stream = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id = ARGV[6]
 local raw = redis.call('HGET', docs, id)
-if not raw or cjson.decode(raw).layer ~= 'engram' then return -1 end
+local stored = raw and decodeDoc(raw)
+if not stored or stored.layer ~= 'engram' then return -1 end
 if redis.sha1hex(raw) ~= ARGV[7] then return -5 end
+local newDoc = decodeDoc(ARGV[8])
+if not newDoc then return -6 end
 
 local oldField, newField = ARGV[9], ARGV[10]
 if newField ~= '' then
@@ -48,6 +52,7 @@ if ARGV[11] == 'set' then
 elseif ARGV[11] == 'drop' then
   redis.call('HDEL', vecs, id)
 end
-for eventType in string.gmatch(ARGV[13], '[^,]+') do appendEvent(stream, ctx, eventType, json) end
+local data = eventJsonOf(newDoc, ENGRAM_ARRAYS)
+for eventType in string.gmatch(ARGV[13], '[^,]+') do appendEvent(stream, ctx, eventType, data) end
 appendAudit(KEYS[5], ARGV[15], ARGV[14])
 return json

@@ -16,9 +16,17 @@
 local ctx = readEventContext()
 local recall = ARGV[6] == 'recall'
 local today = ARGV[7]
+-- Read phase: every document decoded before the first write.
+-- (An id given twice is one document, counted twice.)
+local docs, byId = {}, {}
+for i = 8, #ARGV do
+  local id = ARGV[i]
+  if byId[id] == nil then byId[id] = loadEngram(KEYS[1], id) or false end
+  docs[i] = byId[id]
+end
 local out = {}
 for i = 8, #ARGV do
-  local doc = loadEngram(KEYS[1], ARGV[i])
+  local doc = docs[i]
   if doc then
     local events = {}
     if recall then

@@ -10,15 +10,20 @@
     ARGV[8] credential invalidation channel   ARGV[9] invalidation message (user:<org>:<id>)
     ARGV[10] audit entry JSON   ARGV[11] audit stream MAXLEN
 
-  Output: the new user JSON; -1 when there is no such user
+  Output: the new user JSON; -1 when there is no such user; -6 when the stored record or the change is not
+          JSON (nothing is written)
 ]]
 --- @include "appendEvent"
 --- @include "appendAudit"
+--- @include "docJson"
+-- Read phase: the stored record and the change decoded before the first write.
 local raw = redis.call('HGET', KEYS[1], ARGV[6])
 if not raw then return -1 end
-local user = cjson.decode(raw)
+local user = decodeDoc(raw)
+local change = decodeDoc(ARGV[7])
+if not user or not change then return -6 end
 local wasActive = user.active
-for field, value in pairs(cjson.decode(ARGV[7])) do user[field] = value end
+for field, value in pairs(change) do user[field] = value end
 user.updated_at = ARGV[4]
 local json = cjson.encode(user)
 redis.call('HSET', KEYS[1], ARGV[6], json)

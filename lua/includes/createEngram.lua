@@ -4,11 +4,12 @@
     its write_count is incremented, an engram.updated event is appended, and nothing is added.
   - Otherwise the engram gets the client's id or the next free ENG-<day>-NNN of the workspace's per-day
     counter (ids a client chose are skipped), is stored with its vector, entered in the duplicate index,
-    and announced with engram.created.
+    and announced with engram.created (its public fields, see includes/docJson.lua).
 
   `ek` is a table of key names: docs, vecs, hashes (duplicate index), seq (today's id counter), stream.
-  `spec` has: clientId ('' = assign one), body (the document JSON without its id), dedupField, vector
-  ('' = none), day (YYYY-MM-DD), nowIso.
+  `spec` has: clientId ('' = assign one), body (the document JSON without its id), doc (body decoded by the
+  caller before its first write; nil makes the caller refuse with -6), dedupField, vector ('' = none),
+  day (YYYY-MM-DD), nowIso.
   Returns: id, outcome ('created' | 'duplicate'), document JSON; or -2 when the client's id is taken.
 ]]
 local SEQ_TTL_SECONDS = 3 * 86400
@@ -38,6 +39,7 @@ local function createEngram(ek, ctx, spec)
   redis.call('HSET', ek.docs, id, json)
   if spec.vector ~= '' then redis.call('HSET', ek.vecs, id, spec.vector) end
   redis.call('HSET', ek.hashes, spec.dedupField, id)
-  appendEvent(ek.stream, ctx, 'engram.created', json)
+  spec.doc.id = id
+  appendEvent(ek.stream, ctx, 'engram.created', eventJsonOf(spec.doc, ENGRAM_ARRAYS))
   return id, 'created', json
 end

@@ -1,33 +1,19 @@
 --[[
-  Engram documents in Lua, shared by every engram script. A script decodes a document with cjson, changes
-  it, and stores it again with saveEngram. cjson writes an empty table as {}, so encodeDoc writes the named
-  array fields as [] when they are empty; the client's unknown fields sit in the string field `ext`, which
-  cjson never looks into, so they round-trip exactly. Every other field is a scalar or a small object of
-  numbers (feedback_signals), which cjson keeps as they are.
+  Engram documents in Lua, shared by every engram script. A script decodes a document (includes/docJson.lua),
+  changes it, and stores it again with saveEngram. cjson writes an empty table as {}, so encodeDoc writes the
+  named array fields as [] when they are empty; the client's unknown fields sit in the string field `ext`,
+  which cjson never looks into, so they round-trip exactly. Every other field is a scalar or a small object
+  of numbers (feedback_signals), which cjson keeps as they are. Events carry the document's public fields.
 ]]
+--- @include "docJson"
 local ENGRAM_ARRAYS = { tags = true, supersedes = true }
-
--- Encodes a decoded object; fields named in `arrays` that are empty tables become [].
-local function encodeDoc(doc, arrays)
-  local parts = {}
-  for key, value in pairs(doc) do
-    local json
-    if arrays[key] and type(value) == 'table' and next(value) == nil then
-      json = '[]'
-    else
-      json = cjson.encode(value)
-    end
-    parts[#parts + 1] = cjson.encode(key) .. ':' .. json
-  end
-  return '{' .. table.concat(parts, ',') .. '}'
-end
 
 -- The decoded engram `id`, or nil when there is none (or the id names a document of another kind).
 local function loadEngram(docsKey, id)
   local raw = redis.call('HGET', docsKey, id)
   if not raw then return nil end
-  local doc = cjson.decode(raw)
-  if doc.layer ~= 'engram' then return nil end
+  local doc = decodeDoc(raw)
+  if not doc or doc.layer ~= 'engram' then return nil end
   return doc
 end
 
@@ -35,7 +21,10 @@ end
 local function storeEngram(docsKey, streamKey, ctx, doc, eventTypes)
   local json = encodeDoc(doc, ENGRAM_ARRAYS)
   redis.call('HSET', docsKey, doc.id, json)
-  for _, eventType in ipairs(eventTypes) do appendEvent(streamKey, ctx, eventType, json) end
+  if #eventTypes > 0 then
+    local data = eventJsonOf(doc, ENGRAM_ARRAYS)
+    for _, eventType in ipairs(eventTypes) do appendEvent(streamKey, ctx, eventType, data) end
+  end
   return json
 end
 

@@ -6,9 +6,12 @@ import type { EpisodeDoc, MemoryDoc, WorkingDoc } from './documents.js';
 import type { EventLog } from './event-log.js';
 import type { Actor } from './events.js';
 import type { BuiltFact } from './facts/fact-builder.js';
-import { namespaceKey, type Namespace } from './namespace.js';
+import { namespaceKey, parseNamespaceKey, type Namespace } from './namespace.js';
 import { vectorToBuffer } from './search/vector-store.js';
 import { parseTenant, type Tenant } from '../tenant.js';
+
+/** Rounds of erasure before the last one deletes working entries still listed (see forgetUser). */
+const ERASURE_ROUNDS = 4;
 
 /**
  * Typed wrappers around the memory Lua scripts: every write of the layer API is one atomic script that
@@ -180,7 +183,11 @@ export class MemoryStore {
 
   /** Clears one namespace's working memory; returns how many entries were deleted. */
   async clearWorking(workspace: Tenant, actor: Actor, ns: Namespace): Promise<number> {
-    const keys = [...this.workingKeys(workspace, ns), ...this.bookkeepingKeys(workspace, ns.userId)];
+    const keys = [
+      ...this.workingKeys(workspace, ns),
+      ...this.bookkeepingKeys(workspace, ns.userId),
+      this.keys.namespaces(workspace),
+    ];
     const args = [
       ...this.events.contextArgs(workspace, actor),
       namespaceKey(ns),
@@ -239,21 +246,17 @@ export class MemoryStore {
     }
   }
 
-  /** Erases every memory of one user: each working namespace, then episodes and facts. */
+  /**
+   * Erases every memory of one user: each working namespace (clearWorking), then episodes and facts
+   * (forgetUser). Working entries written meanwhile are reported back by forgetUser with their namespaces,
+   * which are cleared in another round; the last round deletes whatever is still listed, so erasure always
+   * finishes and no namespace ZSET keeps an id whose document is gone unless a remember raced every round.
+   */
   async forgetUser(
     workspace: Tenant,
     actor: Actor,
     userId: string,
   ): Promise<{ working: number; episodic: number; semantic: number }> {
-    const namespaces = (await this.redis.zrange(this.keys.namespaces(workspace), '0', '-1')).filter((key) =>
-      key.startsWith(`${userId}|`),
-    );
-    let working = 0;
-    for (const key of namespaces) {
-      const bar = key.indexOf('|');
-      const agent = key.slice(bar + 1);
-      working += await this.clearWorking(workspace, actor, { userId, agentId: agent === '' ? null : agent });
-    }
     const keys = [
       this.keys.docs(workspace),
       this.keys.vectors(workspace),
@@ -261,12 +264,25 @@ export class MemoryStore {
       ...this.factKeys(workspace),
       ...this.bookkeepingKeys(workspace, userId),
     ];
-    const [episodic, semantic, stray] = await this.scripts.run<[number, number, number]>('forgetUser', keys, [
-      ...this.events.contextArgs(workspace, actor),
-      userId,
-    ]);
-    if (namespaces.length > 0) await this.redis.zrem(this.keys.namespaces(workspace), ...namespaces);
-    return { working: working + stray, episodic, semantic };
+    const total = { working: 0, episodic: 0, semantic: 0 };
+    let namespaces = (await this.redis.zrange(this.keys.namespaces(workspace), '0', '-1')).filter((key) =>
+      key.startsWith(`${userId}|`),
+    );
+    for (let round = 1; ; round++) {
+      for (const key of namespaces)
+        total.working += await this.clearWorking(workspace, actor, parseNamespaceKey(key));
+      const last = round === ERASURE_ROUNDS;
+      const [episodic, semantic, stray, pending] = await this.scripts.run<[number, number, number, string[]]>(
+        'forgetUser',
+        keys,
+        [...this.events.contextArgs(workspace, actor), userId, last ? '1' : '0'],
+      );
+      total.episodic += episodic;
+      total.semantic += semantic;
+      total.working += stray;
+      if (last || pending.length === 0) return total;
+      namespaces = pending;
+    }
   }
 
   async setVectors(workspace: Tenant, embedder: string, vectors: Map<string, Float32Array>): Promise<number> {
@@ -345,7 +361,12 @@ export class MemoryStore {
   async get(workspace: Tenant, id: string): Promise<MemoryDoc | undefined> {
     const raw = await this.redis.hget(this.keys.docs(workspace), id);
     if (raw === null) return undefined;
-    const doc = JSON.parse(raw) as MemoryDoc | { layer: string };
+    let doc: MemoryDoc | { layer: string };
+    try {
+      doc = JSON.parse(raw) as MemoryDoc | { layer: string };
+    } catch {
+      return undefined; // not a document this engine wrote
+    }
     return doc.layer === 'working' || doc.layer === 'episodic' || doc.layer === 'semantic'
       ? (doc as MemoryDoc)
       : undefined;

@@ -9,6 +9,8 @@ export const SCRIPT_ERRORS = {
   '-3': 'invalid_state',
   '-4': 'limit_exceeded',
   '-5': 'mismatch',
+  /** An argument the caller built is not what the script needs (a bug): refused before any write. */
+  '-6': 'invalid_input',
 } as const;
 
 export type ScriptErrorKind = (typeof SCRIPT_ERRORS)[keyof typeof SCRIPT_ERRORS];

@@ -96,7 +96,8 @@ describe('workspace index', () => {
     idx.upsert(doc('a', 'new text about dogs'));
     expect(search(idx, 'cats', { vector: undefined }).candidates).toHaveLength(0);
     expect(search(idx, 'dogs', { vector: undefined }).candidates.map((c) => c.doc.id)).toEqual(['a']);
-    idx.patch('a', { status: 'superseded' });
+    const replaced = doc('a', 'new text about dogs');
+    idx.upsert({ ...replaced, record: { ...replaced.record, status: 'superseded' } });
     expect(idx.get('a')?.record.status).toBe('superseded');
   });
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { engramSearchText } from '../search/search-text.js';
 import {
   DEFAULT_RETRIEVAL_STRENGTH,
   DEFAULT_STORAGE_STRENGTH,
@@ -27,11 +28,8 @@ export const contentHash = (statement: string): string =>
   createHash('sha256').update(normalizeStatement(statement)).digest('hex');
 
 /** What BM25 searches: statement, domain with dots and slashes as spaces, tags, rationale. */
-export function searchText(doc: Pick<EngramDoc, 'statement' | 'domain' | 'tags' | 'rationale'>): string {
-  return [doc.statement, doc.domain?.replace(/[./]/g, ' ') ?? '', doc.tags.join(' '), doc.rationale ?? '']
-    .filter((part) => part !== '')
-    .join('\n');
-}
+export const searchText: (doc: Pick<EngramDoc, 'statement' | 'domain' | 'tags' | 'rationale'>) => string =
+  engramSearchText;
 
 /** The key of the per-scope duplicate index: same normalized statement in the same scope. */
 export const dedupField = (scope: string, hash: string): string => `${scope}\n${hash}`;

@@ -200,7 +200,10 @@ export class EngramStore {
     try {
       return { ok: true, value: await run() };
     } catch (err) {
-      if (err instanceof ScriptError && err.kind !== 'limit_exceeded') return { ok: false, reason: err.kind };
+      // invalid_input is a bug of ours (an argument built wrong), not an outcome: it stays an error.
+      if (err instanceof ScriptError && err.kind !== 'limit_exceeded' && err.kind !== 'invalid_input') {
+        return { ok: false, reason: err.kind };
+      }
       throw err;
     }
   }

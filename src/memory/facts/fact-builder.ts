@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { prefixedId } from '../../ids.js';
 import type { FactDoc } from '../documents.js';
 import { namespaceKey, type Namespace } from '../namespace.js';
+import { factSearchText } from '../search/search-text.js';
 import { tokenize } from '../search/tokenizer.js';
-import { PREDICATE_GLOSS, PREFERENCE, SINGLE_VALUED, type Predicate } from './predicates.js';
+import { PREFERENCE, SINGLE_VALUED, type Predicate } from './predicates.js';
 
 /** A fact as an extractor found it, before it becomes a document. */
 export interface ExtractedFact {
@@ -81,7 +82,7 @@ export function buildFact(
       id: prefixedId('fact'),
       layer: 'semantic',
       content: `${fact.subject} ${fact.predicate} ${fact.object}`,
-      search_text: `${fact.subject} ${fact.object} ${PREDICATE_GLOSS[fact.predicate]}`,
+      search_text: factSearchText(fact),
       subject: fact.subject,
       predicate: fact.predicate,
       object: fact.object,

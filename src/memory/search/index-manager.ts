@@ -9,19 +9,20 @@ import { WorkspaceIndex } from './workspace-index.js';
 import type { Tenant } from '../../tenant.js';
 
 /**
- * How an event changes an index: `upsert` (data is a stored document), `remove` (data.id or data.ids),
- * `patch` (merge data's fields into the document data.id), `vectors` (fetch the vectors of data.ids).
- * Each face contributes the rules of its own event types.
+ * How an event changes an index: `upsert` (data is the document's whole public shape), `remove` (data.id
+ * or data.ids), `vectors` (fetch the vectors of data.ids). Each face contributes the rules of its own event
+ * types. Rule: an event that changes a document carries all of it, so applying it needs nothing the index
+ * does not have (there is no "merge these fields": a partial event once left a superseded fact current).
  */
-export type IndexEventRule = 'upsert' | 'remove' | 'patch' | 'vectors';
+export type IndexEventRule = 'upsert' | 'remove' | 'vectors';
 export type IndexEventRules = Readonly<Record<string, IndexEventRule>>;
 
 export const MEMORY_INDEX_RULES: IndexEventRules = {
   'memory.working.added': 'upsert',
   'memory.episode.added': 'upsert',
   'memory.fact.added': 'upsert',
-  'memory.fact.confirmed': 'patch',
-  'memory.fact.superseded': 'patch',
+  'memory.fact.confirmed': 'upsert',
+  'memory.fact.superseded': 'upsert',
   'memory.deleted': 'remove',
   'working.evicted': 'remove',
   'working.expired': 'remove',
@@ -220,7 +221,8 @@ export class IndexManager {
     for (const event of events) {
       const rule = this.rules[event.type];
       if (!rule) continue;
-      const data = (JSON.parse(event.json) as { data: Record<string, unknown> }).data;
+      const data = eventData(event.json);
+      if (!data) continue; // not an envelope this engine wrote: never let it stop every later catch-up
       switch (rule) {
         case 'upsert': {
           const doc = toSearchDoc(data);
@@ -235,9 +237,6 @@ export class IndexManager {
             index.remove(id);
             needVectors.delete(id);
           }
-          break;
-        case 'patch':
-          if (typeof data.id === 'string') index.patch(data.id, data);
           break;
         case 'vectors':
           for (const id of idsOf(data)) needVectors.add(id);
@@ -270,6 +269,15 @@ export class IndexManager {
 function parseDoc(json: string) {
   try {
     return toSearchDoc(JSON.parse(json) as Record<string, unknown>);
+  } catch {
+    return undefined;
+  }
+}
+
+function eventData(json: string): Record<string, unknown> | undefined {
+  try {
+    const data = (JSON.parse(json) as { data?: unknown }).data;
+    return typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

@@ -113,15 +113,6 @@ export class WorkspaceIndex {
     this.approxBytes += docBytes(doc);
   }
 
-  /** Merges fields into a document's record (status changes that do not touch the text). */
-  patch(id: string, fields: Record<string, unknown>): void {
-    const doc = this.get(id);
-    if (!doc) return;
-    doc.record = { ...doc.record, ...fields };
-    if (doc.record.pinned === true) this.pinnedIds.add(id);
-    else this.pinnedIds.delete(id);
-  }
-
   remove(id: string): void {
     const slot = this.slotOf.get(id);
     if (slot === undefined) return;

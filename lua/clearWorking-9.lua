@@ -1,5 +1,7 @@
 --[[
-  Clear one namespace's working memory (DELETE /v1/memory).
+  Clear one namespace's working memory (DELETE /v1/memory, and each namespace of an erased user). The
+  namespace leaves the workspace's namespace list in the same step: remember puts it back atomically with
+  its next entry, so a namespace that has working entries is always listed (erasure relies on it).
 
   Input:
     KEYS[1] docs            KEYS[2] vecs
@@ -7,6 +9,7 @@
     KEYS[5] workspace expiry index               KEYS[6] stats
     KEYS[7] documents of the user (unused without a user)
     KEYS[8] workspace event stream
+    KEYS[9] namespaces of the workspace (ZSET namespace key -> last write ms)
     ARGV[1..5] event context
     ARGV[6] namespace key   ARGV[7] user_id ('' = none)   ARGV[8] agent_id ('' = none)
 
@@ -24,6 +27,7 @@ for _, id in ipairs(ids) do
 end
 redis.call('DEL', wm.entries, wm.expiry)
 redis.call('ZREM', wm.expiryIndex, ARGV[6])
+redis.call('ZREM', KEYS[9], ARGV[6])
 if #deleted > 0 then
   local user = ARGV[7] == '' and cjson.null or ARGV[7]
   local agent = ARGV[8] == '' and cjson.null or ARGV[8]
