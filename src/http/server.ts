@@ -405,10 +405,18 @@ function decodeParams(names: string[], raw: string[]): Record<string, string> {
   return params;
 }
 
+/**
+ * Query parameters, decoded strictly: a value that is not percent-encoded UTF-8 is a 400 naming it (a
+ * lenient decoder would hand U+FFFD to the handler, which may store it). `+` is a space, as in forms.
+ */
 function parseQuery(raw: string, arrays: Set<string>): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = {};
   if (raw === '') return query;
-  for (const [name, value] of new URLSearchParams(raw)) {
+  for (const pair of raw.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq), 'A query parameter name');
+    const value = decodeQueryPart(eq < 0 ? '' : pair.slice(eq + 1), `query.${name}`);
     if (arrays.has(name)) {
       const list = (query[name] as string[] | undefined) ?? [];
       list.push(...value.split(',').filter((v) => v !== ''));
@@ -418,4 +426,12 @@ function parseQuery(raw: string, arrays: Set<string>): Record<string, string | s
     }
   }
   return query;
+}
+
+function decodeQueryPart(part: string, label: string): string {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '));
+  } catch {
+    throw new MnemoError('validation', `${label} is not valid percent-encoded UTF-8`);
+  }
 }
