@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import * as uWS from 'uWebSockets.js';
 import type { Authenticated, PrincipalByAuth, RatePolicy } from '../auth/principal.js';
 import type { RateDecision } from '../auth/rate-limiter.js';
-import { bearerToken } from '../auth/bearer.js';
 import { MnemoError, isMnemoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isConnectionError } from '../redis/clients.js';
@@ -10,6 +9,7 @@ import { parseJsonBody, readBody, type ResponseState } from './body.js';
 import { compileRoute, validate, type CompiledRoute } from './compile.js';
 import { CorsPolicy } from './cors.js';
 import { faceOfUrl, renderError } from './error-dialects.js';
+import { authorizationToken, copyHeaders, type CopiedHeaders } from './request-headers.js';
 import { requestIdFrom } from './request-id.js';
 import { isRawReply, isReply, type AnyRoute, type AuthKind, type Face } from './route.js';
 import { statusLine } from './status.js';
@@ -207,17 +207,14 @@ export class HttpServer {
       return;
     }
     // Copy everything out of the request now: it is stack-allocated and gone after this tick.
-    const headers: Record<string, string> = {};
-    req.forEach((name, value) => {
-      headers[name] = value;
-    });
+    const headers = copyHeaders(req);
     const rawQuery = req.getQuery() ?? '';
     const rawParams = compiled.paramNames.map((_, i) => req.getParameter(i) ?? '');
     const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
     let body: Promise<Buffer> | undefined;
     if (compiled.validateBody) {
-      const declared =
-        headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
+      const length = headers.values['content-length'];
+      const declared = length === undefined ? undefined : Number(length);
       body = readBody(res, this.options.bodyLimitBytes, declared, exchange.state);
       body.catch(() => undefined); // handled where awaited; avoid an unhandled rejection if we fail earlier
     }
@@ -230,7 +227,7 @@ export class HttpServer {
   private async run(
     exchange: Exchange,
     compiled: CompiledRoute,
-    headers: Record<string, string>,
+    headers: CopiedHeaders,
     rawQuery: string,
     rawParams: string[],
     ip: string,
@@ -238,13 +235,13 @@ export class HttpServer {
   ): Promise<void> {
     const { route } = compiled;
     try {
-      const header = (name: string): string | undefined => headers[name.toLowerCase()];
+      const header = (name: string): string | undefined => headers.values[name.toLowerCase()];
       let principal: PrincipalByAuth[AuthKind] = undefined;
       if (route.auth !== 'none') {
         const authenticate = this.options.authenticators[route.auth as AuthKind] as (
           r: AuthRequest,
         ) => Promise<Authenticated<unknown>>;
-        const authenticated = await authenticate({ token: bearerToken(headers.authorization), header });
+        const authenticated = await authenticate({ token: authorizationToken(headers), header });
         principal = authenticated.principal as PrincipalByAuth[AuthKind];
         if (authenticated.rate) await this.applyRateLimit(exchange, authenticated.rate, route);
       }

@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type * as uWS from 'uWebSockets.js';
+import { credentialRefused } from '../auth/credential-errors.js';
 import { MnemoError, isMnemoError } from '../errors.js';
 import { renderError } from '../http/error-dialects.js';
+import { copyHeaders } from '../http/request-headers.js';
 import { requestIdFrom } from '../http/request-id.js';
 import { statusLine } from '../http/status.js';
 import type { Logger } from '../log.js';
@@ -51,17 +53,14 @@ export function handleUpgrade(
   req: uWS.HttpRequest,
   context: uWS.us_socket_context_t,
 ): void {
-  const { token, subprotocol } = upgradeToken(
-    req.getHeader('authorization'),
-    req.getHeader('sec-websocket-protocol'),
+  // Copied now: the request is gone after this callback returns.
+  const headers = copyHeaders(req);
+  const header = (name: string): string | undefined => headers.values[name.toLowerCase()] || undefined;
+  const { token, subprotocol, malformed } = upgradeToken(
+    header('authorization') ?? '',
+    header('sec-websocket-protocol') ?? '',
     req.getQuery() ?? '',
   );
-  // Copied now: the request is gone after this callback returns.
-  const headers: Record<string, string> = {};
-  req.forEach((name, value) => {
-    headers[name] = value;
-  });
-  const header = (name: string): string | undefined => headers[name.toLowerCase()] || undefined;
   const handshake: Handshake = {
     endpoint,
     res,
@@ -77,6 +76,9 @@ export function handleUpgrade(
   let grant: Grant | undefined;
   try {
     if (admission.closing()) throw new MnemoError('unavailable', 'The server is shutting down');
+    // The same rules as HTTP: one Authorization header, and a Bearer one when it is what carries the token.
+    if (headers.repeated.has('authorization')) throw credentialRefused.repeated();
+    if (token === undefined && malformed) throw credentialRefused.notBearer();
     grant = endpoint.authenticateNow(token);
   } catch (err) {
     refuse(handshake, err, log);
