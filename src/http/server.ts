@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import * as uWS from 'uWebSockets.js';
 import type { Authenticated, PrincipalByAuth, RatePolicy } from '../auth/principal.js';
+import type { AuthFailureGate } from '../auth/auth-failure-limiter.js';
 import type { RateDecision } from '../auth/rate-limiter.js';
 import { MnemoError, isMnemoError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -40,6 +41,8 @@ export interface HttpServerOptions {
   log: Logger;
   authenticators: Authenticators;
   rateLimiter: RateLimitCheck;
+  /** Failed authentications per client address (429 once over budget). */
+  authFailures: AuthFailureGate;
 }
 
 interface PathGroup {
@@ -241,7 +244,14 @@ export class HttpServer {
         const authenticate = this.options.authenticators[route.auth as AuthKind] as (
           r: AuthRequest,
         ) => Promise<Authenticated<unknown>>;
-        const authenticated = await authenticate({ token: authorizationToken(headers), header });
+        const { authFailures } = this.options;
+        authFailures.refuseIfBlocked(ip);
+        let authenticated: Authenticated<unknown>;
+        try {
+          authenticated = await authenticate({ token: authorizationToken(headers), header });
+        } catch (err) {
+          throw await authFailures.answerFailure(ip, err);
+        }
         principal = authenticated.principal as PrincipalByAuth[AuthKind];
         if (authenticated.rate) await this.applyRateLimit(exchange, authenticated.rate, route);
       }
