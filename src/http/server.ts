@@ -257,7 +257,9 @@ export class HttpServer {
       }
       let body: unknown;
       if (bodyPromise) {
-        body = parseJsonBody(await bodyPromise) ?? {};
+        // An empty body is {} (routes whose fields are all optional take it); a JSON `null` is not.
+        const parsed = parseJsonBody(await bodyPromise);
+        body = parsed === undefined ? {} : parsed;
         validate(compiled.validateBody, body, 'body');
       }
       const params = decodeParams(compiled.paramNames, rawParams);

@@ -91,6 +91,18 @@ describe('layer API bodies', () => {
     expect(res.status).toBe(200);
   });
 
+  it('refuses a JSON null body instead of reading it as {} (found by the fuzz suite)', async () => {
+    const res = await unchanged(() =>
+      server.request('POST', `/admin/workspaces/${uniqueWorkspace('n')}/reembed`, {
+        token: ADMIN_KEY,
+        rawBody: 'null',
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ detail: 'body must be object', status: 400 });
+  });
+
   it('refuses a query value that is not percent-encoded UTF-8', async () => {
     const res = await unchanged(() =>
       server.request('DELETE', '/v1/memory?user_id=caf%E9', { token: layerKey }),
