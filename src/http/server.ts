@@ -9,6 +9,7 @@ import { isConnectionError } from '../redis/clients.js';
 import { parseJsonBody, readBody, type ResponseState } from './body.js';
 import { compileRoute, validate, type CompiledRoute } from './compile.js';
 import { CorsPolicy } from './cors.js';
+import { IGNORED_FIELDS_HEADER, ignoredFieldsHeader } from './ignored-fields.js';
 import { faceOfUrl, renderError } from './error-dialects.js';
 import { authorizationToken, copyHeaders, type CopiedHeaders } from './request-headers.js';
 import { requestIdFrom } from './request-id.js';
@@ -61,6 +62,8 @@ interface Exchange {
   origin: string | undefined;
   headOnly: boolean;
   rateHeaders: [string, string][];
+  /** Headers telling the client about its request (X-Mnemo-Ignored-Fields), sent with any answer. */
+  notices: [string, string][];
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -195,6 +198,7 @@ export class HttpServer {
       origin: req.getHeader('origin') || undefined,
       headOnly,
       rateHeaders: [],
+      notices: [],
     };
   }
 
@@ -260,6 +264,8 @@ export class HttpServer {
         // An empty body is {} (routes whose fields are all optional take it); a JSON `null` is not.
         const parsed = parseJsonBody(await bodyPromise);
         body = parsed === undefined ? {} : parsed;
+        const ignored = compiled.findIgnoredFields?.(body) ?? [];
+        if (ignored.length > 0) exchange.notices.push([IGNORED_FIELDS_HEADER, ignoredFieldsHeader(ignored)]);
         validate(compiled.validateBody, body, 'body');
       }
       const params = decodeParams(compiled.paramNames, rawParams);
@@ -366,6 +372,7 @@ export class HttpServer {
       res.writeHeader('X-Latency-Ms', latency);
       for (const [name, value] of cors) res.writeHeader(name, value);
       for (const [name, value] of exchange.rateHeaders) res.writeHeader(name, value);
+      for (const [name, value] of exchange.notices) res.writeHeader(name, value);
       for (const [name, value] of extra) res.writeHeader(name, value);
       if (exchange.headOnly) res.endWithoutBody(Buffer.byteLength(body), closeConnection);
       else res.end(body, closeConnection);

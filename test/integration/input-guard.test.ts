@@ -152,3 +152,29 @@ describe('event stream frames', () => {
     }
   });
 });
+
+describe('fields a route ignores', () => {
+  it('are named in X-Mnemo-Ignored-Fields, and the memory is still stored', async () => {
+    const res = await layer('{"content":"I like tea","userid":"bob","user_id":"u9","metadata":{"a":1}}');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-mnemo-ignored-fields')).toBe('userid');
+    const plain = await layer('{"content":"I like coffee","user_id":"u9"}');
+    expect(plain.headers.get('x-mnemo-ignored-fields')).toBeNull();
+  });
+
+  it('are not reported where the schema keeps unknown fields (engram extra data)', async () => {
+    const res = await server.request('POST', '/api/v1/engrams', {
+      token: ADMIN_KEY,
+      headers: { 'x-mnemo-org': org.id },
+      body: { statement: 'Extra data is kept', ticket: 'OPS-1' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-mnemo-ignored-fields')).toBeNull();
+  });
+
+  it('are declared in the OpenAPI document', async () => {
+    const doc = await server.request('GET', '/openapi.json');
+    const success = doc.json.paths['/v1/remember'].post.responses['200'];
+    expect(success.headers['X-Mnemo-Ignored-Fields'].schema).toEqual({ type: 'string' });
+  });
+});
