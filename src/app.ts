@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminKeyVerifier, resolveAdminKey } from './auth/admin-key.js';
+import { AuthFailureLimiter } from './auth/auth-failure-limiter.js';
 import { EngramAuthenticator } from './auth/engram-auth.js';
 import { GroupService } from './auth/groups.js';
 import { ScopeMetadataService } from './auth/scope-metadata.js';
@@ -156,6 +157,10 @@ export async function startMnemo(
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);
+    const authFailures = new AuthFailureLimiter(scripts, keys, {
+      burst: config.authFailureBurst,
+      refillMs: config.authFailureRefillMs,
+    });
     const http = new HttpServer(routes, {
       host: config.host,
       port: config.port,
@@ -165,6 +170,7 @@ export async function startMnemo(
       authenticators: buildAuthenticators(services),
       rateLimiter: new RateLimiter(scripts, keys),
       sharedPort: options.sharedPort ?? false,
+      authFailures,
     });
     const eventServer = new EventServer(http.app, eventEndpoints(services), {
       limits: {
@@ -176,6 +182,7 @@ export async function startMnemo(
       },
       maxEventBytes: config.bodyLimitBytes,
       fanout: new Fanout(services.events, pubsub, log),
+      authFailures,
       log,
     });
     invalidation.register(eventServer);

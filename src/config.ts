@@ -146,6 +146,18 @@ export const VARS = {
     int(1_000, 100_000_000),
     'Audit entries kept per organisation (engram API admin actions, pins, key issue/revoke; approximate trim).',
   ),
+  authFailureBurst: declare(
+    'MNEMO_AUTH_FAILURE_BURST',
+    20,
+    int(0, 1_000_000),
+    'Failed authentications one client address may make back to back (HTTP and event-stream upgrades, shared by every instance); then 429 with Retry-After. 0 turns the limit off.',
+  ),
+  authFailureRefillMs: declare(
+    'MNEMO_AUTH_FAILURE_REFILL_MS',
+    6_000,
+    int(1, 3_600_000),
+    'After the burst, one more failed authentication per address is allowed every this many milliseconds (default: 10 a minute).',
+  ),
   credentialCacheTtlMs: declare(
     'MNEMO_CREDENTIAL_CACHE_TTL_MS',
     60_000,
@@ -386,6 +398,9 @@ export function describeRedisTarget(target: RedisTarget): string {
   }
 }
 
+/** Shortest admin key accepted with MNEMO_ENV=production (a generated key has 58 characters). */
+export const MIN_PRODUCTION_ADMIN_KEY = 32;
+
 /** Reads, validates and freezes the configuration. Throws ConfigError listing every problem. */
 export function loadConfig(env: Env = process.env, overrides: Partial<VarValues> = {}): Readonly<Config> {
   const problems: string[] = [];
@@ -414,6 +429,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<VarValues>
   }
   if (values.embedder === 'openai' && values.embeddingUrl === undefined) {
     problems.push('MNEMO_EMBEDDER=openai needs MNEMO_EMBEDDING_URL (the base URL before /embeddings)');
+  }
+  const adminKey = values.adminKey as string | undefined;
+  if (values.env === 'production' && adminKey !== undefined && adminKey.length < MIN_PRODUCTION_ADMIN_KEY) {
+    problems.push(
+      `MNEMO_ADMIN_KEY: in production the admin key must be at least ${MIN_PRODUCTION_ADMIN_KEY} characters (got ${adminKey.length}); unset it to have one generated`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const { redisUrl: _ignored, ...rest } = values as VarValues;

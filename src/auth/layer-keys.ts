@@ -1,4 +1,5 @@
-import { MnemoError, fail } from '../errors.js';
+import { MnemoError } from '../errors.js';
+import { credentialRefused } from './credential-errors.js';
 import { prefixedId, randomHex } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { RedisClient } from '../redis/clients.js';
@@ -146,7 +147,7 @@ export class LayerKeyService {
     const epoch = this.cache.epoch;
     const row = await this.redis.hgetall(this.keys.layerKeyByHash(hash));
     const record = toRecord(row);
-    if (!record || !record.is_active) throw fail.unauthorized();
+    if (!record || !record.is_active) throw credentialRefused.unknown();
     const principal: LayerKeyPrincipal = {
       kind: 'layer-key',
       keyId: record.key_id,
@@ -166,7 +167,8 @@ export class LayerKeyService {
    * key, returns the principal of a cached key, and undefined when only Redis can tell.
    */
   authenticateCached(token: string | undefined): Authenticated<LayerKeyPrincipal> | undefined {
-    if (token === undefined || !LAYER_KEY_PATTERN.test(token)) throw fail.unauthorized();
+    if (token === undefined) throw credentialRefused.missing();
+    if (!LAYER_KEY_PATTERN.test(token)) throw credentialRefused.wrongKind('Not a workspace key', 'layer');
     const hash = sha256Hex(token);
     const cached = this.cache.get(hash);
     if (!cached) return undefined;

@@ -1,4 +1,4 @@
-import { fail } from '../errors.js';
+import { requireKindOf } from '../auth/credential-kind.js';
 import type { Services } from '../services.js';
 import type { Authenticators } from './server.js';
 
@@ -8,11 +8,17 @@ export function buildAuthenticators(services: Services): Authenticators {
     none: async () => ({ principal: undefined }),
     // Admin routes accept the admin key only; any other credential is 401, as the reference server does.
     admin: async ({ token }) => {
-      if (token === undefined || !services.adminKey.matches(token)) throw fail.unauthorized();
+      requireKindOf(token, 'admin', services.adminKey);
       return { principal: { kind: 'admin' } };
     },
-    layer: ({ token }) => services.layerKeys.authenticate(token),
+    layer: async ({ token }) => {
+      requireKindOf(token, 'layer', services.adminKey);
+      return services.layerKeys.authenticate(token);
+    },
     // Engram API: a user's plur_sk_ key, or the admin key acting on the org named by X-Mnemo-Org.
-    engram: (request) => services.engramAuth.authenticate(request.token, request.header('x-mnemo-org')),
+    engram: async (request) => {
+      requireKindOf(request.token, 'engram', services.adminKey);
+      return services.engramAuth.authenticate(request.token, request.header('x-mnemo-org'));
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { MnemoError } from '../errors.js';
+import { NOT_JSON, parseJsonInput } from './json-input.js';
 
 export interface ResponseState {
   aborted: boolean;
@@ -42,12 +43,14 @@ export function readBody(
 const tooLarge = (limit: number): MnemoError =>
   new MnemoError('payload_too_large', `Request body exceeds the limit of ${limit} bytes`);
 
-/** Parses a JSON body; an empty body is `undefined` (routes decide whether that is allowed). */
+/**
+ * Parses a JSON body through the input door (src/http/json-input.ts); an empty body is `undefined` (routes
+ * decide whether that is allowed). A refusal is a 400 whose detail names the field (`body.metadata.note`).
+ */
 export function parseJsonBody(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
-    throw new MnemoError('validation', 'Invalid JSON body');
-  }
+  const result = parseJsonInput(raw);
+  if (result.ok) return result.value;
+  const { path, message } = result.problem;
+  if (message === NOT_JSON) throw new MnemoError('validation', 'Invalid JSON body');
+  throw new MnemoError('validation', `${path === '' ? 'Request body' : `body.${path}`} ${message}`);
 }

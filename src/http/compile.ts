@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import fastJson from 'fast-json-stringify';
 import { MnemoError } from '../errors.js';
+import { ignoredFieldsFinder, type IgnoredFieldsFinder } from './ignored-fields.js';
 import type { AnyRoute } from './route.js';
 import { ERROR_DETAIL } from './schemas.js';
 
@@ -20,6 +21,8 @@ export interface CompiledRoute {
   /** Names of query parameters whose schema is an array (they may repeat: ?tag=a&tag=b). */
   arrayQueryParams: Set<string>;
   serializers: Map<number, (body: unknown) => string>;
+  /** Names the body's undeclared fields (X-Mnemo-Ignored-Fields); absent when the body schema is open. */
+  findIgnoredFields?: IgnoredFieldsFinder;
 }
 
 // ajv-formats is CommonJS; under NodeNext its callable sits on `.default`.
@@ -56,6 +59,7 @@ export function compileRoute(route: AnyRoute): CompiledRoute {
       .filter(([, s]) => s.type === 'array')
       .map(([name]) => name),
   );
+  const findIgnoredFields = ignoredFieldsFinder(schema.body);
   return {
     route,
     paramNames: paramNamesOf(route.path),
@@ -64,6 +68,7 @@ export function compileRoute(route: AnyRoute): CompiledRoute {
     ...(schema.body ? { validateBody: bodyAjv.compile(schema.body) } : {}),
     arrayQueryParams,
     serializers,
+    ...(findIgnoredFields ? { findIgnoredFields } : {}),
   };
 }
 

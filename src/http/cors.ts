@@ -3,7 +3,7 @@
  * those origins and answers with the request's origin and `Vary: Origin`.
  */
 export const EXPOSED_HEADERS =
-  'X-Request-Id, X-Latency-Ms, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After';
+  'X-Request-Id, X-Latency-Ms, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Mnemo-Ignored-Fields';
 export const ALLOWED_HEADERS = 'Authorization, Content-Type, X-Request-Id, X-Mnemo-Org';
 
 export class CorsPolicy {

@@ -1,3 +1,4 @@
+import { bearerChallenge } from '../auth/credential-errors.js';
 import { ERROR_KINDS, type ErrorCode, MnemoError } from '../errors.js';
 import type { Face } from './route.js';
 
@@ -34,13 +35,14 @@ const PROBLEM_SLUGS: Record<ErrorCode, string> = {
 export function renderError(face: Face, error: MnemoError, instance: string): RenderedError {
   const kind = ERROR_KINDS[error.code];
   const status = kind.status;
+  const headers = withChallenge(status, error.headers);
   switch (face) {
     case 'layer':
       return {
         status,
         contentType: 'application/json',
         body: JSON.stringify({ detail: error.message, status }),
-        headers: error.headers,
+        headers,
       };
     case 'engram':
       return {
@@ -53,7 +55,7 @@ export function renderError(face: Face, error: MnemoError, instance: string): Re
           detail: error.message,
           instance,
         }),
-        headers: error.headers,
+        headers,
       };
     case 'scim':
       return {
@@ -65,9 +67,15 @@ export function renderError(face: Face, error: MnemoError, instance: string): Re
           ...(error.meta.scimType ? { scimType: error.meta.scimType } : {}),
           detail: error.message,
         }),
-        headers: error.headers,
+        headers,
       };
   }
+}
+
+/** RFC 6750: every 401 carries a Bearer challenge; refusals that do not name their error get invalid_token. */
+function withChallenge(status: number, headers: Record<string, string>): Record<string, string> {
+  if (status !== 401 || 'WWW-Authenticate' in headers) return headers;
+  return { ...headers, 'WWW-Authenticate': bearerChallenge('invalid_token') };
 }
 
 /** Which face a URL belongs to, for errors raised before a route is known (404, 405, 413 ...). */

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import * as uWS from 'uWebSockets.js';
 import type { Authenticated, PrincipalByAuth, RatePolicy } from '../auth/principal.js';
+import type { AuthFailureGate } from '../auth/auth-failure-limiter.js';
 import type { RateDecision } from '../auth/rate-limiter.js';
-import { bearerToken } from '../auth/bearer.js';
 import { MnemoError, isMnemoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isConnectionError } from '../redis/clients.js';
@@ -10,7 +10,9 @@ import { listenOn } from './listen.js';
 import { parseJsonBody, readBody, type ResponseState } from './body.js';
 import { compileRoute, validate, type CompiledRoute } from './compile.js';
 import { CorsPolicy } from './cors.js';
+import { IGNORED_FIELDS_HEADER, ignoredFieldsHeader } from './ignored-fields.js';
 import { faceOfUrl, renderError } from './error-dialects.js';
+import { authorizationToken, copyHeaders, type CopiedHeaders } from './request-headers.js';
 import { requestIdFrom } from './request-id.js';
 import { isRawReply, isReply, type AnyRoute, type AuthKind, type Face } from './route.js';
 import { statusLine } from './status.js';
@@ -43,6 +45,8 @@ export interface HttpServerOptions {
   rateLimiter: RateLimitCheck;
   /** Share the port with the other processes of one MNEMO_PROCESSES group (see listen.ts). */
   sharedPort?: boolean;
+  /** Failed authentications per client address (429 once over budget). */
+  authFailures: AuthFailureGate;
 }
 
 interface PathGroup {
@@ -61,6 +65,8 @@ interface Exchange {
   origin: string | undefined;
   headOnly: boolean;
   rateHeaders: [string, string][];
+  /** Headers telling the client about its request (X-Mnemo-Ignored-Fields), sent with any answer. */
+  notices: [string, string][];
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -190,6 +196,7 @@ export class HttpServer {
       origin: req.getHeader('origin') || undefined,
       headOnly,
       rateHeaders: [],
+      notices: [],
     };
   }
 
@@ -205,17 +212,14 @@ export class HttpServer {
       return;
     }
     // Copy everything out of the request now: it is stack-allocated and gone after this tick.
-    const headers: Record<string, string> = {};
-    req.forEach((name, value) => {
-      headers[name] = value;
-    });
+    const headers = copyHeaders(req);
     const rawQuery = req.getQuery() ?? '';
     const rawParams = compiled.paramNames.map((_, i) => req.getParameter(i) ?? '');
     const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
     let body: Promise<Buffer> | undefined;
     if (compiled.validateBody) {
-      const declared =
-        headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
+      const length = headers.values['content-length'];
+      const declared = length === undefined ? undefined : Number(length);
       body = readBody(res, this.options.bodyLimitBytes, declared, exchange.state);
       body.catch(() => undefined); // handled where awaited; avoid an unhandled rejection if we fail earlier
     }
@@ -228,7 +232,7 @@ export class HttpServer {
   private async run(
     exchange: Exchange,
     compiled: CompiledRoute,
-    headers: Record<string, string>,
+    headers: CopiedHeaders,
     rawQuery: string,
     rawParams: string[],
     ip: string,
@@ -236,19 +240,30 @@ export class HttpServer {
   ): Promise<void> {
     const { route } = compiled;
     try {
-      const header = (name: string): string | undefined => headers[name.toLowerCase()];
+      const header = (name: string): string | undefined => headers.values[name.toLowerCase()];
       let principal: PrincipalByAuth[AuthKind] = undefined;
       if (route.auth !== 'none') {
         const authenticate = this.options.authenticators[route.auth as AuthKind] as (
           r: AuthRequest,
         ) => Promise<Authenticated<unknown>>;
-        const authenticated = await authenticate({ token: bearerToken(headers.authorization), header });
+        const { authFailures } = this.options;
+        authFailures.refuseIfBlocked(ip);
+        let authenticated: Authenticated<unknown>;
+        try {
+          authenticated = await authenticate({ token: authorizationToken(headers), header });
+        } catch (err) {
+          throw await authFailures.answerFailure(ip, err);
+        }
         principal = authenticated.principal as PrincipalByAuth[AuthKind];
         if (authenticated.rate) await this.applyRateLimit(exchange, authenticated.rate, route);
       }
       let body: unknown;
       if (bodyPromise) {
-        body = parseJsonBody(await bodyPromise) ?? {};
+        // An empty body is {} (routes whose fields are all optional take it); a JSON `null` is not.
+        const parsed = parseJsonBody(await bodyPromise);
+        body = parsed === undefined ? {} : parsed;
+        const ignored = compiled.findIgnoredFields?.(body) ?? [];
+        if (ignored.length > 0) exchange.notices.push([IGNORED_FIELDS_HEADER, ignoredFieldsHeader(ignored)]);
         validate(compiled.validateBody, body, 'body');
       }
       const params = decodeParams(compiled.paramNames, rawParams);
@@ -355,6 +370,7 @@ export class HttpServer {
       res.writeHeader('X-Latency-Ms', latency);
       for (const [name, value] of cors) res.writeHeader(name, value);
       for (const [name, value] of exchange.rateHeaders) res.writeHeader(name, value);
+      for (const [name, value] of exchange.notices) res.writeHeader(name, value);
       for (const [name, value] of extra) res.writeHeader(name, value);
       if (exchange.headOnly) res.endWithoutBody(Buffer.byteLength(body), closeConnection);
       else res.end(body, closeConnection);
@@ -403,10 +419,18 @@ function decodeParams(names: string[], raw: string[]): Record<string, string> {
   return params;
 }
 
+/**
+ * Query parameters, decoded strictly: a value that is not percent-encoded UTF-8 is a 400 naming it (a
+ * lenient decoder would hand U+FFFD to the handler, which may store it). `+` is a space, as in forms.
+ */
 function parseQuery(raw: string, arrays: Set<string>): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = {};
   if (raw === '') return query;
-  for (const [name, value] of new URLSearchParams(raw)) {
+  for (const pair of raw.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq), 'A query parameter name');
+    const value = decodeQueryPart(eq < 0 ? '' : pair.slice(eq + 1), `query.${name}`);
     if (arrays.has(name)) {
       const list = (query[name] as string[] | undefined) ?? [];
       list.push(...value.split(',').filter((v) => v !== ''));
@@ -416,4 +440,12 @@ function parseQuery(raw: string, arrays: Set<string>): Record<string, string | s
     }
   }
   return query;
+}
+
+function decodeQueryPart(part: string, label: string): string {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '));
+  } catch {
+    throw new MnemoError('validation', `${label} is not valid percent-encoded UTF-8`);
+  }
 }

@@ -11,6 +11,7 @@ import type { Tenant } from '../tenant.js';
  *   {~auth}        layer-API and engram-API key records and their lists (low traffic: cache misses only)
  *   {~rl:<cred>}   one rate-limit bucket family per credential, spread over the cluster (the admin key on
  *                  the engram API counts as one credential per organisation: plur-admin:<org>)
+ *   {~authfail:<addr>} failed authentications of one client address
  *   {~sys}         the list of workspaces the maintenance sweeper visits
  *   {~bull}        BullMQ's queues (see bullPrefix)
  */
@@ -58,6 +59,14 @@ export class Keys {
    */
   rateLimitBucket(credentialId: string, bucket: string): string {
     return `${this.prefix}:{~rl:${credentialId}}:log:${bucket}`;
+  }
+
+  /**
+   * STRING (GCRA theoretical arrival time) counting the failed authentications of one client address, in
+   * its own slot: every instance shares it, and one address guessing keys touches no other key.
+   */
+  authFailures(address: string): string {
+    return `${this.prefix}:{~authfail:${address}}`;
   }
 
   // --- events ------------------------------------------------------------------------------------------

@@ -68,8 +68,8 @@ export class EventConnection implements Outlet {
       this.error('message_too_large', `Messages are limited to ${this.limits.maxPayloadBytes} bytes`);
       return;
     }
-    // uWS neuters the buffer when this callback returns: decode it now.
-    const parsed = parseClientMessage(Buffer.from(message).toString('utf8'));
+    // uWS neuters the buffer when this callback returns: parse it now.
+    const parsed = parseClientMessage(new Uint8Array(message));
     if (!parsed.ok) {
       this.error(parsed.code, parsed.message);
       return;

@@ -1,3 +1,5 @@
+import type { AdminKeyVerifier } from '../auth/admin-key.js';
+import { requireKindOf } from '../auth/credential-kind.js';
 import type { LayerKeyService } from '../auth/layer-keys.js';
 import type { EngramAuthenticator } from '../auth/engram-auth.js';
 import type { Authenticated, EngramPrincipal, LayerKeyPrincipal } from '../auth/principal.js';
@@ -45,16 +47,21 @@ export interface EventEndpoint {
 /** Every event endpoint. Another face adds its stream with one line here. */
 export function eventEndpoints(services: Services): EventEndpoint[] {
   return [
-    layerKeyEndpoint('/v1/events', services.layerKeys),
-    engramEndpoint('/api/v1/events', services.engramAuth),
+    layerKeyEndpoint('/v1/events', services.layerKeys, services.adminKey),
+    engramEndpoint('/api/v1/events', services.engramAuth, services.adminKey),
   ];
 }
 
-function layerKeyEndpoint(path: string, layerKeys: LayerKeyService): EventEndpoint {
+function layerKeyEndpoint(
+  path: string,
+  layerKeys: LayerKeyService,
+  adminKey: AdminKeyVerifier,
+): EventEndpoint {
   return {
     path,
     face: 'layer',
     authenticateNow: (token) => {
+      requireKindOf(token, 'layer', adminKey);
       const known = layerKeys.authenticateCached(token);
       return known && layerKeyGrant(known);
     },
@@ -85,7 +92,7 @@ export function engramEventPermitted(principal: EngramPrincipal, event: EventVie
   return false;
 }
 
-function engramEndpoint(path: string, auth: EngramAuthenticator): EventEndpoint {
+function engramEndpoint(path: string, auth: EngramAuthenticator, adminKey: AdminKeyVerifier): EventEndpoint {
   const grantFor = (
     token: string | undefined,
     header: (name: string) => string | undefined,
@@ -109,7 +116,10 @@ function engramEndpoint(path: string, auth: EngramAuthenticator): EventEndpoint 
   return {
     path,
     face: 'engram',
-    authenticateNow: () => undefined,
+    authenticateNow: (token) => {
+      requireKindOf(token, 'engram', adminKey);
+      return undefined;
+    },
     authenticate: async (token, header) =>
       grantFor(token, header, (await auth.authenticate(token, header('x-mnemo-org'))).principal),
   };

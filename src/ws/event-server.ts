@@ -1,4 +1,5 @@
 import type * as uWS from 'uWebSockets.js';
+import type { AuthFailureGate } from '../auth/auth-failure-limiter.js';
 import type { Invalidatable } from '../auth/invalidation.js';
 import { MnemoError, isMnemoError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -14,6 +15,8 @@ export interface EventServerOptions {
   /** Largest event envelope to expect (for uWS's hard backpressure cap); about the request body limit. */
   maxEventBytes: number;
   fanout: Fanout;
+  /** Failed authentications per client address, shared with HTTP. */
+  authFailures: AuthFailureGate;
   log: Logger;
 }
 
@@ -37,6 +40,7 @@ export class EventServer implements Invalidatable {
   private invalidations = 0;
   private readonly admission: Admission = {
     closing: () => this.closing,
+    failures: () => this.options.authFailures,
     epoch: () => this.invalidations,
     reserve: (grant) => {
       const open = this.perCredential.get(grant.credentialId) ?? 0;

@@ -1,7 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type * as uWS from 'uWebSockets.js';
+import type { AuthFailureGate } from '../auth/auth-failure-limiter.js';
+import { credentialRefused } from '../auth/credential-errors.js';
 import { MnemoError, isMnemoError } from '../errors.js';
 import { renderError } from '../http/error-dialects.js';
+import { copyHeaders } from '../http/request-headers.js';
 import { requestIdFrom } from '../http/request-id.js';
 import { statusLine } from '../http/status.js';
 import type { Logger } from '../log.js';
@@ -13,6 +16,8 @@ import { upgradeToken } from './upgrade-token.js';
 /** What the handshake asks of the event server: whether it takes sockets, and a per-credential slot. */
 export interface Admission {
   closing(): boolean;
+  /** Failed authentications per client address, shared with HTTP. */
+  failures(): AuthFailureGate;
   /** Changes with every credential invalidation this instance applies. */
   epoch(): number;
   /** Takes a socket slot for the credential, or returns why not (429). */
@@ -30,6 +35,8 @@ interface Handshake {
   extensions: string;
   context: uWS.us_socket_context_t;
   token: string;
+  /** The client's address, for the failed-authentication budget. */
+  address: string;
   /** For the X-Request-Id and X-Latency-Ms headers of a refusal, as on every HTTP answer. */
   requestId: string;
   started: number;
@@ -51,17 +58,14 @@ export function handleUpgrade(
   req: uWS.HttpRequest,
   context: uWS.us_socket_context_t,
 ): void {
-  const { token, subprotocol } = upgradeToken(
-    req.getHeader('authorization'),
-    req.getHeader('sec-websocket-protocol'),
+  // Copied now: the request is gone after this callback returns.
+  const headers = copyHeaders(req);
+  const header = (name: string): string | undefined => headers.values[name.toLowerCase()] || undefined;
+  const { token, subprotocol, malformed } = upgradeToken(
+    header('authorization') ?? '',
+    header('sec-websocket-protocol') ?? '',
     req.getQuery() ?? '',
   );
-  // Copied now: the request is gone after this callback returns.
-  const headers: Record<string, string> = {};
-  req.forEach((name, value) => {
-    headers[name] = value;
-  });
-  const header = (name: string): string | undefined => headers[name.toLowerCase()] || undefined;
   const handshake: Handshake = {
     endpoint,
     res,
@@ -71,13 +75,24 @@ export function handleUpgrade(
     extensions: req.getHeader('sec-websocket-extensions'),
     context,
     token: token ?? '',
+    address: Buffer.from(res.getRemoteAddressAsText()).toString(),
     requestId: requestIdFrom(req.getHeader('x-request-id')),
     started: performance.now(),
   };
+  const failures = admission.failures();
   let grant: Grant | undefined;
+  let credentialError: unknown;
   try {
     if (admission.closing()) throw new MnemoError('unavailable', 'The server is shutting down');
-    grant = endpoint.authenticateNow(token);
+    failures.refuseIfBlocked(handshake.address);
+    try {
+      // The same rules as HTTP: one Authorization header, and a Bearer one when it is what carries the token.
+      if (headers.repeated.has('authorization')) throw credentialRefused.repeated();
+      if (token === undefined && malformed) throw credentialRefused.notBearer();
+      grant = endpoint.authenticateNow(token);
+    } catch (err) {
+      credentialError = err;
+    }
   } catch (err) {
     refuse(handshake, err, log);
     return;
@@ -91,8 +106,16 @@ export function handleUpgrade(
     state.answered = true;
   });
   const epoch = admission.epoch();
-  endpoint
-    .authenticate(token, header)
+  // A refused credential is counted against the address's budget before it is answered (401 or 429).
+  const verify = async (): Promise<Grant> => {
+    try {
+      if (credentialError === undefined) return await endpoint.authenticate(token, header);
+    } catch (err) {
+      credentialError = err;
+    }
+    throw await failures.answerFailure(handshake.address, credentialError);
+  };
+  verify()
     .then((verified) => {
       if (state.answered) return;
       if (admission.closing()) throw new MnemoError('unavailable', 'The server is shutting down');

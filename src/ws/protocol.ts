@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { NOT_JSON, parseJsonInput } from '../http/json-input.js';
 
 /**
  * Client messages of the event stream (docs/EVENTS.md): JSON text frames with an `op`. Each is validated
@@ -72,13 +73,21 @@ const PATTERN_HINTS: Record<string, string> = {
   id: 'must be 1-64 characters of A-Z a-z 0-9 . _ : -',
 };
 
-export function parseClientMessage(text: string): ParseResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, code: 'invalid_json', message: 'The message is not valid JSON' };
+/** Parses a client frame through the same input door as HTTP bodies (src/http/json-input.ts). */
+export function parseClientMessage(frame: string | Uint8Array): ParseResult {
+  const input = parseJsonInput(typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame);
+  if (!input.ok || input.value === undefined) {
+    const { path, message } = input.ok ? { path: '', message: NOT_JSON } : input.problem;
+    if (message === NOT_JSON) {
+      return { ok: false, code: 'invalid_json', message: 'The message is not valid JSON' };
+    }
+    return {
+      ok: false,
+      code: 'invalid_message',
+      message: `${path === '' ? 'The message' : path} ${message}`,
+    };
   }
+  const value = input.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, code: 'invalid_message', message: 'The message must be a JSON object with an op' };
   }

@@ -11,6 +11,8 @@ export interface UpgradeToken {
   token: string | undefined;
   /** The subprotocol to answer ('' for none). */
   subprotocol: string;
+  /** An Authorization header was sent but is not `Bearer <token>`. */
+  malformed: boolean;
 }
 
 export const BEARER_SUBPROTOCOL = 'bearer';
@@ -23,9 +25,10 @@ export function upgradeToken(authorization: string, protocols: string, query: st
   const bearerAt = offered.findIndex((p) => p.toLowerCase() === BEARER_SUBPROTOCOL);
   const subprotocol = bearerAt >= 0 ? BEARER_SUBPROTOCOL : '';
   const fromHeader = bearerToken(authorization || undefined);
-  if (fromHeader !== undefined) return { token: fromHeader, subprotocol };
+  const malformed = authorization !== '' && fromHeader === undefined;
+  if (fromHeader !== undefined) return { token: fromHeader, subprotocol, malformed };
   const fromProtocol = bearerAt >= 0 ? offered[bearerAt + 1] : undefined;
-  if (fromProtocol !== undefined) return { token: fromProtocol, subprotocol };
+  if (fromProtocol !== undefined) return { token: fromProtocol, subprotocol, malformed };
   const fromQuery = query === '' ? null : new URLSearchParams(query).get('access_token');
-  return { token: fromQuery || undefined, subprotocol };
+  return { token: fromQuery || undefined, subprotocol, malformed };
 }

@@ -6,6 +6,7 @@ import {
   uniqueWorkspace,
   type TestServer,
 } from '../helpers/server.js';
+import { REFUSED, expectChallenge, type Refusal } from '../helpers/refusals.js';
 
 let a: TestServer;
 let b: TestServer;
@@ -94,10 +95,17 @@ describe('POST /admin/keys', () => {
 
   it('refuses every credential but the admin key with 401', async () => {
     const layerKey = await createLayerKey(a, uniqueWorkspace());
-    for (const token of [undefined, 'garbage', layerKey, ADMIN_KEY + 'x', ADMIN_KEY.slice(0, -1)]) {
+    const refusals: [string | undefined, Refusal][] = [
+      [undefined, REFUSED.missing],
+      ['garbage', REFUSED.notAdminKey],
+      [layerKey, REFUSED.workspaceKeyOn('admin')],
+      [ADMIN_KEY + 'x', REFUSED.notAdminKey],
+      [ADMIN_KEY.slice(0, -1), REFUSED.notAdminKey],
+    ];
+    for (const [token, refusal] of refusals) {
       const res = await a.request('POST', '/admin/keys', { token, body: { workspace_id: 'w' } });
       expect(res.status).toBe(401);
-      expect(res.json).toEqual({ detail: 'Unauthorized', status: 401 });
+      expect(res.json).toEqual({ detail: refusal.detail, status: 401 });
     }
     const basic = await a.request('GET', '/admin/keys/w', {
       headers: { authorization: `Basic ${ADMIN_KEY}` },
@@ -148,7 +156,7 @@ describe('key lifecycle', () => {
     for (const server of [a, b]) {
       const me = await server.request('GET', '/v1/me', { token: first });
       expect(me.status).toBe(401);
-      expect(me.json).toEqual({ detail: 'Unauthorized', status: 401 });
+      expect(me.json).toEqual({ detail: REFUSED.unknown.detail, status: 401 });
     }
     // The other key of the workspace still works.
     expect((await b.request('GET', '/v1/me', { token: second })).status).toBe(200);
@@ -177,19 +185,20 @@ describe('key lifecycle', () => {
   });
 
   it('answers 401 for missing, garbled, unknown and malformed layer keys', async () => {
-    const cases: (Record<string, string> | undefined)[] = [
-      undefined,
-      { authorization: 'Bearer' },
-      { authorization: 'Token plm_live_' + 'a'.repeat(48) },
-      { authorization: 'Bearer plm_live_' + 'a'.repeat(48) },
-      { authorization: 'Bearer plm_live_' + 'A'.repeat(48) },
-      { authorization: 'Bearer plm_prod_' + 'a'.repeat(48) },
-      { authorization: `Bearer ${ADMIN_KEY}` },
+    const cases: [Record<string, string> | undefined, Refusal][] = [
+      [undefined, REFUSED.missing],
+      [{ authorization: 'Bearer' }, REFUSED.notBearer],
+      [{ authorization: 'Token plm_live_' + 'a'.repeat(48) }, REFUSED.notBearer],
+      [{ authorization: 'Bearer plm_live_' + 'a'.repeat(48) }, REFUSED.unknown],
+      [{ authorization: 'Bearer plm_live_' + 'A'.repeat(48) }, REFUSED.notAKey('layer')],
+      [{ authorization: 'Bearer plm_prod_' + 'a'.repeat(48) }, REFUSED.notAKey('layer')],
+      [{ authorization: `Bearer ${ADMIN_KEY}` }, REFUSED.adminKeyOn('layer')],
     ];
-    for (const headers of cases) {
+    for (const [headers, refusal] of cases) {
       const res = await a.request('GET', '/v1/me', headers ? { headers } : {});
       expect(res.status).toBe(401);
-      expect(res.json).toEqual({ detail: 'Unauthorized', status: 401 });
+      expect(res.json).toEqual({ detail: refusal.detail, status: 401 });
+      expectChallenge(res.headers, refusal);
     }
   });
 });

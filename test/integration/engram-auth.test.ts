@@ -9,6 +9,7 @@ import {
   type TestResponse,
   type TestServer,
 } from '../helpers/server.js';
+import { REFUSED, expectChallenge, type Refusal } from '../helpers/refusals.js';
 
 /**
  * Authentication of every engram-API route, enumerated from the route table so a new route is covered
@@ -75,7 +76,7 @@ const anyBody = () => ({
 const call = (route: RouteProbe, headers: Record<string, string>): Promise<TestResponse> =>
   callRoute(server, route, urlOf(route.path), headers, anyBody());
 
-function expectUnauthorized(res: TestResponse, url: string, label: string): void {
+function expectUnauthorized(res: TestResponse, url: string, label: string, refusal: Refusal): void {
   expect({ label, status: res.status, body: res.json }).toEqual({
     label,
     status: 401,
@@ -83,11 +84,12 @@ function expectUnauthorized(res: TestResponse, url: string, label: string): void
       type: 'https://mnemo.dev/errors/unauthorized',
       title: 'Unauthorized',
       status: 401,
-      detail: 'Invalid or expired token',
+      detail: refusal.detail,
       instance: url,
     },
   });
   expect(res.headers.get('content-type')).toBe('application/problem+json');
+  expectChallenge(res.headers, refusal, label);
 }
 
 /** What the organisation holds: changes to any of it would mean a refused request acted. */
@@ -114,16 +116,24 @@ describe('authentication of every engram-API route', () => {
   it('answers 401 problem documents without a valid credential, and changes nothing', async () => {
     const layerKey = await createLayerKey(server, org.id);
     const before = await snapshot();
-    const credentials: [string, Record<string, string>][] = [
-      ['no credential', {}],
-      ['a valid key without the Bearer scheme', { authorization: editor.key }],
-      ['a valid key under the Basic scheme', { authorization: `Basic ${editor.key}` }],
-      ['Bearer without a token', { authorization: 'Bearer' }],
-      ['Bearer with a garbled token', { authorization: 'Bearer not-a-key' }],
-      ['a well-formed unknown key', { authorization: `Bearer plur_sk_${randomHex(24)}` }],
-      ['a revoked key', { authorization: `Bearer ${revoked.key}` }],
-      ['a layer-API key', { authorization: `Bearer ${layerKey}` }],
-      ['a near miss of the admin key', { authorization: `Bearer ${ADMIN_KEY}x`, 'x-mnemo-org': org.id }],
+    const credentials: [string, Record<string, string>, Refusal][] = [
+      ['no credential', {}, REFUSED.missing],
+      ['a valid key without the Bearer scheme', { authorization: editor.key }, REFUSED.notBearer],
+      ['a valid key under the Basic scheme', { authorization: `Basic ${editor.key}` }, REFUSED.notBearer],
+      ['Bearer without a token', { authorization: 'Bearer' }, REFUSED.notBearer],
+      ['Bearer with a garbled token', { authorization: 'Bearer not-a-key' }, REFUSED.notAKey('engram')],
+      [
+        'a well-formed unknown key',
+        { authorization: `Bearer plur_sk_${randomHex(24)}` },
+        REFUSED.engramUnknown,
+      ],
+      ['a revoked key', { authorization: `Bearer ${revoked.key}` }, REFUSED.engramUnknown],
+      ['a layer-API key', { authorization: `Bearer ${layerKey}` }, REFUSED.workspaceKeyOn('engram')],
+      [
+        'a near miss of the admin key',
+        { authorization: `Bearer ${ADMIN_KEY}x`, 'x-mnemo-org': org.id },
+        REFUSED.notAKey('engram'),
+      ],
     ];
     const face = server.routes.filter((r) => r.path.startsWith('/api/v1/'));
     // Only the API description is public; everything else needs an engram-API credential.
@@ -134,8 +144,9 @@ describe('authentication of every engram-API route', () => {
     for (const route of routes) {
       expect([route.path, route.auth]).toEqual([route.path, 'engram']);
       const url = urlOf(route.path);
-      for (const [name, headers] of credentials) {
-        expectUnauthorized(await call(route, headers), url, `${route.method} ${route.path} with ${name}`);
+      for (const [name, headers, refusal] of credentials) {
+        const label = `${route.method} ${route.path} with ${name}`;
+        expectUnauthorized(await call(route, headers), url, label, refusal);
       }
     }
     expect(await snapshot()).toEqual(before);

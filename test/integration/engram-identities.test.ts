@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Org, startEngramServer } from '../helpers/engram.js';
 import { ADMIN_KEY, createLayerKey, type TestServer } from '../helpers/server.js';
+import { REFUSED, type Refusal } from '../helpers/refusals.js';
 
 /** Users, groups, memberships and API keys of the engram API, and how credentials authenticate. */
 let a: TestServer;
@@ -324,15 +325,15 @@ describe('admin endpoints', () => {
 describe('credentials', () => {
   it('reject missing, malformed, unknown and foreign tokens with 401 problem documents', async () => {
     const layerKey = await createLayerKey(a, 'some-ws');
-    const tokens: (string | undefined)[] = [
-      undefined,
-      'nope',
-      `plur_sk_${'0'.repeat(48)}`,
-      'plur_sk_short',
-      layerKey,
-      `${ADMIN_KEY}x`,
+    const tokens: [string | undefined, Refusal][] = [
+      [undefined, REFUSED.missing],
+      ['nope', REFUSED.notAKey('engram')],
+      [`plur_sk_${'0'.repeat(48)}`, REFUSED.engramUnknown],
+      ['plur_sk_short', REFUSED.notAKey('engram')],
+      [layerKey, REFUSED.workspaceKeyOn('engram')],
+      [`${ADMIN_KEY}x`, REFUSED.notAKey('engram')],
     ];
-    for (const token of tokens) {
+    for (const [token, refusal] of tokens) {
       const res = await a.request('GET', '/api/v1/me', token === undefined ? {} : { token });
       expect(res.status, String(token)).toBe(401);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
@@ -340,7 +341,7 @@ describe('credentials', () => {
         type: 'https://mnemo.dev/errors/unauthorized',
         title: 'Unauthorized',
         status: 401,
-        detail: 'Invalid or expired token',
+        detail: refusal.detail,
         instance: '/api/v1/me',
       });
     }

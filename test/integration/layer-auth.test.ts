@@ -10,11 +10,13 @@ import {
   type TestResponse,
   type TestServer,
 } from '../helpers/server.js';
+import { REFUSED, expectChallenge, type Refusal } from '../helpers/refusals.js';
 
 /**
  * Authentication of every layer-API route, enumerated from the route table so a new route is covered
  * without touching this file. Contract (plyra seed, "Authentication"): every /v1/ endpoint needs
- * `Authorization: Bearer <key>`; a missing or invalid key is 401 {"detail": "Unauthorized", "status": 401}.
+ * `Authorization: Bearer <key>`; a missing or invalid key is 401 {"detail": ..., "status": 401}, the detail
+ * saying what was wrong (never whether a key exists) and `WWW-Authenticate: Bearer` naming the RFC 6750 error.
  * Admin endpoints take the admin key only; the reference server answers any other credential with 401.
  */
 let server: TestServer;
@@ -23,8 +25,6 @@ let liveKey: string;
 let liveKeyId: string;
 let revokedKey: string;
 let episodeId: string;
-
-const UNAUTHORIZED = { detail: 'Unauthorized', status: 401 };
 
 beforeAll(async () => {
   server = await startServer();
@@ -67,13 +67,14 @@ const anyBody = () => ({ content: 'probe', query: 'probe', user_id: 'u1', worksp
 const call = (route: RouteProbe, headers: Record<string, string>): Promise<TestResponse> =>
   callRoute(server, route, urlOf(route.path), headers, anyBody());
 
-function expectUnauthorized(res: TestResponse, label: string): void {
+function expectUnauthorized(res: TestResponse, label: string, refusal: Refusal): void {
   expect({ label, status: res.status, body: res.json }).toEqual({
     label,
     status: 401,
-    body: UNAUTHORIZED,
+    body: { detail: refusal.detail, status: 401 },
   });
   expect(res.headers.get('content-type')).toBe('application/json');
+  expectChallenge(res.headers, refusal, label);
 }
 
 const unknownKey = (env: 'live' | 'test') => `plm_${env}_${randomHex(24)}`;
@@ -105,23 +106,32 @@ describe('authentication of every route', () => {
 
   it('answers 401 {detail, status} on every /v1/ route without a valid key, and changes nothing', async () => {
     const before = await snapshot();
-    const credentials: [string, Record<string, string>][] = [
-      ['no credential', {}],
-      ['a valid key in X-API-Key (the contract names Authorization only)', { 'x-api-key': liveKey }],
-      ['a valid key without the Bearer scheme', { authorization: liveKey }],
-      ['a valid key under the Basic scheme', { authorization: `Basic ${liveKey}` }],
-      ['Bearer without a token', { authorization: 'Bearer' }],
-      ['Bearer with a garbled token', { authorization: 'Bearer not-a-key' }],
-      ['a well-formed unknown live key', { authorization: `Bearer ${unknownKey('live')}` }],
-      ['a well-formed unknown test key', { authorization: `Bearer ${unknownKey('test')}` }],
-      ['a revoked key', { authorization: `Bearer ${revokedKey}` }],
-      ['the admin key', { authorization: `Bearer ${ADMIN_KEY}` }],
+    const credentials: [string, Record<string, string>, Refusal][] = [
+      ['no credential', {}, REFUSED.missing],
+      [
+        'a valid key in X-API-Key (the contract names Authorization only)',
+        { 'x-api-key': liveKey },
+        REFUSED.missing,
+      ],
+      ['a valid key without the Bearer scheme', { authorization: liveKey }, REFUSED.notBearer],
+      ['a valid key under the Basic scheme', { authorization: `Basic ${liveKey}` }, REFUSED.notBearer],
+      ['Bearer without a token', { authorization: 'Bearer' }, REFUSED.notBearer],
+      ['Bearer with a garbled token', { authorization: 'Bearer not-a-key' }, REFUSED.notAKey('layer')],
+      ['a well-formed unknown live key', { authorization: `Bearer ${unknownKey('live')}` }, REFUSED.unknown],
+      ['a well-formed unknown test key', { authorization: `Bearer ${unknownKey('test')}` }, REFUSED.unknown],
+      ['a revoked key', { authorization: `Bearer ${revokedKey}` }, REFUSED.unknown],
+      ['the admin key', { authorization: `Bearer ${ADMIN_KEY}` }, REFUSED.adminKeyOn('layer')],
+      [
+        'an engram-API user key',
+        { authorization: `Bearer plur_sk_${randomHex(24)}` },
+        REFUSED.userKeyOn('layer'),
+      ],
     ];
     const routes = server.routes.filter((r) => r.path.startsWith('/v1/'));
     expect(routes.length).toBeGreaterThanOrEqual(8);
     for (const route of routes) {
-      for (const [name, headers] of credentials) {
-        expectUnauthorized(await call(route, headers), `${route.method} ${route.path} with ${name}`);
+      for (const [name, headers, refusal] of credentials) {
+        expectUnauthorized(await call(route, headers), `${route.method} ${route.path} with ${name}`, refusal);
       }
     }
     expect(await snapshot()).toEqual(before);
@@ -130,19 +140,24 @@ describe('authentication of every route', () => {
 
   it('answers 401 on every admin route to a workspace key or any other non-admin credential', async () => {
     const before = await snapshot();
-    const credentials: [string, Record<string, string>][] = [
-      ['no credential', {}],
-      ["a workspace's live key", { authorization: `Bearer ${liveKey}` }],
-      ['a revoked workspace key', { authorization: `Bearer ${revokedKey}` }],
-      ['a well-formed unknown key', { authorization: `Bearer ${unknownKey('live')}` }],
-      ['the admin key in X-API-Key', { 'x-api-key': ADMIN_KEY }],
-      ['the admin key without the Bearer scheme', { authorization: ADMIN_KEY }],
+    const credentials: [string, Record<string, string>, Refusal][] = [
+      ['no credential', {}, REFUSED.missing],
+      ["a workspace's live key", { authorization: `Bearer ${liveKey}` }, REFUSED.workspaceKeyOn('admin')],
+      ['a revoked workspace key', { authorization: `Bearer ${revokedKey}` }, REFUSED.workspaceKeyOn('admin')],
+      [
+        'a well-formed unknown key',
+        { authorization: `Bearer ${unknownKey('live')}` },
+        REFUSED.workspaceKeyOn('admin'),
+      ],
+      ['a near miss of the admin key', { authorization: `Bearer ${ADMIN_KEY}x` }, REFUSED.notAdminKey],
+      ['the admin key in X-API-Key', { 'x-api-key': ADMIN_KEY }, REFUSED.missing],
+      ['the admin key without the Bearer scheme', { authorization: ADMIN_KEY }, REFUSED.notBearer],
     ];
     const routes = server.routes.filter((r) => r.auth === 'admin');
     expect(routes.length).toBeGreaterThanOrEqual(3);
     for (const route of routes) {
-      for (const [name, headers] of credentials) {
-        expectUnauthorized(await call(route, headers), `${route.method} ${route.path} with ${name}`);
+      for (const [name, headers, refusal] of credentials) {
+        expectUnauthorized(await call(route, headers), `${route.method} ${route.path} with ${name}`, refusal);
       }
     }
     // Nothing was created, listed into effect or revoked: the workspace's keys and memories are as they were.

@@ -388,7 +388,8 @@ describe('POST /v1/context', () => {
     string,
   ][] = [
     ['missing query', { body: {} }, 'body.query is required'],
-    ['a null body (no query)', { body: null }, 'body.query is required'],
+    // JSON null is not an empty body: it is refused as not an object.
+    ['a null body (no query)', { body: null }, 'body must be object'],
     ['empty query', { body: { query: '' } }, 'body.query must NOT have fewer than 1 characters'],
     [
       'query of 501 characters',

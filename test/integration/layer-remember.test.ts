@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
+import { REFUSED, type Refusal } from '../helpers/refusals.js';
 
 let server: TestServer;
 let key: string;
@@ -158,13 +159,18 @@ describe('POST /v1/remember', () => {
   });
 
   it('answers 401 without a valid key', async () => {
-    for (const token of [undefined, 'plm_live_' + '0'.repeat(48), 'nonsense']) {
+    const refusals: [string | undefined, Refusal][] = [
+      [undefined, REFUSED.missing],
+      ['plm_live_' + '0'.repeat(48), REFUSED.unknown],
+      ['nonsense', REFUSED.notAKey('layer')],
+    ];
+    for (const [token, refusal] of refusals) {
       const res = await server.request('POST', '/v1/remember', {
         ...(token ? { token } : {}),
         body: { content: 'x' },
       });
       expect(res.status).toBe(401);
-      expect(res.json).toEqual({ detail: 'Unauthorized', status: 401 });
+      expect(res.json).toEqual({ detail: refusal.detail, status: 401 });
     }
   });
 });

@@ -8,6 +8,7 @@ import {
 } from '../helpers/server.js';
 import { connectEvents, eventsUrl, refusedUpgrade, type TokenTransport } from '../helpers/ws.js';
 import { layerTenant } from '../../src/tenant.js';
+import { REFUSED, type Refusal } from '../helpers/refusals.js';
 
 /** Authentication at upgrade, the three token transports, revocation, and the per-credential socket cap. */
 let a: TestServer;
@@ -22,8 +23,6 @@ afterAll(async () => {
   await Promise.all([a.close(), b.close()]);
 });
 
-const UNAUTHORIZED = { detail: 'Unauthorized', status: 401 };
-
 async function keyIdOf(server: TestServer, workspace: string): Promise<string> {
   const list = await server.request('GET', `/admin/keys/${workspace}`, { token: ADMIN_KEY });
   return list.json[0].key_id as string;
@@ -35,22 +34,24 @@ describe('upgrade authentication', () => {
     const revokedKey = await createLayerKey(a, workspace);
     await a.request('DELETE', `/admin/keys/${await keyIdOf(a, workspace)}`, { token: ADMIN_KEY });
     const url = eventsUrl(a);
-    const attempts: { headers?: Record<string, string>; protocols?: string[]; query?: string }[] = [
-      {},
-      { headers: { authorization: 'Bearer garbage' } },
-      { headers: { authorization: 'Bearer plm_live_' + 'a'.repeat(48) } },
-      { headers: { authorization: `Bearer ${ADMIN_KEY}` } },
-      { headers: { authorization: `Basic ${revokedKey}` } },
-      { headers: { authorization: `Bearer ${revokedKey}` } },
-      { protocols: ['bearer', 'plm_test_' + 'b'.repeat(48)] },
-      { protocols: ['bearer'] },
-      { query: '?access_token=' },
-      { query: `?access_token=${revokedKey}` },
+    type Attempt = { headers?: Record<string, string>; protocols?: string[]; query?: string };
+    const attempts: [Attempt, Refusal][] = [
+      [{}, REFUSED.missing],
+      [{ headers: { authorization: 'Bearer garbage' } }, REFUSED.notAKey('layer')],
+      [{ headers: { authorization: 'Bearer plm_live_' + 'a'.repeat(48) } }, REFUSED.unknown],
+      [{ headers: { authorization: `Bearer ${ADMIN_KEY}` } }, REFUSED.adminKeyOn('layer')],
+      [{ headers: { authorization: `Basic ${revokedKey}` } }, REFUSED.notBearer],
+      [{ headers: { authorization: `Bearer ${revokedKey}` } }, REFUSED.unknown],
+      [{ protocols: ['bearer', 'plm_test_' + 'b'.repeat(48)] }, REFUSED.unknown],
+      [{ protocols: ['bearer'] }, REFUSED.missing],
+      [{ query: '?access_token=' }, REFUSED.missing],
+      [{ query: `?access_token=${revokedKey}` }, REFUSED.unknown],
     ];
-    for (const attempt of attempts) {
+    for (const [attempt, refusal] of attempts) {
       const refused = await refusedUpgrade(url + (attempt.query ?? ''), attempt);
       expect(refused.status).toBe(401);
-      expect(JSON.parse(refused.body)).toEqual(UNAUTHORIZED);
+      expect(JSON.parse(refused.body)).toEqual({ detail: refusal.detail, status: 401 });
+      expect(refused.headers['www-authenticate']).toBe(`Bearer realm="mnemo", error="${refusal.error}"`);
       expect(refused.headers['content-type']).toBe('application/json');
       expect(refused.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(Number(refused.headers['x-latency-ms'])).toBeGreaterThanOrEqual(0);

@@ -38,7 +38,11 @@ describe('engram event stream', () => {
       headers: { authorization: 'Bearer plur_sk_not-a-real-key' },
     });
     expect(refused.status).toBe(401);
-    expect(JSON.parse(refused.body)).toMatchObject({ status: 401, detail: 'Invalid or expired token' });
+    expect(JSON.parse(refused.body)).toMatchObject({
+      status: 401,
+      detail: 'Not an API key: /api/v1 takes a user key (plur_sk_...) or the admin key',
+    });
+    expect(refused.headers['www-authenticate']).toBe('Bearer realm="mnemo", error="invalid_token"');
   });
 
   it('delivers engram events of readable scopes only; admins see identity events too', async () => {

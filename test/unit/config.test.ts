@@ -26,6 +26,22 @@ describe('configuration', () => {
     expect(config.layerRateLimitRpm).toBe(120);
   });
 
+  it('refuses an admin key under 32 characters in production only', () => {
+    const short = { MNEMO_ADMIN_KEY: 'x'.repeat(31) };
+    expect(() => loadConfig({ ...short, MNEMO_ENV: 'production' })).toThrow(
+      /MNEMO_ADMIN_KEY: in production the admin key must be at least 32 characters \(got 31\)/,
+    );
+    expect(loadConfig({ ...short, MNEMO_ENV: 'staging' }).adminKey).toBe(short.MNEMO_ADMIN_KEY);
+    expect(loadConfig({ MNEMO_ADMIN_KEY: 'x'.repeat(32), MNEMO_ENV: 'production' }).env).toBe('production');
+    // Unset, a key of 58 characters is generated.
+    expect(loadConfig({ MNEMO_ENV: 'production' }).adminKey).toBeUndefined();
+  });
+
+  it('limits failed authentications by default: a burst of 20, then one every 6 s', () => {
+    const config = loadConfig({});
+    expect([config.authFailureBurst, config.authFailureRefillMs]).toEqual([20, 6000]);
+  });
+
   it('prefers the MNEMO_ name over its alias', () => {
     const config = loadConfig({ MNEMO_ADMIN_KEY: 'mnemo-key-1234567890', PLYRA_ADMIN_API_KEY: 'plyra-key' });
     expect(config.adminKey).toBe('mnemo-key-1234567890');

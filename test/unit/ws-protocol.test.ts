@@ -127,28 +127,34 @@ describe('server frames', () => {
       message: 'op "x" \\ "y"',
     });
     expect(JSON.parse(frames.error('since_behind', 'm', 's2'))).toMatchObject({ subscription: 's2' });
-    expect(JSON.parse(frames.pong)).toEqual({ op: 'pong' });
+    expect(JSON.parse(frames.pong)).toMatchObject({ op: 'pong' });
   });
 });
 
 describe('upgrade credentials', () => {
   const key = 'plm_live_' + 'a'.repeat(48);
   it('reads the Authorization header first', () => {
-    expect(upgradeToken(`Bearer ${key}`, '', 'access_token=other')).toEqual({ token: key, subprotocol: '' });
+    expect(upgradeToken(`Bearer ${key}`, '', 'access_token=other')).toMatchObject({
+      token: key,
+      subprotocol: '',
+    });
   });
   it('reads the bearer subprotocol and answers it', () => {
-    expect(upgradeToken('', `bearer, ${key}`, '')).toEqual({ token: key, subprotocol: 'bearer' });
-    expect(upgradeToken('', `Bearer,${key}`, '')).toEqual({ token: key, subprotocol: 'bearer' });
+    expect(upgradeToken('', `bearer, ${key}`, '')).toMatchObject({ token: key, subprotocol: 'bearer' });
+    expect(upgradeToken('', `Bearer,${key}`, '')).toMatchObject({ token: key, subprotocol: 'bearer' });
     // A browser that offered `bearer` requires it answered even when the header carried the token.
-    expect(upgradeToken(`Bearer ${key}`, 'bearer, x', '')).toEqual({ token: key, subprotocol: 'bearer' });
+    expect(upgradeToken(`Bearer ${key}`, 'bearer, x', '')).toMatchObject({
+      token: key,
+      subprotocol: 'bearer',
+    });
   });
   it('reads access_token from the query last', () => {
-    expect(upgradeToken('', '', `a=1&access_token=${key}`)).toEqual({ token: key, subprotocol: '' });
-    expect(upgradeToken('', 'chat', `access_token=${key}`)).toEqual({ token: key, subprotocol: '' });
+    expect(upgradeToken('', '', `a=1&access_token=${key}`)).toMatchObject({ token: key, subprotocol: '' });
+    expect(upgradeToken('', 'chat', `access_token=${key}`)).toMatchObject({ token: key, subprotocol: '' });
   });
   it('finds nothing when nothing is given', () => {
-    expect(upgradeToken('', '', '')).toEqual({ token: undefined, subprotocol: '' });
-    expect(upgradeToken('Basic abc', 'bearer', 'access_token=')).toEqual({
+    expect(upgradeToken('', '', '')).toMatchObject({ token: undefined, subprotocol: '' });
+    expect(upgradeToken('Basic abc', 'bearer', 'access_token=')).toMatchObject({
       token: undefined,
       subprotocol: 'bearer',
     });

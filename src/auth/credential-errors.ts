@@ -1,0 +1,32 @@
+import { MnemoError } from '../errors.js';
+
+/**
+ * The 401s of every face and of the event-stream upgrade. Each says what was wrong with the credential
+ * without ever saying whether a key exists (unknown and revoked share one answer), and carries the RFC 6750
+ * challenge: `invalid_request` for a request that is malformed, `invalid_token` for a token that is not
+ * accepted here.
+ */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token';
+
+/** The `WWW-Authenticate` value of a 401. */
+export const bearerChallenge = (error: BearerErrorCode): string => `Bearer realm="mnemo", error="${error}"`;
+
+function refused(detail: string, error: BearerErrorCode): MnemoError {
+  return new MnemoError('unauthorized', detail, { headers: { 'WWW-Authenticate': bearerChallenge(error) } });
+}
+
+/** Which keys each kind of route takes, as the refusals name them. */
+export const TAKES = {
+  layer: '/v1 takes a workspace key (plm_live_... or plm_test_...)',
+  engram: '/api/v1 takes a user key (plur_sk_...) or the admin key',
+  admin: 'admin routes take the admin key only',
+} as const;
+
+export const credentialRefused = {
+  missing: () => refused('Missing credential: send Authorization: Bearer <key>', 'invalid_request'),
+  notBearer: () => refused('The Authorization header must have the form "Bearer <key>"', 'invalid_request'),
+  repeated: () => refused('More than one Authorization header: send exactly one', 'invalid_request'),
+  /** A token of another kind than the route takes, or of no kind at all; `why` names it. */
+  wrongKind: (why: string, kind: keyof typeof TAKES) => refused(`${why}: ${TAKES[kind]}`, 'invalid_token'),
+  unknown: () => refused('Unknown or revoked API key', 'invalid_token'),
+};

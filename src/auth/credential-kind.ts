@@ -1,0 +1,34 @@
+import type { AdminKeyVerifier } from './admin-key.js';
+import { credentialRefused, type TAKES } from './credential-errors.js';
+import { LAYER_KEY_PATTERN } from './layer-keys.js';
+import { PLUR_KEY_PATTERN } from './plur-keys.js';
+
+/**
+ * Checks, without I/O, that a presented token is of a kind the route takes, and throws a 401 that says
+ * which kind it is when not (a plur_sk_ key on /v1, the admin key on /v1, ...). Whether a key of the right
+ * kind exists is for its service to say, in one answer for unknown and revoked keys. The kinds are told
+ * apart by their public shape only, so nothing here depends on stored secrets, except the admin key,
+ * which is compared in constant time.
+ */
+export function requireKindOf(
+  token: string | undefined,
+  kind: keyof typeof TAKES,
+  adminKey: AdminKeyVerifier,
+): asserts token is string {
+  if (token === undefined) throw credentialRefused.missing();
+  const layer = LAYER_KEY_PATTERN.test(token);
+  const plur = !layer && PLUR_KEY_PATTERN.test(token);
+  const admin = !layer && !plur && adminKey.matches(token);
+  const accepted = kind === 'layer' ? layer : kind === 'engram' ? plur || admin : admin;
+  if (accepted) return;
+  const what = layer
+    ? 'A workspace key (plm_...) is for the layer API'
+    : plur
+      ? 'A user key (plur_sk_...) is for the engram API'
+      : admin
+        ? 'The admin key is for /admin and /api/v1'
+        : kind === 'admin'
+          ? 'Not the admin key'
+          : 'Not an API key';
+  throw credentialRefused.wrongKind(what, kind);
+}
