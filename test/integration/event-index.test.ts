@@ -61,6 +61,7 @@ const INTERNAL = ['search_text', 'fingerprint', 'slots'];
 
 /** The public fields each event type may carry (the resource as GET returns it, before renaming). */
 const MEMORY_COMMON = 'id,layer,content,importance,created_at,ts,user_id,agent_id,session_id,metadata';
+const API_KEY = 'id,org,user_id,label,active,created_at,expires_at,last_used_at,revoked_at,personal';
 const FACT = `${MEMORY_COMMON},subject,predicate,object,confidence,source_episode_id,valid_from,valid_to,status,superseded_by,confirmations,last_confirmed,extractor`;
 const EPISODE = `${MEMORY_COMMON},event,source,channel,tags`;
 const ENGRAM =
@@ -80,7 +81,8 @@ const ALLOWED: Record<string, string> = {
   'working.evicted': 'id,layer,reason,user_id,agent_id',
   'working.expired': 'id,layer,user_id,agent_id',
   'memory.embedded': 'ids,embedder',
-  'apikey.issued': 'id,org,user_id,label,active,created_at,expires_at,last_used_at,revoked_at',
+  'apikey.issued': API_KEY,
+  'apikey.revoked': API_KEY,
   'user.created': 'id,username,email,display_name,role,active,created_at,updated_at,org',
   'session.started': SESSION,
   'session.ended': SESSION,
@@ -161,6 +163,7 @@ describe('events and the index', () => {
       query: 'where do I live',
       user_id: 'u1',
       layers: ['semantic'],
+      include: ['fact'],
     });
     const statuses = (recall.json.results as { content: string; fact?: { status: string } }[]).map((r) => [
       r.content,

@@ -465,7 +465,7 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
     seed: async () => undefined,
     call: (k) => ({
       keys: ['rec', 'id', 'list'].map(k),
-      args: ['h', 'key_1', LONE, LONE, LONE, LONE, 'not ms', '', LONE],
+      args: ['h', 'key_1', LONE, LONE, LONE, LONE, 'not ms', '', LONE, '1'],
     }),
   },
   revokeLayerKey: {
@@ -489,6 +489,34 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
   rateLimit: {
     seed: async () => undefined,
     call: (k) => ({ keys: ['rl1', 'rl2'].map(k), args: ['not a limit', LONE, '0'] }),
+  },
+  authFailure: {
+    seed: async () => undefined,
+    call: (k) => ({ keys: [k('af')], args: [LONE, 'not ms'] }),
+  },
+  setScopeMetadata: {
+    seed: async (k) => void (await redis.hset(k('scopes'), 'global', GARBAGE)),
+    call: (k) => ({
+      keys: ['scopes', 'paths', 'stream', 'audit'].map(k),
+      args: [
+        ...ctx(k('')),
+        'global',
+        '',
+        JSON.stringify({ description: LONE, deep: nested(1100) }),
+        audit,
+        '100',
+      ],
+    }),
+  },
+  deleteScopeMetadata: {
+    seed: async (k) => void (await redis.hset(k('scopes'), 'global', GARBAGE)),
+    call: (k) => ({
+      keys: ['scopes', 'stream', 'audit'].map(k),
+      args: [...ctx(k('')), 'global', JSON.stringify({ scope: LONE }), audit, '100'],
+    }),
+    check: async (k) => {
+      expect(await redis.hexists(k('scopes'), 'global'), 'deleteScopeMetadata removed the scope').toBe(0);
+    },
   },
 };
 

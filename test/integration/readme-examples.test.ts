@@ -114,7 +114,7 @@ describe.runIf(hasTools)('README shell examples (run against npm start)', () => 
     const [membership, created, recall, inject] = jsonDocuments(out) as any[];
     expect(membership.role).toBe('editor');
     expect(created.status).toBe('active');
-    expect(recall.results[0].data.statement).toBe('Deploys must run migrations first.');
+    expect(recall.results[0].statement).toBe('Deploys must run migrations first.');
     expect(inject.text).toContain('Deploys must run migrations first.');
   });
 });
