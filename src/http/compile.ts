@@ -5,7 +5,7 @@ import fastJson from 'fast-json-stringify';
 import { MnemoError } from '../errors.js';
 import { ignoredFieldsFinder, type IgnoredFieldsFinder } from './ignored-fields.js';
 import type { AnyRoute } from './route.js';
-import { ERROR_DETAIL } from './schemas.js';
+import { ERROR_DETAIL, WARNINGS_FIELD } from './schemas.js';
 
 /**
  * Compiles each route's schemas once at boot: ajv validators for params, querystring and body, and a
@@ -23,6 +23,8 @@ export interface CompiledRoute {
   serializers: Map<number, (body: unknown) => string>;
   /** Names the body's undeclared fields (X-Mnemo-Ignored-Fields); absent when the body schema is open. */
   findIgnoredFields?: IgnoredFieldsFinder;
+  /** Response statuses whose schema declares `warnings`, where ignored fields are also named in the body. */
+  warnsIn: Set<number>;
 }
 
 // ajv-formats is CommonJS; under NodeNext its callable sits on `.default`.
@@ -60,6 +62,11 @@ export function compileRoute(route: AnyRoute): CompiledRoute {
       .map(([name]) => name),
   );
   const findIgnoredFields = ignoredFieldsFinder(schema.body);
+  const warnsIn = new Set(
+    Object.entries(schema.response as Record<string, { properties?: Record<string, unknown> }>)
+      .filter(([, s]) => s.properties?.[WARNINGS_FIELD] !== undefined)
+      .map(([status]) => Number(status)),
+  );
   return {
     route,
     paramNames: paramNamesOf(route.path),
@@ -69,6 +76,7 @@ export function compileRoute(route: AnyRoute): CompiledRoute {
     arrayQueryParams,
     serializers,
     ...(findIgnoredFields ? { findIgnoredFields } : {}),
+    warnsIn,
   };
 }
 

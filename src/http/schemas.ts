@@ -47,3 +47,18 @@ export const Problem = Type.Object(
   },
   { title: 'Problem', description: 'RFC 7807 problem document' },
 );
+
+/** Name of the optional response field that repeats X-Mnemo-Ignored-Fields in the body (see server.ts). */
+export const WARNINGS_FIELD = 'warnings';
+
+/**
+ * `warnings`: declared by a response envelope that has room for it (never inside a result a strict client
+ * validates field by field). Present only when the request had fields the route ignored.
+ */
+export const Warnings = () =>
+  Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        'Present only when the request carried fields this route does not use: one sentence per field (also in X-Mnemo-Ignored-Fields).',
+    }),
+  );

@@ -11,6 +11,7 @@ import { parseJsonBody, readBody, type ResponseState } from './body.js';
 import { compileRoute, validate, type CompiledRoute } from './compile.js';
 import { CorsPolicy } from './cors.js';
 import { IGNORED_FIELDS_HEADER, ignoredFieldsHeader } from './ignored-fields.js';
+import { WARNINGS_FIELD } from './schemas.js';
 import { faceOfUrl, renderError } from './error-dialects.js';
 import { authorizationToken, copyHeaders, type CopiedHeaders } from './request-headers.js';
 import { requestIdFrom } from './request-id.js';
@@ -258,11 +259,12 @@ export class HttpServer {
         if (authenticated.rate) await this.applyRateLimit(exchange, authenticated.rate, route);
       }
       let body: unknown;
+      let ignored: string[] = [];
       if (bodyPromise) {
         // An empty body is {} (routes whose fields are all optional take it); a JSON `null` is not.
         const parsed = parseJsonBody(await bodyPromise);
         body = parsed === undefined ? {} : parsed;
-        const ignored = compiled.findIgnoredFields?.(body) ?? [];
+        ignored = compiled.findIgnoredFields?.(body) ?? [];
         if (ignored.length > 0) exchange.notices.push([IGNORED_FIELDS_HEADER, ignoredFieldsHeader(ignored)]);
         validate(compiled.validateBody, body, 'body');
       }
@@ -290,15 +292,11 @@ export class HttpServer {
         headers: extra,
       } = isReply(result) ? result : { status: route.status ?? 200, body: result, headers: undefined };
       const serialize = compiled.serializers.get(status);
+      const shown =
+        ignored.length > 0 && compiled.warnsIn.has(status) ? withWarnings(payload, ignored) : payload;
       if (!serialize)
         throw new Error(`${route.method} ${route.path} declares no response schema for ${status}`);
-      this.write(
-        exchange,
-        status,
-        'application/json',
-        serialize(payload),
-        extra ? Object.entries(extra) : [],
-      );
+      this.write(exchange, status, 'application/json', serialize(shown), extra ? Object.entries(extra) : []);
     } catch (err) {
       this.sendError(exchange, this.toMnemoError(err, exchange, route));
     }
@@ -448,4 +446,11 @@ function decodeQueryPart(part: string, label: string): string {
   } catch {
     throw new MnemoError('validation', `${label} is not valid percent-encoded UTF-8`);
   }
+}
+
+/** The response body with `warnings` naming each ignored field (only routes whose schema declares it). */
+function withWarnings(payload: unknown, ignored: string[]): unknown {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
+  const warnings = ignored.map((name) => `Field ${name} is not used by this route and was ignored`);
+  return { ...(payload as Record<string, unknown>), [WARNINGS_FIELD]: warnings };
 }

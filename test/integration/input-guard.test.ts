@@ -162,6 +162,21 @@ describe('fields a route ignores', () => {
     expect(plain.headers.get('x-mnemo-ignored-fields')).toBeNull();
   });
 
+  it('are also listed as warnings in the envelopes that declare them, never inside recall results', async () => {
+    const remembered = await layer('{"content":"I like green tea","userid":"bob"}');
+    expect(remembered.json.warnings).toEqual(['Field userid is not used by this route and was ignored']);
+    const plain = await layer('{"content":"I like black tea"}');
+    expect(plain.json).not.toHaveProperty('warnings');
+    const recall = await server.request('POST', '/v1/recall', {
+      token: layerKey,
+      body: { query: 'tea', topk: 3 },
+    });
+    expect(recall.status).toBe(200);
+    expect(recall.json.warnings).toEqual(['Field topk is not used by this route and was ignored']);
+    expect(recall.json.results.length).toBeGreaterThan(0);
+    for (const result of recall.json.results) expect(result).not.toHaveProperty('warnings');
+  });
+
   it('are not reported where the schema keeps unknown fields (engram extra data)', async () => {
     const res = await server.request('POST', '/api/v1/engrams', {
       token: ADMIN_KEY,

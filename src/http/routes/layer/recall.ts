@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { LAYERS, type Layer } from '../../../memory/documents.js';
 import type { Services } from '../../../services.js';
 import { defineRoute } from '../../route.js';
-import { ERROR_DETAIL, Nullable, StringEnum } from '../../schemas.js';
+import { ERROR_DETAIL, Nullable, StringEnum, Warnings } from '../../schemas.js';
 import { namespaceOf } from './principal.js';
 import {
   LayerName,
@@ -113,6 +113,7 @@ export function recallRoutes(services: Services) {
               mode: Mode,
               vector: Type.Boolean({ description: 'Whether the vector leg took part.' }),
               degraded_reason: Nullable(Type.String()),
+              warnings: Warnings(),
             },
             { title: 'RecallResponse' },
           ),
@@ -171,6 +172,7 @@ export function recallRoutes(services: Services) {
             cache_hit: Type.Boolean(),
             latency_ms: Type.Number(),
             mode: Mode,
+            warnings: Warnings(),
           }),
         },
       },

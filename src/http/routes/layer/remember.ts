@@ -4,7 +4,7 @@ import { fail } from '../../../errors.js';
 import { EPISODE_EVENTS } from '../../../memory/episode-events.js';
 import type { Services } from '../../../services.js';
 import { defineRoute } from '../../route.js';
-import { Nullable, StringEnum, Timestamp } from '../../schemas.js';
+import { Nullable, StringEnum, Timestamp, Warnings } from '../../schemas.js';
 import { NamespaceId } from './shapes.js';
 import { layerActor, namespaceOf } from './principal.js';
 
@@ -100,6 +100,7 @@ export function rememberRoutes(services: Services) {
                   'An LLM extraction job was queued: more facts may arrive as memory.fact.added events.',
               }),
               latency_ms: Type.Number(),
+              warnings: Warnings(),
             },
             { title: 'RememberResponse' },
           ),
