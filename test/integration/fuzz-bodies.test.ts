@@ -3,6 +3,7 @@ import { MAX_JSON_DEPTH } from '../../src/http/json-input.js';
 import { Org, startEngramServer } from '../helpers/engram.js';
 import { RedisDigest } from '../helpers/redis-digest.js';
 import { ADMIN_KEY, createLayerKey, uniqueWorkspace, type TestServer } from '../helpers/server.js';
+import { prng } from '../../bench/lib/corpus.js'; // the benchmarks' seeded mulberry32: one PRNG in the repo
 
 /**
  * Malformed bodies against every JSON route of the live route table, with a valid credential of the kind
@@ -14,18 +15,6 @@ import { ADMIN_KEY, createLayerKey, uniqueWorkspace, type TestServer } from '../
  */
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const BODIES_PER_ROUTE = 12;
-
-/** mulberry32: tiny, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PropertySchema {
   type?: string | string[];
