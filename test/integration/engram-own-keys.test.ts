@@ -132,4 +132,24 @@ describe('/api/v1/me/api-keys', () => {
     const asAdminKey = await org.admin('POST', '/api/v1/me/api-keys', {});
     expect(asAdminKey.status).toBe(403);
   });
+
+  it('refuses bad input with a 400 problem and mints nothing', async () => {
+    const org = new Org(server, 'keys');
+    const dave = await org.user('dave');
+    const before = (await org.as(dave, 'GET', '/api/v1/me/api-keys')).json.rows.length as number;
+    for (const body of [
+      { expires_at: new Date(Date.now() - 60_000).toISOString() },
+      { expires_at: 'tomorrow' },
+      { label: 'x'.repeat(201) },
+      { label: 42 },
+    ]) {
+      const res = await org.as(dave, 'POST', '/api/v1/me/api-keys', body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(Object.keys(res.json)).toEqual(expect.arrayContaining(PROBLEM_FIELDS));
+    }
+    const malformedId = await org.as(dave, 'DELETE', '/api/v1/me/api-keys/not-a-key');
+    expect(malformedId.status).toBe(404);
+    expect((await org.as(dave, 'GET', '/api/v1/me/api-keys')).json.rows).toHaveLength(before);
+    expect((await org.as('plur_sk_unknown', 'GET', '/api/v1/me/api-keys')).status).toBe(401);
+  });
 });
