@@ -1,17 +1,20 @@
 import { fail } from '../errors.js';
-import type { AuditContext, AuditLog } from '../memory/audit/audit-log.js';
+import type { AuditContext, AuditLog, RequestOrigin } from '../memory/audit/audit-log.js';
 import type { EngramCaller } from '../memory/engrams/access.js';
 
 /** An administrative call: who makes it and the request it belongs to (for the audit trail). */
 export interface AdminCall {
   caller: EngramCaller;
   requestId: string;
+  /** The transport's details for the audit entry (channel, client address, user agent). */
+  origin?: RequestOrigin | undefined;
 }
 
 export const auditContext = (call: AdminCall): AuditContext => ({
   org: call.caller.org,
   actor: call.caller.actor,
   requestId: call.requestId,
+  origin: call.origin,
 });
 
 /**

@@ -13,22 +13,41 @@ import type { Actor } from '../events.js';
  */
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 
+/** The door a request came through (plur.md §1.11). */
+export type AuditChannel = 'rest' | 'admin' | 'mcp' | 'scim' | 'webhook' | 'system';
+
+/**
+ * Where a call came from, beyond who made it. The transport fills it (REST routes, the MCP endpoint, SCIM,
+ * background work); domain code passes it along untouched so every audit entry says how the change arrived.
+ */
+export interface RequestOrigin {
+  channel: AuditChannel;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
 export interface AuditEntry {
   id: string;
   ts: string;
   org: string;
-  actor: Actor;
+  actor: Actor & { username?: string };
   action: string;
   target: { type: string; id: string };
   outcome: AuditOutcome;
-  channel: 'rest';
+  channel: AuditChannel;
   request_id: string;
+  ip: string | null;
+  user_agent: string | null;
+  /** What the action changed or asked for, never a secret or memory content beyond ids and names. */
+  payload: Record<string, unknown> | null;
 }
 
 export interface AuditContext {
   org: string;
-  actor: Actor;
+  actor: Actor & { username?: string };
   requestId: string;
+  /** Absent: a REST request whose transport details were not passed down. */
+  origin?: RequestOrigin | undefined;
 }
 
 export class AuditLog {
@@ -46,17 +65,25 @@ export class AuditLog {
     target: { type: string; id: string },
     outcome: AuditOutcome = 'success',
     now = new Date(),
+    payload: Record<string, unknown> | null = null,
   ): AuditEntry {
+    const { actor, origin } = context;
     return {
       id: prefixedId('aud'),
       ts: now.toISOString(),
       org: context.org,
-      actor: { type: context.actor.type, id: context.actor.id },
+      actor:
+        actor.username === undefined
+          ? { type: actor.type, id: actor.id }
+          : { type: actor.type, id: actor.id, username: actor.username },
       action,
       target,
       outcome,
-      channel: 'rest',
+      channel: origin?.channel ?? 'rest',
       request_id: context.requestId,
+      ip: origin?.ip ?? null,
+      user_agent: origin?.userAgent ?? null,
+      payload,
     };
   }
 
