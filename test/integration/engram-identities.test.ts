@@ -154,6 +154,9 @@ describe('admin endpoints', () => {
       outcome: 'success',
       channel: 'rest',
       request_id: 'req-audit-1',
+      ip: null,
+      user_agent: null,
+      payload: null,
     });
   });
 
