@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { startMnemo } from './app.js';
-import { CHILD_ENV, superviseProcesses } from './cluster.js';
+import { CHILD_ENV, ServerProcessExited, superviseProcesses } from './cluster.js';
 import { loadConfigOrExit } from './config.js';
 import { createLogger } from './log.js';
 import { assertPortFree } from './net.js';
@@ -18,10 +18,12 @@ async function main(): Promise<void> {
     // Before anything starts (the embedded Redis takes a while): is the port ours to take? The listen
     // itself is exclusive too, so a mnemo that starts in the same moment still fails there.
     if (!isGroupMember) await assertPortFree(config.host, config.port);
-    if (config.processes > 1 && !isGroupMember) {
+    if (!isGroupMember) {
       mnemo = await superviseProcesses(config, log, fileURLToPath(import.meta.url));
     } else {
-      const started = await startMnemo(config, log, { sharedPort: isGroupMember });
+      // Only a group of several shares the port (SO_REUSEPORT); a lone server process listens exclusively.
+      const sharedPort = Number(process.env[CHILD_ENV]) > 1;
+      const started = await startMnemo(config, log, { sharedPort });
       mnemo = started;
       log.info(
         {
@@ -39,6 +41,8 @@ async function main(): Promise<void> {
       process.stderr.write(`${err.message}\n`);
       process.exit(3);
     }
+    // The server process has already said why (its "mnemo cannot start" lines); exit as it did.
+    if (err instanceof ServerProcessExited) process.exit(err.exitCode);
     if (err instanceof StartupRefused) {
       log.fatal({ reason: err.message }, 'mnemo cannot start');
       process.stderr.write(`mnemo cannot start: ${err.message}\n`);

@@ -152,8 +152,8 @@ function accept(
     // from outside a uWS callback can misread the old response's state after the upgrade and close the new
     // socket at once (uNetworking/uWebSockets#1929; about half of such sockets here: the second test of
     // ws-upgrade-log.test.ts fails). uWS prints one native cork warning line on stderr instead, which is
-    // harmless; the synchronous path keeps such upgrades rare (a credential not yet cached on this instance).
-    // Upgrades whose lookup needs no I/O resolve inside the uWS callback and print nothing.
+    // harmless and which the supervisor keeps out of the output (src/native-stderr.ts); the synchronous path
+    // keeps such upgrades rare (a credential not yet cached on this instance).
     res.upgrade(data, key, subprotocol, extensions, context);
   } catch (err) {
     admission.release(grant);
