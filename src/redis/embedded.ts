@@ -71,6 +71,10 @@ export interface EmbeddedRedisOptions {
   readyTimeoutMs?: number;
   /** A fixed port instead of a free one (tests restart a server on the same port). */
   port?: number;
+  /** A given password instead of the one generated beside the data (the nodes of a test cluster share one). */
+  password?: string;
+  /** More configuration lines, sent on stdin with the password (e.g. `cluster-enabled yes`). */
+  extraConfig?: readonly string[];
 }
 
 export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
@@ -82,7 +86,9 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
     const pidFile = path.join(dir, 'redis.pid');
     await stopLeftover(pidFile, options.log);
     // Other local users can reach 127.0.0.1 too: the server asks for a password, kept beside its data.
-    const { value: password } = await readOrCreateSecret(path.join(dir, PASSWORD_FILE), () => randomHex(32));
+    const password =
+      options.password ??
+      (await readOrCreateSecret(path.join(dir, PASSWORD_FILE), () => randomHex(32))).value;
 
     let lastError: Error | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -166,7 +172,7 @@ async function launch(
   const child = spawn(launched.command, launched.args, { stdio: ['pipe', 'ignore', 'ignore'] });
   const watchdog = launched.watchdog && child.pid !== undefined ? startWatchdog(child.pid) : undefined;
   child.stdin?.on('error', () => undefined); // an early exit is reported below, with the log's last lines
-  child.stdin?.end(`requirepass ${password}\n`);
+  child.stdin?.end([`requirepass ${password}`, ...(options.extraConfig ?? [])].join('\n') + '\n');
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const killOnExit = (): void => {
     child.kill('SIGTERM');
