@@ -86,6 +86,18 @@ export const VARS = {
     int(100, 600_000),
     'Longest a request waits for one Redis command; past it (or while Redis is unreachable) the request gets 503 with Retry-After, and a write may or may not have been applied.',
   ),
+  redisWaitReplicas: declare(
+    'MNEMO_REDIS_WAIT_REPLICAS',
+    0,
+    int(0, 16),
+    'Replicas that must confirm each write script (Redis WAIT) before the request succeeds; 0 = asynchronous replication. A write not confirmed in time answers 503 (it may still persist).',
+  ),
+  redisWaitTimeoutMs: declare(
+    'MNEMO_REDIS_WAIT_TIMEOUT_MS',
+    1000,
+    int(10, 60_000),
+    'Longest a write waits for MNEMO_REDIS_WAIT_REPLICAS confirmations.',
+  ),
   adminKey: declare(
     'MNEMO_ADMIN_KEY',
     undefined as string | undefined,

@@ -38,7 +38,10 @@ export async function openMemoryRuntime(
   };
   try {
     const keys = new Keys(config.keyPrefix);
-    const scripts = new Scripts(command);
+    const scripts = new Scripts(command, undefined, {
+      replicas: config.redisWaitReplicas,
+      timeoutMs: config.redisWaitTimeoutMs,
+    });
     const events = new EventLog(command, scripts, keys, config.eventStreamMaxLen);
     const embedder = await createEmbedder(config);
     closers.push(() => embedder.close());

@@ -52,6 +52,33 @@ export function readScripts(dir = LUA_DIR): ScriptSource[] {
 
 type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>;
 
+/**
+ * MNEMO_REDIS_WAIT_REPLICAS: a write script is followed by WAIT on the same connection (a pipeline of the
+ * two, so on a cluster it reaches the master that ran the script), and the call fails when fewer replicas
+ * confirmed it in time. Scripts that only read, and counters whose loss in a failover costs nothing (rate
+ * limits, failed-authentication budgets, last-used stamps), are not waited for.
+ */
+export interface ReplicaWait {
+  replicas: number;
+  timeoutMs: number;
+}
+
+const NOT_WAITED_FOR = new Set([
+  'readEvents',
+  'readNewEvents',
+  'rateLimit',
+  'authFailure',
+  'touchLayerKey',
+  'touchEngrams',
+]);
+
+export class WriteNotReplicated extends Error {
+  constructor(script: string, confirmed: number, wanted: number) {
+    super(`${script}: ${confirmed} of ${wanted} replica(s) confirmed the write in time`);
+    this.name = 'WriteNotReplicated';
+  }
+}
+
 /** The registered scripts of one client; typed wrappers in domain code call `run`. */
 export class Scripts {
   private readonly byName = new Map<string, ScriptSource>();
@@ -59,6 +86,7 @@ export class Scripts {
   constructor(
     private readonly client: RedisClient,
     sources: ScriptSource[] = readScripts(),
+    private readonly wait: ReplicaWait = { replicas: 0, timeoutMs: 0 },
   ) {
     for (const source of sources) {
       if (this.byName.has(source.name)) throw new Error(`two scripts are named ${source.name}`);
@@ -82,9 +110,24 @@ export class Scripts {
 
   /** Runs a script; negative integer replies become ScriptError. */
   async run<T = unknown>(name: string, keys: string[], args: ScriptArg[] = []): Promise<T> {
+    if (this.wait.replicas > 0 && !NOT_WAITED_FOR.has(name)) return this.runAndWait<T>(name, keys, args);
     const all = this.argsFor(name, keys, args);
     const fn = (this.client as unknown as Record<string, ScriptFn>)[name] as ScriptFn;
     return checkScriptReply(name, (await fn.apply(this.client, all)) as T);
+  }
+
+  private async runAndWait<T>(name: string, keys: string[], args: ScriptArg[]): Promise<T> {
+    const pipeline = this.client.pipeline();
+    this.queue(pipeline, name, keys, args);
+    pipeline.call('WAIT', this.wait.replicas, this.wait.timeoutMs);
+    const [scripted, waited] = ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
+    if (!scripted || !waited) throw new Error(`${name}: the pipeline answered nothing`);
+    if (scripted[0]) throw scripted[0];
+    const reply = checkScriptReply(name, scripted[1] as T);
+    if (waited[0]) throw waited[0];
+    if (Number(waited[1]) < this.wait.replicas)
+      throw new WriteNotReplicated(name, Number(waited[1]), this.wait.replicas);
+    return reply;
   }
 
   /** Queues a script on a pipeline or transaction; the caller checks replies with checkScriptReply. */
