@@ -82,7 +82,7 @@ async function waitUntilFormed(nodes: EmbeddedRedis[], password: string): Promis
   try {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      const infos = await Promise.all(clients.map((c) => c.cluster('INFO') as Promise<string>));
+      const infos = await Promise.all(clients.map((c) => c.cluster('INFO')));
       const replication = await Promise.all(clients.map((c) => c.info('replication')));
       const ok = infos.every((info) => info.includes('cluster_state:ok'));
       const synced = replication.filter(

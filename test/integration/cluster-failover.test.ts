@@ -24,7 +24,7 @@ async function masterOf(workspace: string): Promise<number> {
   if (!first) throw new Error('no nodes');
   const probe = new Redis({ host: '127.0.0.1', port: first.port, password: cluster.password });
   try {
-    const slot = (await probe.cluster('KEYSLOT', `{${workspace}}`)) as number;
+    const slot = await probe.cluster('KEYSLOT', `{${workspace}}`);
     const ranges = await probe.cluster('SLOTS');
     const range = ranges.find(([from, to]) => slot >= from && slot <= to);
     const node = cluster.nodes.find((n) => n.port === range?.[2]?.[1]);
