@@ -1,3 +1,4 @@
+import type { TObject } from '@sinclair/typebox';
 import type { ValidateFunction } from 'ajv';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
@@ -148,7 +149,7 @@ export class McpEndpoint {
         name: tool.name,
         title: tool.title,
         description: tool.description,
-        inputSchema: tool.input,
+        inputSchema: listedSchema(tool.input),
         ...(tool.annotations ? { annotations: tool.annotations } : {}),
       })),
     }));
@@ -196,6 +197,18 @@ export class McpEndpoint {
       services: this.deps.services,
     };
   }
+}
+
+/**
+ * A tool's input schema as clients see it: a field with a default is optional to the caller (validation
+ * fills it in), though TypeBox lists it as required.
+ */
+function listedSchema(schema: TObject): { type: 'object'; [k: string]: unknown } {
+  const required = (schema.required ?? []).filter(
+    (name) => (schema.properties[name] as { default?: unknown } | undefined)?.default === undefined,
+  );
+  const { required: _all, ...rest } = schema;
+  return { ...rest, ...(required.length > 0 ? { required } : {}), type: 'object' };
 }
 
 /** A failed tool call: the problem detail as structured content and its detail as text. */
