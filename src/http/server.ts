@@ -320,6 +320,22 @@ export class HttpServer {
       return;
     }
     const method = req.getCaseSensitiveMethod().toUpperCase();
+    if (method === 'OPTIONS') {
+      const requested = req.getHeader('access-control-request-headers') || undefined;
+      this.write(
+        exchange,
+        204,
+        undefined,
+        '',
+        this.cors.preflightHeaders(exchange.origin, ['POST'], requested),
+      );
+      return;
+    }
+    // The MCP specification asks servers to refuse foreign origins (DNS rebinding); CORS settings decide.
+    if (exchange.origin !== undefined && !this.cors.allows(exchange.origin)) {
+      this.sendError(exchange, new MnemoError('forbidden', `Origin ${exchange.origin} is not allowed`));
+      return;
+    }
     const headers = copyHeaders(req);
     const target = exchange.url + (req.getQuery() ? `?${req.getQuery()}` : '');
     const ip = Buffer.from(res.getRemoteAddressAsText()).toString();

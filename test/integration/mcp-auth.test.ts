@@ -115,6 +115,46 @@ describe('authentication', () => {
   });
 });
 
+describe('origins', () => {
+  it('with a CORS list, a foreign Origin is refused before authentication; an allowed one is served', async () => {
+    const listed = await startEngramServer({ corsOrigins: ['https://app.example'] });
+    try {
+      const send = (origin: string) =>
+        fetch(`${listed.url}/mcp`, {
+          method: 'POST',
+          headers: {
+            origin,
+            authorization: 'Bearer plur_sk_0000000000000000000000000000000000000000',
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+          },
+          body: JSON.stringify(initialize),
+        });
+      const foreign = await send('https://evil.example');
+      expect(foreign.status).toBe(403);
+      expect(((await foreign.json()) as { detail: string }).detail).toBe(
+        'Origin https://evil.example is not allowed',
+      );
+      const allowed = await send('https://app.example');
+      expect(allowed.status).toBe(401); // past the origin check, refused for its (unknown) key
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      const preflight = await fetch(`${listed.url}/mcp`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type, mcp-protocol-version',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('mcp-protocol-version');
+    } finally {
+      await listed.close();
+    }
+  });
+});
+
 describe('permissions match REST', () => {
   it("a viewer's plur_learn into the group scope fails with the REST 403; nothing is created", async () => {
     const session = await connect(viewer.key);
