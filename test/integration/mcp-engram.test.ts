@@ -309,6 +309,10 @@ describe('resources', () => {
       /not found/,
     );
     await expect(mcp.client.readResource({ uri: 'mnemo://nothing' })).rejects.toThrow(/No resource/);
+    await expect(mcp.client.readResource({ uri: 'mnemo://engrams/%E0%A4%A' })).rejects.toThrow(/No resource/);
+    await expect(mcp.client.readResource({ uri: 'mnemo://sessions/not-a-uuid' })).rejects.toThrow(
+      /session|id/,
+    );
   });
 });
 

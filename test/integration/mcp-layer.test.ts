@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMcp, type McpSession } from '../helpers/mcp.js';
-import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
+import {
+  ADMIN_KEY,
+  createLayerKey,
+  startServer,
+  uniqueWorkspace,
+  type TestServer,
+} from '../helpers/server.js';
 
 /**
  * /mcp with a layer (workspace) key: the memory tools over the /v1 routes, and two instances on one Redis
@@ -145,6 +151,29 @@ describe('two instances', () => {
     };
     expect(body.id).toBe(7);
     expect(body.result.structuredContent.workspace_id).toBe(workspace);
+  });
+
+  it('a key revoked through one instance is refused at once by the other, mid-session', async () => {
+    const revocable = await createLayerKey(a, workspace);
+    const session = await connectMcp(b.url, revocable);
+    try {
+      expect((await session.ok('stats')).workspace_id).toBe(workspace);
+      const me = await b.request('GET', '/v1/me', { token: revocable });
+      const revoked = await a.request('DELETE', `/admin/keys/${me.json.key_id}`, { token: ADMIN_KEY });
+      expect(revoked.status).toBe(200);
+      // Revocation reaches b's credential cache by pub/sub; poll with a deadline rather than sleep.
+      const deadline = Date.now() + 10_000;
+      let refused: unknown;
+      while (refused === undefined && Date.now() < deadline) {
+        await session.call('stats').catch((err: unknown) => {
+          refused = err;
+        });
+      }
+      expect(String(refused)).toMatch(/401|Unauthorized/);
+      await expect(session.client.listTools()).rejects.toThrow(/401|Unauthorized/);
+    } finally {
+      await session.close();
+    }
   });
 
   it('an unsupported MCP-Protocol-Version header is refused (400), as the SDK negotiates', async () => {

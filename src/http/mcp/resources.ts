@@ -68,10 +68,15 @@ export class McpResources {
     if (uri === ME) return { path: caller.kind === 'engram' ? '/api/v1/me' : '/v1/me', params: {} };
     if (caller.kind !== 'engram') return undefined;
     const engram = ENGRAM.exec(uri);
-    if (engram) return { path: '/api/v1/engrams/:id', params: { id: decodeURIComponent(engram[1] ?? '') } };
-    const session = SESSION.exec(uri);
-    if (session)
-      return { path: '/api/v1/sessions/:id', params: { id: decodeURIComponent(session[1] ?? '') } };
-    return undefined;
+    const session = engram ? null : SESSION.exec(uri);
+    const raw = engram?.[1] ?? session?.[1];
+    if (raw === undefined) return undefined;
+    let id: string;
+    try {
+      id = decodeURIComponent(raw);
+    } catch {
+      return undefined; // not percent-encoded UTF-8: it names nothing
+    }
+    return { path: engram ? '/api/v1/engrams/:id' : '/api/v1/sessions/:id', params: { id } };
   }
 }
