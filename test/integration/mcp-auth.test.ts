@@ -95,6 +95,26 @@ describe('authentication', () => {
     expect(empty.status).toBe(400);
   });
 
+  it('a malformed JSON-RPC message is a JSON-RPC error, and the server keeps answering', async () => {
+    const headers = { 'mcp-protocol-version': '2025-06-18' };
+    for (const message of [
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'plur_status', arguments: 'not-an-object' },
+      },
+      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: {} },
+      { jsonrpc: '2.0', id: 4, method: 'no/such/method' },
+    ]) {
+      const res = await post(editor.key, message, headers);
+      const body = (await res.json()) as { id: number; error?: { code: number } };
+      expect(body.error?.code, JSON.stringify(message)).toBeLessThan(0);
+    }
+    const ok = await post(editor.key, { jsonrpc: '2.0', id: 5, method: 'tools/list' }, headers);
+    expect(((await ok.json()) as { result: { tools: unknown[] } }).result.tools.length).toBe(14);
+  });
+
   it('a body over the limit is 413 before it is parsed', async () => {
     const huge = JSON.stringify({
       ...initialize,
