@@ -15,6 +15,7 @@ import { buildAuthenticators } from './http/authenticators.js';
 import type { AnyRoute } from './http/route.js';
 import { buildRoutes } from './http/routes/index.js';
 import { HttpServer } from './http/server.js';
+import { McpEndpoint } from './http/mcp/endpoint.js';
 import { ReembedJobs } from './jobs/reembed-jobs.js';
 import type { Logger } from './log.js';
 import { AuditLog } from './memory/audit/audit-log.js';
@@ -161,17 +162,28 @@ export async function startMnemo(
       burst: config.authFailureBurst,
       refillMs: config.authFailureRefillMs,
     });
+    const authenticators = buildAuthenticators(services);
+    const rateLimiter = new RateLimiter(scripts, keys);
     const http = new HttpServer(routes, {
       host: config.host,
       port: config.port,
       bodyLimitBytes: config.bodyLimitBytes,
       corsOrigins: config.corsOrigins,
       log,
-      authenticators: buildAuthenticators(services),
-      rateLimiter: new RateLimiter(scripts, keys),
+      authenticators,
+      rateLimiter,
       sharedPort: options.sharedPort ?? false,
       authFailures,
     });
+    // MCP (Streamable HTTP, stateless): the tools call the same route handlers, as the caller.
+    const mcp = new McpEndpoint({
+      services,
+      compiled: http.compiled,
+      authenticators,
+      rateLimiter,
+      authFailures,
+    });
+    http.mountFetch('/mcp', 'engram', mcp.handle);
     const eventServer = new EventServer(http.app, eventEndpoints(services), {
       limits: {
         maxPayloadBytes: config.wsMaxPayloadBytes,

@@ -130,3 +130,8 @@ function describeError(error: ErrorObject | undefined, part: string): string {
       return `${where} ${error.message ?? 'is invalid'}`;
   }
 }
+
+/** A validator for a JSON value (a tool's input, say) with the body rules: exact types, defaults filled in. */
+export function compileJsonSchema(schema: TSchema): ValidateFunction {
+  return bodyAjv.compile(schema);
+}

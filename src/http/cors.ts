@@ -15,6 +15,11 @@ export class CorsPolicy {
     this.origins = new Set(origins.map((o) => o.replace(/\/$/, '')));
   }
 
+  /** Whether requests from `origin` are allowed (MCP refuses the others: DNS-rebinding protection). */
+  allows(origin: string): boolean {
+    return this.any || this.origins.has(origin.replace(/\/$/, ''));
+  }
+
   /** Headers for a response to a request from `origin` (empty when the origin is not allowed). */
   responseHeaders(origin: string | undefined): [string, string][] {
     if (this.any)

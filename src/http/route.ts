@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { PrincipalByAuth } from '../auth/principal.js';
 import type { ErrorCode } from '../errors.js';
+import type { RequestOrigin } from '../memory/audit/audit-log.js';
 
 /**
  * One route object drives everything: the HTTP server compiles its schemas into ajv validators and
@@ -33,6 +34,8 @@ export interface HandlerInput<S extends RouteSchema, A extends AuthKind> {
   /** Lower-cased request header, or undefined. */
   header(name: string): string | undefined;
   ip: string;
+  /** Set by a transport other than REST (the MCP endpoint: channel mcp); the audit trail names it. */
+  origin?: RequestOrigin | undefined;
 }
 
 type ResponseOf<S extends RouteSchema> = {

@@ -17,6 +17,7 @@ import { authorizationToken, copyHeaders, type CopiedHeaders } from './request-h
 import { requestIdFrom } from './request-id.js';
 import { isRawReply, isReply, type AnyRoute, type AuthKind, type Face } from './route.js';
 import { statusLine } from './status.js';
+import { fetchRequest, type FetchHandler } from './fetch-exchange.js';
 
 /**
  * The HTTP core on uWebSockets.js. uWS discipline lives here and nowhere else: everything needed from the
@@ -96,6 +97,16 @@ export class HttpServer {
         this.sendError(exchange, new MnemoError('not_found', `No route for ${req.getUrl()}`));
       }),
     );
+  }
+
+  /**
+   * Mounts a transport that speaks Fetch `Request`/`Response` (the MCP SDK's web-standard transport) at one
+   * exact path, under the same discipline as the route table: headers copied at once, the body read with
+   * the byte limit, shutdown and in-flight counting, every write corked. Errors it throws are answered in
+   * `face`'s dialect (a 401 with its WWW-Authenticate challenge). Must be called before `listen`.
+   */
+  mountFetch(path: string, face: Face, handle: FetchHandler): void {
+    this.app.any(path, (res, req) => this.guarded(res, req, () => this.serveFetch(res, req, face, handle)));
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
@@ -300,6 +311,74 @@ export class HttpServer {
     } catch (err) {
       this.sendError(exchange, this.toMnemoError(err, exchange, route));
     }
+  }
+
+  private serveFetch(res: uWS.HttpResponse, req: uWS.HttpRequest, face: Face, handle: FetchHandler): void {
+    const exchange = this.exchange(res, req, face, false);
+    if (this.draining) {
+      this.sendError(exchange, new MnemoError('unavailable', 'The server is shutting down'), true);
+      return;
+    }
+    const method = req.getCaseSensitiveMethod().toUpperCase();
+    if (method === 'OPTIONS') {
+      const requested = req.getHeader('access-control-request-headers') || undefined;
+      this.write(
+        exchange,
+        204,
+        undefined,
+        '',
+        this.cors.preflightHeaders(exchange.origin, ['POST'], requested),
+      );
+      return;
+    }
+    // The MCP specification asks servers to refuse foreign origins (DNS rebinding); CORS settings decide.
+    if (exchange.origin !== undefined && !this.cors.allows(exchange.origin)) {
+      this.sendError(exchange, new MnemoError('forbidden', `Origin ${exchange.origin} is not allowed`));
+      return;
+    }
+    const headers = copyHeaders(req);
+    const target = exchange.url + (req.getQuery() ? `?${req.getQuery()}` : '');
+    const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+    let body: Promise<Buffer> | undefined;
+    if (method === 'POST') {
+      const length = headers.values['content-length'];
+      body = readBody(
+        res,
+        this.options.bodyLimitBytes,
+        length === undefined ? undefined : Number(length),
+        exchange.state,
+      );
+      body.catch(() => undefined); // handled where awaited
+    }
+    this.inFlight++;
+    const answer = async (): Promise<void> => {
+      try {
+        const raw = body ? await body : undefined;
+        const response = await handle(fetchRequest(method, target, headers), { ip, headers, body: raw });
+        // The MCP endpoint answers JSON (never a long-lived stream), so the body is read whole.
+        const text = response.body === null ? '' : await response.text();
+        const extra: [string, string][] = [];
+        response.headers.forEach((value, name) => {
+          if (name !== 'content-type' && name !== 'content-length') extra.push([name, value]);
+        });
+        this.write(exchange, response.status, response.headers.get('content-type') ?? undefined, text, extra);
+      } catch (err) {
+        this.sendError(exchange, this.toFetchError(err, exchange));
+      }
+    };
+    answer()
+      .catch((err: unknown) => this.options.log.error({ err }, 'unexpected failure while answering'))
+      .finally(() => this.requestDone());
+  }
+
+  private toFetchError(err: unknown, exchange: Exchange): MnemoError {
+    if (isMnemoError(err)) return err;
+    if (isConnectionError(err))
+      return new MnemoError('unavailable', 'Storage is temporarily unavailable; retry shortly', {
+        headers: { 'Retry-After': '1' },
+      });
+    this.options.log.error({ err, requestId: exchange.requestId, url: exchange.url }, 'transport failed');
+    return new MnemoError('internal', 'Internal server error');
   }
 
   private async applyRateLimit(exchange: Exchange, policy: RatePolicy, route: AnyRoute): Promise<void> {

@@ -1,5 +1,6 @@
 import { fail } from '../../errors.js';
 import type { Tenant } from '../../tenant.js';
+import type { RequestOrigin } from '../audit/audit-log.js';
 import type { Actor } from '../events.js';
 
 /**
@@ -32,6 +33,8 @@ export interface EngramCaller {
   readonly userId: string | null;
   /** Organisation admin (admin endpoints, sessions of others). */
   readonly isOrgAdmin: boolean;
+  /** The door the call came through when it is not plain REST (MCP), for the audit trail. */
+  readonly origin?: RequestOrigin | undefined;
 }
 
 /**

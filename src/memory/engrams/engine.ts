@@ -9,6 +9,7 @@ import { QueryEmbedder } from '../embedders/query-embedder.js';
 import type { EventLog } from '../event-log.js';
 import type { IndexManager } from '../search/index-manager.js';
 import { EngramActions } from './engram-actions.js';
+import { EngramHistory } from './engram-history.js';
 import { EngramInject } from './engram-inject.js';
 import { EngramList } from './engram-list.js';
 import { EngramRecall } from './engram-recall.js';
@@ -26,6 +27,8 @@ export interface EngramEngine {
   inject: EngramInject;
   episodes: EngramEpisodes;
   sessions: Sessions;
+  /** An engram's change history from the event stream (MCP plur_history). */
+  history: EngramHistory;
 }
 
 export interface EngramEngineDeps {
@@ -51,9 +54,10 @@ export function createEngramEngine(deps: EngramEngineDeps): EngramEngine {
   const queries = new QueryEmbedder(embedder);
   const inject = new EngramInject(indexes, queries, store, config.embedTimeoutMs);
   const episodes = new EngramEpisodes(redis, scripts, keys, events, embedder, background);
+  const actions = new EngramActions(store, audit);
   return {
     writer: new EngramWriter(store, embedder, background, audit, { extMaxBytes: config.metadataMaxBytes }),
-    actions: new EngramActions(store, audit),
+    actions,
     list: new EngramList(indexes, store),
     recall: new EngramRecall(indexes, queries, store, { relevanceFloor: config.relevanceFloor }),
     inject,
@@ -62,5 +66,6 @@ export function createEngramEngine(deps: EngramEngineDeps): EngramEngine {
       injectBudget: INJECT_DEFAULT_BUDGET,
       injectMaxEngrams: INJECT_DEFAULT_MAX_ENGRAMS,
     }),
+    history: new EngramHistory(events, actions),
   };
 }

@@ -52,7 +52,7 @@ export class EngramActions {
 
   async pin(caller: EngramCaller, id: string, pinned: boolean, requestId: string): Promise<EngramDoc> {
     const doc = await this.get(caller, id);
-    const context = { org: caller.org, actor: caller.actor, requestId };
+    const context = { org: caller.org, actor: caller.actor, requestId, origin: caller.origin };
     const action = pinned ? 'engram.pin' : 'engram.unpin';
     const target = { type: 'engram', id };
     if (!caller.access.canPin(doc.scope)) {

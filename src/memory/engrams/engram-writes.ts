@@ -54,7 +54,7 @@ export class EngramWriter {
     if (!access.canWrite(scope)) throw noWriteAccess(scope);
     const pinned = body.pinned ?? false;
     if (pinned && !access.canPin(scope)) {
-      const context = { org, actor: caller.actor, requestId };
+      const context = { org, actor: caller.actor, requestId, origin: caller.origin };
       await this.audit.record(
         this.audit.entry(context, 'engram.pin', { type: 'scope', id: scope }, 'denied'),
       );
@@ -88,7 +88,10 @@ export class EngramWriter {
       now,
     });
     const audit = pinned
-      ? this.audit.entry({ org, actor: caller.actor, requestId }, 'engram.pin', { type: 'engram', id: '' })
+      ? this.audit.entry({ org, actor: caller.actor, requestId, origin: caller.origin }, 'engram.pin', {
+          type: 'engram',
+          id: '',
+        })
       : undefined;
     const outcome = await this.store.create({
       tenant: caller.tenant,
@@ -145,7 +148,7 @@ export class EngramWriter {
       throw fail.conflict(`An engram cannot go from ${current.status} to ${status}`);
     const pinned = set('pinned');
     if (pinned !== current.pinned && !(access.canPin(current.scope) && access.canPin(scope))) {
-      const context = { org, actor: caller.actor, requestId };
+      const context = { org, actor: caller.actor, requestId, origin: caller.origin };
       const action = pinned ? 'engram.pin' : 'engram.unpin';
       await this.audit.record(
         this.audit.entry(context, action, { type: 'engram', id: current.id }, 'denied'),
@@ -206,7 +209,7 @@ export class EngramWriter {
         pinned === current.pinned
           ? undefined
           : this.audit.entry(
-              { org, actor: caller.actor, requestId },
+              { org, actor: caller.actor, requestId, origin: caller.origin },
               pinned ? 'engram.pin' : 'engram.unpin',
               {
                 type: 'engram',
