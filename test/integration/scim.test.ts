@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Org, startEngramServer } from '../helpers/engram.js';
 import { orgTenant } from '../../src/tenant.js';
+import { connectEvents } from '../helpers/ws.js';
 import { createLayerKey, ADMIN_KEY, type TestResponse, type TestServer } from '../helpers/server.js';
 
 /**
@@ -440,6 +441,35 @@ describe('lists, filters and versions', () => {
     expect((await scim('DELETE', `/Users/${id}`, undefined, { 'if-match': v2 })).status).toBe(204);
   });
 
+  it('replaces a group with PUT (members replaced) and honours If-Match on groups', async () => {
+    const u1 = (await scim('POST', '/Users', { userName: 'put-g1@example.com' })).json.id as string;
+    const u2 = (await scim('POST', '/Users', { userName: 'put-g2@example.com' })).json.id as string;
+    const created = await scim('POST', '/Groups', { displayName: 'Put Team', members: [{ value: u1 }] });
+    const gid = created.json.id as string;
+    const v1 = created.json.meta.version as string;
+    const put = await scim(
+      'PUT',
+      `/Groups/${gid}`,
+      { schemas: [GROUP], displayName: 'Put Team 2', members: [{ value: u2 }] },
+      { 'if-match': v1 },
+    );
+    expect(put.status, put.text).toBe(200);
+    expect(put.json.displayName).toBe('Put Team 2');
+    expect(put.json.members.map((m: { value: string }) => m.value)).toEqual([u2]);
+    expect(put.json.meta.version).not.toBe(v1);
+    const stale = await scim(
+      'PATCH',
+      `/Groups/${gid}`,
+      { Operations: [{ op: 'add', path: 'members', value: [{ value: u1 }] }] },
+      { 'if-match': v1 },
+    );
+    expectScimError(stale, 412);
+    expectScimError(await scim('DELETE', `/Groups/${gid}`, undefined, { 'if-match': v1 }), 412);
+    expect((await scim('GET', `/Groups/${gid}`)).json.members.map((m: { value: string }) => m.value)).toEqual(
+      [u2],
+    );
+  });
+
   it('keeps userName unique ignoring case across renames', async () => {
     const a = (await scim('POST', '/Users', { userName: 'uniq-a@example.com' })).json.id as string;
     await scim('POST', '/Users', { userName: 'uniq-b@example.com' });
@@ -456,6 +486,23 @@ describe('lists, filters and versions', () => {
     expect((await scim('GET', `/Users${q('userName eq "uniq-a@example.com"')}`)).json.totalResults).toBe(0);
     expectScimError(await scim('POST', '/Users', { userName: 'uniq-a@example.com' }), 409, 'uniqueness');
     expect((await scim('POST', '/Users', { userName: 'uniq-d@example.com' })).status).toBe(201);
+  });
+});
+
+describe('deprovisioning cuts off open event sockets', () => {
+  it("closes a deactivated user's socket with 4001", async () => {
+    const id = (await scim('POST', '/Users', { userName: 'socket@example.com' })).json.id as string;
+    const key = await keyFor(org, id);
+    const socket = await connectEvents(server, key, { path: '/api/v1/events' });
+    try {
+      const off = await scim('PATCH', `/Users/${id}`, {
+        Operations: [{ op: 'replace', value: { active: false } }],
+      });
+      expect(off.status).toBe(200);
+      expect((await socket.closed).code).toBe(4001);
+    } finally {
+      await socket.close();
+    }
   });
 });
 
