@@ -108,6 +108,9 @@ export class ScimTokenService {
   async list(call: AdminCall): Promise<ScimTokenRecord[]> {
     await requireOrgAdmin(this.audit, call, 'scim.token_list', { type: 'org', id: call.caller.org });
     const { org } = call.caller;
+    await this.audit.record(
+      this.audit.entry(auditContext(call), 'scim.token_list', { type: 'org', id: org }),
+    );
     const ids = await this.redis.zrevrange(this.keys.scimTokensOfOrg(org), 0, -1);
     if (ids.length === 0) return [];
     const hashes = await this.redis.mget(ids.map((id) => this.keys.scimTokenById(id)));
