@@ -8,6 +8,7 @@ import { CredentialInvalidation } from './auth/invalidation.js';
 import { LayerKeyService } from './auth/layer-keys.js';
 import { OwnKeyService } from './auth/own-keys.js';
 import { PlurKeyService } from './auth/plur-keys.js';
+import { ScimTokenService } from './auth/scim-tokens.js';
 import { UserService } from './auth/users.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { describeRedisTarget, type Config } from './config.js';
@@ -23,6 +24,8 @@ import { createEngramEngine } from './memory/engrams/engine.js';
 import { RedisFactory, waitUntilReady } from './redis/clients.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { RedisHealth } from './redis/health.js';
+import { ScimGroupService } from './scim/scim-groups.js';
+import { ScimUserService } from './scim/scim-users.js';
 import { PubSub } from './redis/pubsub.js';
 import { openMemoryRuntime } from './runtime.js';
 import type { Services } from './services.js';
@@ -116,6 +119,16 @@ export async function startMnemo(
       cacheTtlMs: config.credentialCacheTtlMs,
     });
     invalidation.register(engramAuth.invalidation);
+    const scimTokens = new ScimTokenService(
+      command,
+      scripts,
+      keys,
+      events,
+      audit,
+      { rpm: config.engramRateLimitRpm, cacheTtlMs: config.credentialCacheTtlMs },
+      log,
+    );
+    invalidation.register(scimTokens.invalidation);
 
     const reembed = new ReembedJobs({
       connection: factory.create('producer'),
@@ -155,6 +168,9 @@ export async function startMnemo(
         indexes: engine.indexes,
         audit,
       }),
+      scimTokens,
+      scimUsers: new ScimUserService(users, groups),
+      scimGroups: new ScimGroupService(groups, users),
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);

@@ -5,6 +5,7 @@ import type { ScopeMetadataService } from './auth/scope-metadata.js';
 import type { LayerKeyService } from './auth/layer-keys.js';
 import type { OwnKeyService } from './auth/own-keys.js';
 import type { PlurKeyService } from './auth/plur-keys.js';
+import type { ScimTokenService } from './auth/scim-tokens.js';
 import type { UserService } from './auth/users.js';
 import type { Config } from './config.js';
 import type { ReembedJobs } from './jobs/reembed-jobs.js';
@@ -15,6 +16,8 @@ import type { EventLog } from './memory/event-log.js';
 import type { MemoryService } from './memory/memory-service.js';
 import type { RecallService } from './memory/recall-service.js';
 import type { RedisHealth } from './redis/health.js';
+import type { ScimGroupService } from './scim/scim-groups.js';
+import type { ScimUserService } from './scim/scim-users.js';
 
 /**
  * What route handlers may use. Built once by the composition root (src/app.ts); routes receive it and
@@ -42,4 +45,8 @@ export interface Services {
   ownKeys: OwnKeyService;
   audit: AuditLog;
   engrams: EngramEngine;
+  /** SCIM 2.0 provisioning (/scim/v2): its bearer tokens, and users and groups in their SCIM form. */
+  scimTokens: ScimTokenService;
+  scimUsers: ScimUserService;
+  scimGroups: ScimGroupService;
 }

@@ -2,6 +2,7 @@ import type { AdminKeyVerifier } from './admin-key.js';
 import { credentialRefused, type TAKES } from './credential-errors.js';
 import { LAYER_KEY_PATTERN } from './layer-keys.js';
 import { PLUR_KEY_PATTERN } from './plur-keys.js';
+import { SCIM_TOKEN_PATTERN } from './scim-tokens.js';
 
 /**
  * Checks, without I/O, that a presented token is of a kind the route takes, and throws a 401 that says
@@ -18,17 +19,25 @@ export function requireKindOf(
   if (token === undefined) throw credentialRefused.missing();
   const layer = LAYER_KEY_PATTERN.test(token);
   const plur = !layer && PLUR_KEY_PATTERN.test(token);
-  const admin = !layer && !plur && adminKey.matches(token);
-  const accepted = kind === 'layer' ? layer : kind === 'engram' ? plur || admin : admin;
+  const scim = !layer && !plur && SCIM_TOKEN_PATTERN.test(token);
+  const admin = !layer && !plur && !scim && adminKey.matches(token);
+  const accepted =
+    kind === 'layer' ? layer : kind === 'engram' ? plur || admin : kind === 'scim' ? scim : admin;
   if (accepted) return;
   const what = layer
     ? 'A workspace key (plm_...) is for the layer API'
     : plur
       ? 'A user key (plur_sk_...) is for the engram API'
-      : admin
-        ? 'The admin key is for /admin and /api/v1'
-        : kind === 'admin'
-          ? 'Not the admin key'
-          : 'Not an API key';
+      : scim
+        ? 'A SCIM token (plur_scim_...) is for /scim/v2'
+        : admin
+          ? kind === 'scim'
+            ? 'The admin key is not a SCIM token'
+            : 'The admin key is for /admin and /api/v1'
+          : kind === 'admin'
+            ? 'Not the admin key'
+            : kind === 'scim'
+              ? 'Not a SCIM token'
+              : 'Not an API key';
   throw credentialRefused.wrongKind(what, kind);
 }

@@ -3,7 +3,14 @@ import { prefixedId } from '../ids.js';
 import type { Tenant } from '../tenant.js';
 import { groupScope, parseScope } from '../memory/engrams/scopes.js';
 import { auditContext, requireOrgAdmin, type AdminCall } from './admin-guard.js';
-import { orgTag, runAccessChange, userTag, type IdentityDeps } from './identity-scripts.js';
+import { ScriptError } from '../redis/script-errors.js';
+import {
+  orgTag,
+  runAccessChange,
+  runIdentityScript,
+  userTag,
+  type IdentityDeps,
+} from './identity-scripts.js';
 import { isRole, type Role } from './roles.js';
 import type { Membership } from './scope-access.js';
 
@@ -19,6 +26,8 @@ export interface GroupRecord {
   scope: string;
   parent_id: string | null;
   created_at: string;
+  /** Present for groups provisioned or changed through SCIM: the IdP's name and id for the group. */
+  scim?: { displayName: string; externalId: string | null };
 }
 
 export interface GroupMember {
@@ -29,7 +38,10 @@ export interface GroupMember {
 export class GroupService {
   constructor(private readonly deps: IdentityDeps) {}
 
-  async createGroup(call: AdminCall, input: { name: string; parentId: string | null }): Promise<GroupRecord> {
+  async createGroup(
+    call: AdminCall,
+    input: { name: string; parentId: string | null; scim?: GroupRecord['scim'] },
+  ): Promise<GroupRecord> {
     await requireOrgAdmin(this.deps.audit, call, 'group.create', { type: 'group', id: input.name });
     const { org, tenant } = call.caller;
     let path = groupPath(input.name, org);
@@ -53,6 +65,7 @@ export class GroupService {
       scope: groupScope(org, path),
       parent_id: parentId,
       created_at: new Date().toISOString(),
+      ...(input.scim ? { scim: input.scim } : {}),
     };
     const entry = this.deps.audit.entry(auditContext(call), 'group.create', { type: 'group', id: group.id });
     const stored = await runAccessChange(
@@ -65,6 +78,79 @@ export class GroupService {
     );
     if (stored === 'conflict') throw fail.conflict(`A group ${path} already exists`);
     return group;
+  }
+
+  /** Changes a group's SCIM name and id; its path and scope stay (lua/updateGroup-3.lua). */
+  async updateGroupScim(
+    call: AdminCall,
+    groupId: string,
+    scim: NonNullable<GroupRecord['scim']>,
+    auditPayload: Record<string, unknown> | null = null,
+  ): Promise<GroupRecord> {
+    await requireOrgAdmin(this.deps.audit, call, 'group.update', { type: 'group', id: groupId });
+    const { tenant } = call.caller;
+    const entry = this.deps.audit.entry(
+      auditContext(call),
+      'group.update',
+      { type: 'group', id: groupId },
+      'success',
+      new Date(),
+      auditPayload,
+    );
+    const result = await runIdentityScript(this.deps, 'updateGroup', [this.deps.keys.groups(tenant)], call, [
+      groupId,
+      JSON.stringify({ scim }),
+      JSON.stringify(entry),
+      this.deps.audit.maxLen,
+    ]);
+    if (result === 'not_found') throw fail.notFound('Group not found');
+    return JSON.parse(result as string) as GroupRecord;
+  }
+
+  /**
+   * Deletes a group: its members are removed first (each removal is its own audited change with its event),
+   * then the empty group in one script. A group with subgroups is refused (409). Engrams in its scope stay.
+   */
+  async deleteGroup(call: AdminCall, groupId: string): Promise<void> {
+    await requireOrgAdmin(this.deps.audit, call, 'group.delete', { type: 'group', id: groupId });
+    const { org, tenant } = call.caller;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const group = await this.getGroup(tenant, groupId);
+      if (!group) throw fail.notFound('Group not found');
+      const [members = {}] = await this.membersOfGroups(tenant, [groupId]);
+      for (const userId of Object.keys(members)) {
+        try {
+          await this.removeMember(call, groupId, userId);
+        } catch (err) {
+          // Removed meanwhile by someone else: the goal is the same.
+          if (!(err instanceof MnemoError && err.code === 'not_found')) throw err;
+        }
+      }
+      const entry = this.deps.audit.entry(auditContext(call), 'group.delete', { type: 'group', id: groupId });
+      try {
+        const result = await runAccessChange(
+          this.deps,
+          'deleteGroup',
+          [
+            this.deps.keys.groups(tenant),
+            this.deps.keys.groupPaths(tenant),
+            this.deps.keys.groupMembers(tenant, groupId),
+          ],
+          call,
+          [groupId, group.name],
+          { tag: orgTag(org), audit: entry },
+        );
+        if (result === 'not_found') throw fail.notFound('Group not found');
+        return;
+      } catch (err) {
+        if (!(err instanceof ScriptError && err.kind === 'invalid_state')) throw err;
+        const paths = await this.groupPaths(tenant);
+        if (paths.some((p) => p.startsWith(`${group.name}/`)))
+          throw fail.conflict('The group has subgroups: delete them first');
+        // A member was added meanwhile: remove again.
+      }
+    }
+    throw fail.conflict('Members keep being added to the group; try again');
   }
 
   async getGroup(tenant: Tenant, groupId: string): Promise<GroupRecord | undefined> {
@@ -161,6 +247,31 @@ export class GroupService {
       if (raw && isRole(role)) out.push({ groupId, path: (JSON.parse(raw) as GroupRecord).name, role });
     });
     return out;
+  }
+
+  /** Every group of the organisation, oldest first. */
+  async allGroups(tenant: Tenant): Promise<GroupRecord[]> {
+    return (await this.deps.redis.hvals(this.deps.keys.groups(tenant)))
+      .map((raw) => JSON.parse(raw) as GroupRecord)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+  }
+
+  /** The members of each group (user id -> role), in the order asked. */
+  async membersOfGroups(tenant: Tenant, groupIds: string[]): Promise<Record<string, string>[]> {
+    if (groupIds.length === 0) return [];
+    const pipeline = this.deps.redis.pipeline();
+    for (const id of groupIds) pipeline.hgetall(this.deps.keys.groupMembers(tenant, id));
+    const replies = (await pipeline.exec()) ?? [];
+    return groupIds.map((_, i) => (replies[i]?.[1] ?? {}) as Record<string, string>);
+  }
+
+  /** The group ids of each user, in the order asked. */
+  async groupIdsOfUsers(tenant: Tenant, userIds: string[]): Promise<string[][]> {
+    if (userIds.length === 0) return [];
+    const pipeline = this.deps.redis.pipeline();
+    for (const id of userIds) pipeline.hkeys(this.deps.keys.userGroups(tenant, id));
+    const replies = (await pipeline.exec()) ?? [];
+    return userIds.map((_, i) => (replies[i]?.[1] ?? []) as string[]);
   }
 
   /** Every group path of the organisation. */

@@ -61,7 +61,7 @@ export async function runAccessChange(
   keys: string[],
   call: AdminCall,
   args: (string | number)[],
-  change: { tag: string; audit: AuditEntry },
+  change: { tag: string; audit: AuditEntry; tail?: (string | number)[] },
 ): Promise<unknown> {
   const result = await runIdentityScript(deps, script, keys, call, [
     ...args,
@@ -69,6 +69,8 @@ export async function runAccessChange(
     change.tag,
     JSON.stringify(change.audit),
     deps.audit.maxLen,
+    // Arguments a script takes after the shared tail (updateUser's SCIM version and userName index).
+    ...(change.tail ?? []),
   ]);
   if (result !== 'conflict' && result !== 'not_found') deps.invalidateLocal(change.tag);
   return result;

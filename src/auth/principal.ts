@@ -42,11 +42,25 @@ export interface EngramPrincipal extends EngramCaller {
   invalidationTags: readonly string[];
 }
 
+/**
+ * A SCIM bearer token (plur_scim_...) acting as its organisation's SCIM provisioner on /scim/v2 only. It
+ * administers users and groups (isOrgAdmin) and reads no memory (its scope access is empty).
+ */
+export interface ScimPrincipal extends EngramCaller {
+  kind: 'scim';
+  tokenId: string;
+  /** Rate-limit bucket family: scim:<token id>. */
+  credentialId: string;
+  /** What invalidates this principal on every instance: the token's revocation (scim:<hash>). */
+  invalidationTags: readonly string[];
+}
+
 export interface PrincipalByAuth {
   none: undefined;
   admin: AdminPrincipal;
   layer: LayerKeyPrincipal;
   engram: EngramPrincipal;
+  scim: ScimPrincipal;
 }
 
 /** How a principal is rate limited: its bucket family and the limits of each class. */

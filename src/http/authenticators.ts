@@ -20,5 +20,10 @@ export function buildAuthenticators(services: Services): Authenticators {
       requireKindOf(request.token, 'engram', services.adminKey);
       return services.engramAuth.authenticate(request.token, request.header('x-mnemo-org'));
     },
+    // SCIM (/scim/v2): a plur_scim_ token of one organisation, and nothing else.
+    scim: async ({ token }) => {
+      requireKindOf(token, 'scim', services.adminKey);
+      return services.scimTokens.authenticate(token);
+    },
   };
 }

@@ -24,6 +24,7 @@ const PROBLEM_SLUGS: Record<ErrorCode, string> = {
   not_found: 'not-found',
   method_not_allowed: 'method-not-allowed',
   conflict: 'conflict',
+  precondition_failed: 'precondition-failed',
   payload_too_large: 'payload-too-large',
   unsupported_media_type: 'unsupported-media-type',
   unprocessable: 'unprocessable-entity',
@@ -64,7 +65,12 @@ export function renderError(face: Face, error: MnemoError, instance: string): Re
         body: JSON.stringify({
           schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
           status: String(status),
-          ...(error.meta.scimType ? { scimType: error.meta.scimType } : {}),
+          // A 400 that names no scimType is a body or query that does not fit the schema: invalidSyntax.
+          ...(error.meta.scimType
+            ? { scimType: error.meta.scimType }
+            : status === 400
+              ? { scimType: 'invalidSyntax' }
+              : {}),
           detail: error.message,
         }),
         headers,

@@ -3,7 +3,7 @@ import { ERROR_KINDS, type ErrorCode } from '../errors.js';
 import { VERSION } from '../version.js';
 import { hoistNamedSchemas, plainSchema, type JsonObject } from './openapi-components.js';
 import type { AnyRoute } from './route.js';
-import { LayerError, Problem } from './schemas.js';
+import { LayerError, Problem, SCIM_MEDIA_TYPE, ScimErrorBody } from './schemas.js';
 import { IGNORED_FIELDS_HEADER } from './ignored-fields.js';
 
 /** Declared on every success of a route that takes a body (src/http/ignored-fields.ts). */
@@ -69,8 +69,18 @@ const TITLE_BY_STATUS = new Map<number, string>(
 );
 
 function errorResponses(route: AnyRoute): JsonObject {
-  const schema = route.face === 'engram' ? plain(Problem) : plain(LayerError);
-  const contentType = route.face === 'engram' ? 'application/problem+json' : 'application/json';
+  const schema =
+    route.face === 'engram'
+      ? plain(Problem)
+      : route.face === 'scim'
+        ? plain(ScimErrorBody)
+        : plain(LayerError);
+  const contentType =
+    route.face === 'engram'
+      ? 'application/problem+json'
+      : route.face === 'scim'
+        ? SCIM_MEDIA_TYPE
+        : 'application/json';
   const out: JsonObject = {};
   for (const status of errorStatuses(route)) {
     out[String(status)] = {
@@ -81,6 +91,10 @@ function errorResponses(route: AnyRoute): JsonObject {
   return out;
 }
 
+/** The media type of a face's bodies: SCIM speaks application/scim+json (it accepts application/json too). */
+export const successMediaType = (face: AnyRoute['face']): string =>
+  face === 'scim' ? SCIM_MEDIA_TYPE : 'application/json';
+
 const operationId = (method: string, path: string): string =>
   `${method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c?: string) => (c ? c.toUpperCase() : ''))}`;
 
@@ -90,7 +104,7 @@ function operation(route: AnyRoute, path: string): JsonObject {
     responses[status] = {
       description: status.startsWith('2') ? 'Success' : (TITLE_BY_STATUS.get(Number(status)) ?? 'Error'),
       ...(route.schema.body && status.startsWith('2') ? { headers: IGNORED_FIELDS_DOC } : {}),
-      content: { 'application/json': { schema: plain(schema) } },
+      content: { [successMediaType(route.face)]: { schema: plain(schema) } },
     };
   }
   return {
@@ -104,7 +118,7 @@ function operation(route: AnyRoute, path: string): JsonObject {
       ? {
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: plain(route.schema.body) } },
+            content: { [successMediaType(route.face)]: { schema: plain(route.schema.body) } },
           },
         }
       : {}),

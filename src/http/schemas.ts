@@ -62,3 +62,17 @@ export const Warnings = () =>
         'Present only when the request carried fields this route does not use: one sentence per field (also in X-Mnemo-Ignored-Fields).',
     }),
   );
+
+/** SCIM's media type (RFC 7644 §3.1); requests may also say application/json. */
+export const SCIM_MEDIA_TYPE = 'application/scim+json';
+
+/** The SCIM error body (RFC 7644 §3.12), for OpenAPI: `status` is a string there. */
+export const ScimErrorBody = Type.Object(
+  {
+    schemas: Type.Array(Type.String()),
+    status: Type.String(),
+    scimType: Type.Optional(Type.String()),
+    detail: Type.String(),
+  },
+  { title: 'ScimError', description: 'RFC 7644 §3.12 error' },
+);

@@ -11,7 +11,7 @@ import { parseJsonBody, readBody, type ResponseState } from './body.js';
 import { compileRoute, validate, type CompiledRoute } from './compile.js';
 import { CorsPolicy } from './cors.js';
 import { IGNORED_FIELDS_HEADER, ignoredFieldsHeader } from './ignored-fields.js';
-import { WARNINGS_FIELD } from './schemas.js';
+import { SCIM_MEDIA_TYPE, WARNINGS_FIELD } from './schemas.js';
 import { faceOfUrl, renderError } from './error-dialects.js';
 import { authorizationToken, copyHeaders, type CopiedHeaders } from './request-headers.js';
 import { requestIdFrom } from './request-id.js';
@@ -307,7 +307,8 @@ export class HttpServer {
         ignored.length > 0 && compiled.warnsIn.has(status) ? withWarnings(payload, ignored) : payload;
       if (!serialize)
         throw new Error(`${route.method} ${route.path} declares no response schema for ${status}`);
-      this.write(exchange, status, 'application/json', serialize(shown), extra ? Object.entries(extra) : []);
+      const contentType = route.face === 'scim' ? SCIM_MEDIA_TYPE : 'application/json';
+      this.write(exchange, status, contentType, serialize(shown), extra ? Object.entries(extra) : []);
     } catch (err) {
       this.sendError(exchange, this.toMnemoError(err, exchange, route));
     }

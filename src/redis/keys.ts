@@ -47,6 +47,18 @@ export class Keys {
   plurKeysOfOrg(org: string): string {
     return `${this.prefix}:{~auth}:plur:org:${org}`;
   }
+  /** HASH: one SCIM bearer token record (plur_scim_...), found by the SHA-256 of the token. */
+  scimTokenByHash(tokenHash: string): string {
+    return `${this.prefix}:{~auth}:scim:h:${tokenHash}`;
+  }
+  /** STRING: SCIM token id -> SHA-256 of the token. */
+  scimTokenById(tokenId: string): string {
+    return `${this.prefix}:{~auth}:scim:id:${tokenId}`;
+  }
+  /** ZSET: SCIM token ids of one organisation scored by creation time (ms). */
+  scimTokensOfOrg(org: string): string {
+    return `${this.prefix}:{~auth}:scim:org:${org}`;
+  }
   /** Pub/sub channel announcing credentials that must be dropped from every instance's cache. */
   credentialInvalidationChannel(): string {
     return `${this.prefix}:auth:invalidate`;
@@ -172,6 +184,13 @@ export class Keys {
   /** HASH group id -> role: the groups of one user. */
   userGroups(tenant: Tenant, userId: string): string {
     return `${this.ws(tenant)}:ug:${userId}`;
+  }
+  /**
+   * HASH lower-cased SCIM userName -> user id: SCIM userNames are unique per organisation ignoring case
+   * (RFC 7643 §4.1.1); the mnemo username of a SCIM user is fixed when it is provisioned (src/scim).
+   */
+  scimUserNames(tenant: Tenant): string {
+    return `${this.ws(tenant)}:scim-usernames`;
   }
   /** STREAM: audit entries of the organisation (capped). */
   audit(tenant: Tenant): string {

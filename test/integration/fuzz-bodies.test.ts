@@ -100,6 +100,7 @@ function malformedBodies(bodySchema: unknown, random: () => number): Raw[] {
 let server: TestServer;
 let layerKey: string;
 let userKey: string;
+let scimToken: string;
 let org: Org;
 let digest: RedisDigest;
 let engramId: string;
@@ -111,6 +112,8 @@ beforeAll(async () => {
   org = new Org(server, 'fuzz');
   userKey = (await org.user('fuzzer', 'admin')).key;
   engramId = (await org.engram(null, { statement: 'A fuzz target that must not change' })).id;
+  scimToken = (await org.admin('POST', '/api/v1/admin/scim/tokens', {})).json.token as string;
+  await server.request('GET', '/scim/v2/Users', { token: scimToken });
   // Keys record their first use off the request path: let that land before the first digest.
   await server.request('GET', '/v1/me', { token: layerKey });
   await server.request('GET', '/api/v1/me', { token: userKey });
@@ -126,6 +129,7 @@ function headersFor(auth: string): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (auth === 'layer') headers.authorization = `Bearer ${layerKey}`;
   if (auth === 'engram') headers.authorization = `Bearer ${userKey}`;
+  if (auth === 'scim') headers.authorization = `Bearer ${scimToken}`;
   if (auth === 'admin') {
     headers.authorization = `Bearer ${ADMIN_KEY}`;
     headers['x-mnemo-org'] = org.id;
@@ -164,6 +168,20 @@ describe(`malformed bodies on every JSON route (seed ${SEED})`, () => {
               status: res.status,
               detail: expect.any(String),
               instance: url,
+            },
+          });
+        } else if (route.face === 'scim') {
+          expect({ label, type: res.headers.get('content-type') }).toEqual({
+            label,
+            type: 'application/scim+json',
+          });
+          expect({ label, body: res.json }).toEqual({
+            label,
+            body: {
+              schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+              status: String(res.status),
+              detail: expect.any(String),
+              ...(res.json?.scimType === undefined ? {} : { scimType: expect.any(String) }),
             },
           });
         } else {

@@ -411,7 +411,7 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
     seed: async (k) =>
       void (await redis.hset(k('users'), 'u1', JSON.stringify({ id: 'u1', active: true, name: LONE }))),
     call: (k) => ({
-      keys: ['users', 'stream', 'audit'].map(k),
+      keys: ['users', 'scimnames', 'stream', 'audit'].map(k),
       args: [
         ...ctx(k('')),
         'u1',
@@ -420,8 +420,46 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
         'user:o:u1',
         audit,
         '100',
+        '',
+        LONE,
+        '',
       ],
     }),
+  },
+  provisionScimUser: identity(
+    ['users', 'usernames', 'scimnames', 'stream', 'audit'],
+    ['u1', LONE, LONE, JSON.stringify({ id: 'u1', name: LONE, deep: nested(1100) }), audit, '100'],
+  ),
+  updateGroup: {
+    seed: async (k) => void (await redis.hset(k('groups'), 'g1', GARBAGE)),
+    call: (k) => ({
+      keys: ['groups', 'stream', 'audit'].map(k),
+      args: [...ctx(k('')), 'g1', JSON.stringify({ scim: { displayName: LONE } }), audit, '100'],
+    }),
+  },
+  deleteGroup: {
+    seed: async (k) => {
+      await redis.hset(k('groups'), 'g1', GARBAGE);
+      await redis.hset(k('paths'), LONE, 'g1');
+    },
+    call: (k) => ({
+      keys: ['groups', 'paths', 'members', 'stream', 'audit'].map(k),
+      args: [...ctx(k('')), 'g1', LONE, 'inv', 'org:o', audit, '100'],
+    }),
+  },
+  createScimToken: {
+    seed: async () => undefined,
+    call: (k) => ({
+      keys: ['rec', 'id', 'list'].map(k),
+      args: ['h', 'scim_1', LONE, LONE, LONE, 'not ms', LONE, LONE],
+    }),
+  },
+  revokeScimToken: {
+    seed: async (k) => {
+      await redis.set(k('id'), 'h');
+      await redis.hset(k('rec'), 'token_id', 'scim_1', 'org', 'o', 'is_active', '1');
+    },
+    call: (k) => ({ keys: ['id', 'rec'].map(k), args: ['h', 'o', LONE, 'inv', LONE] }),
   },
   createGroup: identity(
     ['groups', 'paths', 'stream', 'audit'],

@@ -12,6 +12,7 @@ import { recallRoutes } from './layer/recall.js';
 import { rememberRoutes } from './layer/remember.js';
 import { statsRoutes } from './layer/stats.js';
 import { openApiRoutes } from './openapi.js';
+import { scimRoutes } from './scim/index.js';
 
 /** The route table of both faces. Each resource's routes live in their own file. */
 export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRoute[] {
@@ -27,6 +28,7 @@ export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRout
     ...memoryRoutes(services),
     ...engramApiRoutes(services),
     ...asyncApiRoutes(services),
+    ...scimRoutes(services),
     ...extra,
   ];
   routes.push(

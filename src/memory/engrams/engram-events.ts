@@ -31,6 +31,11 @@ export const ENGRAM_EVENT_TYPES = [
   'apikey.revoked',
   'scope.metadata_set',
   'scope.metadata_deleted',
+  // SCIM provisioning (src/scim): a group renamed or deleted, SCIM tokens issued and revoked.
+  'group.updated',
+  'group.deleted',
+  'scim_token.issued',
+  'scim_token.revoked',
 ] as const;
 
 export type EngramEventType = (typeof ENGRAM_EVENT_TYPES)[number];

@@ -2,6 +2,7 @@ import type { Services } from '../../../services.js';
 import type { AnyRoute } from '../../route.js';
 import { adminApiKeyRoutes } from './admin-api-keys.js';
 import { adminGroupRoutes } from './admin-groups.js';
+import { adminScimTokenRoutes } from './admin-scim-tokens.js';
 import { adminScopeRoutes } from './admin-scopes.js';
 import { adminUserRoutes } from './admin-users.js';
 import { engramActionRoutes } from './engram-actions.js';
@@ -28,5 +29,6 @@ export function engramApiRoutes(services: Services): AnyRoute[] {
     ...adminApiKeyRoutes(services),
     ...adminScopeRoutes(services),
     ...meApiKeyRoutes(services),
+    ...adminScimTokenRoutes(services),
   ];
 }
