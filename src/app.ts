@@ -101,7 +101,16 @@ export async function startMnemo(
 
     // Engram API: identities and keys publish invalidations; this instance applies its own at once too.
     const adminKey = new AdminKeyVerifier(await resolveAdminKey(config.adminKey, config.dataDir, log));
-    const audit = new AuditLog(command, keys, config.auditMaxLen, log);
+    const audit = new AuditLog(
+      command,
+      keys,
+      {
+        maxLen: config.auditMaxLen,
+        maxAgeMs: config.auditMaxAgeDays * 86_400_000,
+        ipHashKey: config.auditHashIps ? adminKey.derive('audit-ip') : null,
+      },
+      log,
+    );
     // Called only after engramAuth exists (by writes, never during construction).
     const invalidateLocal = (tag: string): void => engramAuth.invalidation.invalidate(tag);
     const identityDeps = { redis: command, scripts, keys, events, audit, invalidateLocal };

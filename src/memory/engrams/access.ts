@@ -30,6 +30,8 @@ export interface EngramCaller {
   readonly actor: Actor;
   /** The user behind the credential, or null for the bootstrap admin key. */
   readonly userId: string | null;
+  /** The user's name (audit entries carry it); "admin" for the bootstrap admin key. */
+  readonly username?: string | undefined;
   /** Organisation admin (admin endpoints, sessions of others). */
   readonly isOrgAdmin: boolean;
 }

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ROLES } from '../../../auth/roles.js';
 import type { Services } from '../../../services.js';
+import { adminCall } from '../../request-context.js';
 import { defineRoute, reply } from '../../route.js';
 import { Nullable, StringEnum, Timestamp } from '../../schemas.js';
 import { RecordId } from './admin-users.js';
@@ -46,8 +47,8 @@ export function adminGroupRoutes(services: Services) {
           ),
         },
       },
-      handler: async ({ principal, requestId }) => {
-        const rows = await groups.listGroups({ caller: principal, requestId });
+      handler: async ({ principal, ...request }) => {
+        const rows = await groups.listGroups(adminCall(principal, request));
         return { rows, total_count: rows.length };
       },
     }),
@@ -71,11 +72,11 @@ export function adminGroupRoutes(services: Services) {
         }),
         response: { 201: Group },
       },
-      handler: async ({ body, principal, requestId }) =>
-        groups.createGroup(
-          { caller: principal, requestId },
-          { name: body.name, parentId: body.parent_id ?? null },
-        ),
+      handler: async ({ body, principal, ...request }) =>
+        groups.createGroup(adminCall(principal, request), {
+          name: body.name,
+          parentId: body.parent_id ?? null,
+        }),
     }),
     defineRoute({
       method: 'POST',
@@ -91,9 +92,9 @@ export function adminGroupRoutes(services: Services) {
         body: Type.Object({ user_id: RecordId, role: StringEnum(ROLES) }),
         response: { 201: Membership, 200: Membership },
       },
-      handler: async ({ params, body, principal, requestId }) => {
+      handler: async ({ params, body, principal, ...request }) => {
         const added = await groups.addMember(
-          { caller: principal, requestId },
+          adminCall(principal, request),
           params.id,
           body.user_id,
           body.role,
@@ -115,8 +116,8 @@ export function adminGroupRoutes(services: Services) {
           200: Type.Object({ group_id: Type.String(), user_id: Type.String(), removed: Type.Literal(true) }),
         },
       },
-      handler: async ({ params, principal, requestId }) => {
-        await groups.removeMember({ caller: principal, requestId }, params.id, params.user_id);
+      handler: async ({ params, principal, ...request }) => {
+        await groups.removeMember(adminCall(principal, request), params.id, params.user_id);
         return { group_id: params.id, user_id: params.user_id, removed: true as const };
       },
     }),

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { UserRecord } from '../../../auth/users.js';
 import { ROLES } from '../../../auth/roles.js';
 import type { Services } from '../../../services.js';
+import { adminCall } from '../../request-context.js';
 import { defineRoute } from '../../route.js';
 import { Nullable, StringEnum, Timestamp } from '../../schemas.js';
 import { RowsOf } from './shapes.js';
@@ -40,8 +41,8 @@ export function adminUserRoutes(services: Services) {
       summary: 'List the users of your organisation.',
       tags: ['admin'],
       schema: { response: { 200: RowsOf(User) } },
-      handler: async ({ principal, requestId }) => {
-        const rows = await users.listUsers({ caller: principal, requestId });
+      handler: async ({ principal, ...request }) => {
+        const rows = await users.listUsers(adminCall(principal, request));
         return { rows: rows.map(userWire), total_count: rows.length };
       },
     }),
@@ -66,17 +67,14 @@ export function adminUserRoutes(services: Services) {
         }),
         response: { 201: User },
       },
-      handler: async ({ body, principal, requestId }) =>
+      handler: async ({ body, principal, ...request }) =>
         userWire(
-          await users.createUser(
-            { caller: principal, requestId },
-            {
-              username: body.username,
-              email: body.email ?? null,
-              display_name: body.display_name ?? null,
-              role: body.role,
-            },
-          ),
+          await users.createUser(adminCall(principal, request), {
+            username: body.username,
+            email: body.email ?? null,
+            display_name: body.display_name ?? null,
+            role: body.role,
+          }),
         ),
     }),
     defineRoute({
@@ -100,8 +98,8 @@ export function adminUserRoutes(services: Services) {
         ),
         response: { 200: User },
       },
-      handler: async ({ params, body, principal, requestId }) =>
-        userWire(await users.updateUser({ caller: principal, requestId }, params.id, body)),
+      handler: async ({ params, body, principal, ...request }) =>
+        userWire(await users.updateUser(adminCall(principal, request), params.id, body)),
     }),
   ];
 }
