@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminKeyVerifier, resolveAdminKey } from './auth/admin-key.js';
+import { AuditAdmin } from './auth/audit-admin.js';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter.js';
 import { EngramAuthenticator } from './auth/engram-auth.js';
 import { GroupService } from './auth/groups.js';
@@ -18,6 +19,7 @@ import { HttpServer } from './http/server.js';
 import { ReembedJobs } from './jobs/reembed-jobs.js';
 import type { Logger } from './log.js';
 import { AuditLog } from './memory/audit/audit-log.js';
+import { AuditQuery } from './memory/audit/audit-query.js';
 import { createEngramEngine } from './memory/engrams/engine.js';
 import { RedisFactory, waitUntilReady } from './redis/clients.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
@@ -163,6 +165,7 @@ export async function startMnemo(
         indexes: engine.indexes,
         audit,
       }),
+      auditAdmin: new AuditAdmin(audit, new AuditQuery(command, audit)),
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);

@@ -173,7 +173,7 @@ export class AuditLog {
   }
 
   /**
-   * Drops entries older than the age limit (XTRIM MINID ~). Entries are appended by many scripts; the trim
+   * Drops entries older than the age limit (XTRIM MINID, exact: it runs rarely). Entries are appended by many scripts; the trim
    * runs here, at most once a minute per organisation on each instance, when entries are recorded or read.
    */
   async trimByAge(org: string, now = Date.now()): Promise<void> {
@@ -181,7 +181,7 @@ export class AuditLog {
     if (now - last < AGE_TRIM_EVERY_MS) return;
     this.lastAgeTrim.set(org, now);
     try {
-      await this.redis.xtrim(this.streamKey(org), 'MINID', '~', `${now - this.settings.maxAgeMs}-0`);
+      await this.redis.xtrim(this.streamKey(org), 'MINID', `${now - this.settings.maxAgeMs}-0`);
     } catch (err) {
       this.log.warn({ err, org }, 'could not trim the audit stream by age');
     }

@@ -1,6 +1,7 @@
 import type { Services } from '../../../services.js';
 import type { AnyRoute } from '../../route.js';
 import { adminApiKeyRoutes } from './admin-api-keys.js';
+import { adminAuditRoutes } from './admin-audit.js';
 import { adminGroupRoutes } from './admin-groups.js';
 import { adminScopeRoutes } from './admin-scopes.js';
 import { adminUserRoutes } from './admin-users.js';
@@ -28,5 +29,6 @@ export function engramApiRoutes(services: Services): AnyRoute[] {
     ...adminApiKeyRoutes(services),
     ...adminScopeRoutes(services),
     ...meApiKeyRoutes(services),
+    ...adminAuditRoutes(services),
   ];
 }
