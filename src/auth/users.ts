@@ -17,7 +17,7 @@ export interface UserRecord {
   updated_at: string;
 }
 
-export type UserPatch = Partial<Pick<UserRecord, 'email' | 'display_name' | 'role' | 'active'>>;
+export type UserPatch = Partial<Pick<UserRecord, 'username' | 'email' | 'display_name' | 'role' | 'active'>>;
 
 export class UserService {
   constructor(private readonly deps: IdentityDeps) {}
@@ -57,13 +57,30 @@ export class UserService {
     const result = await runAccessChange(
       this.deps,
       'updateUser',
-      [this.deps.keys.users(tenant)],
+      [this.deps.keys.users(tenant), this.deps.keys.usernames(tenant)],
       call,
       [userId, JSON.stringify(patch)],
       { tag: userTag(org, userId), audit: entry },
     );
     if (result === 'not_found') throw fail.notFound('User not found');
+    if (result === 'conflict') throw fail.conflict(`A user named ${patch.username ?? ''} already exists`);
     return JSON.parse(result as string) as UserRecord;
+  }
+
+  /**
+   * Deactivates a user (DELETE /api/v1/admin/users/{id}): their keys and sessions stop at once on every
+   * instance, their engrams stay. The same change as PATCH active=false, so there is one mechanism.
+   */
+  deactivateUser(call: AdminCall, userId: string): Promise<UserRecord> {
+    return this.updateUser(call, userId, { active: false });
+  }
+
+  /** One user of the caller's organisation (admins); 404 for an id of another organisation. */
+  async readUser(call: AdminCall, userId: string): Promise<UserRecord> {
+    await requireOrgAdmin(this.deps.audit, call, 'user.read', { type: 'user', id: userId });
+    const user = await this.getUser(call.caller.tenant, userId);
+    if (!user) throw fail.notFound('User not found');
+    return user;
   }
 
   async getUser(tenant: Tenant, userId: string): Promise<UserRecord | undefined> {

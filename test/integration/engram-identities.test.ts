@@ -42,6 +42,7 @@ describe('admin endpoints', () => {
     const group = await org.admin('POST', '/api/v1/admin/groups', { name: 'platform' });
     expect(group.status).toBe(201);
     expect(group.json).toEqual({
+      description: null,
       id: expect.stringMatching(/^grp_/),
       name: 'platform',
       scope: `group:${org.id}/platform`,
@@ -284,8 +285,8 @@ describe('admin endpoints', () => {
       'user patch of an unknown field',
       'PATCH',
       '/api/v1/admin/users/usr_x',
-      { username: 'y' },
-      /username is not allowed/,
+      { owner: 'y' },
+      /owner is not allowed/,
     ],
     [
       'member with an unknown role',

@@ -418,16 +418,33 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
     seed: async (k) =>
       void (await redis.hset(k('users'), 'u1', JSON.stringify({ id: 'u1', active: true, name: LONE }))),
     call: (k) => ({
-      keys: ['users', 'stream', 'audit'].map(k),
+      keys: ['users', 'usernames', 'stream', 'audit'].map(k),
       args: [
         ...ctx(k('')),
         'u1',
-        JSON.stringify({ active: false, deep: nested(1100) }),
+        JSON.stringify({ active: false, username: LONE, deep: nested(1100) }),
         'inv',
         'user:o:u1',
         audit,
         '100',
       ],
+    }),
+  },
+  updateGroup: {
+    seed: async (k) => void (await redis.hset(k('groups'), 'g1', JSON.stringify({ id: 'g1', name: LONE }))),
+    call: (k) => ({
+      keys: ['groups', 'stream', 'audit'].map(k),
+      args: [...ctx(k('')), 'g1', JSON.stringify({ description: LONE, deep: nested(1100) }), audit, '100'],
+    }),
+  },
+  deleteGroup: {
+    seed: async (k) => {
+      await redis.hset(k('groups'), 'g1', JSON.stringify({ id: 'g1', name: 'team' }), 'g2', GARBAGE);
+      await redis.hset(k('paths'), 'team', 'g1', 'team/sub', 'g3');
+    },
+    call: (k) => ({
+      keys: ['groups', 'paths', 'gm', 'stream', 'audit'].map(k),
+      args: [...ctx(k('')), 'g1', 'inv', 'org:o', audit, '100'],
     }),
   },
   createGroup: identity(

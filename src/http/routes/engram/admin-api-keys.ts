@@ -6,6 +6,7 @@ import { adminCall } from '../../request-context.js';
 import { defineRoute } from '../../route.js';
 import { Nullable, Timestamp } from '../../schemas.js';
 import { RecordId } from './admin-users.js';
+import { PageQuery, pageOf } from './paging.js';
 import { RowsOf } from './shapes.js';
 
 /** /api/v1/admin/api-keys: plur_sk_ keys of the organisation's users (admins; every call audited). */
@@ -64,13 +65,11 @@ export function adminApiKeyRoutes(services: Services) {
       errors: ['forbidden'],
       face: 'engram',
       auth: 'engram',
-      summary: 'List the API keys of your organisation, newest first (never the key).',
+      summary: 'List the API keys of your organisation, newest first (never the key; limit/offset pages).',
       tags: ['admin'],
-      schema: { response: { 200: RowsOf(KeyInfo) } },
-      handler: async ({ principal, ...request }) => {
-        const keys = await plurKeys.list(adminCall(principal, request));
-        return { rows: keys, total_count: keys.length };
-      },
+      schema: { querystring: PageQuery, response: { 200: RowsOf(KeyInfo) } },
+      handler: async ({ query, principal, ...request }) =>
+        pageOf(await plurKeys.list(adminCall(principal, request)), query),
     }),
     defineRoute({
       method: 'POST',
