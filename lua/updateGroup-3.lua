@@ -1,11 +1,12 @@
 --[[
-  Change a group's descriptive fields (SCIM PUT/PATCH /scim/v2/Groups/{id}: displayName, externalId). The
+  Change a group's descriptive fields (PATCH /api/v1/admin/groups/{id}: description; SCIM PUT/PATCH
+  /scim/v2/Groups/{id}: displayName, externalId). The
   group's path, and so its scope, never changes: engrams in group:<org>/<path> keep their scope when the
   IdP renames the group. Audited and announced in the same step.
 
   Input:
     KEYS[1] groups (HASH id -> JSON)   KEYS[2] workspace event stream   KEYS[3] audit stream
-    ARGV[1..5] event context
+    ARGV[1..5] event context; ARGV[4] is the time of the change
     ARGV[6] group id   ARGV[7] JSON object of the fields to set (top-level fields replace stored ones;
     `id`, `name`, `scope` and `parent_id` are refused)
     ARGV[8] audit entry JSON   ARGV[9] audit stream MAXLEN
@@ -23,6 +24,7 @@ local change = decodeDoc(ARGV[7])
 if not group or not change then return -6 end
 if change.id ~= nil or change.name ~= nil or change.scope ~= nil or change.parent_id ~= nil then return -6 end
 for field, value in pairs(change) do group[field] = value end
+group.updated_at = ARGV[4]
 local json = cjson.encode(group)
 redis.call('HSET', KEYS[1], ARGV[6], json)
 appendEvent(KEYS[2], readEventContext(), 'group.updated', json)

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminKeyVerifier, resolveAdminKey } from './auth/admin-key.js';
+import { AuditAdmin } from './auth/audit-admin.js';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter.js';
 import { EngramAuthenticator } from './auth/engram-auth.js';
 import { GroupService } from './auth/groups.js';
@@ -20,6 +21,7 @@ import { McpEndpoint } from './http/mcp/endpoint.js';
 import { ReembedJobs } from './jobs/reembed-jobs.js';
 import type { Logger } from './log.js';
 import { AuditLog } from './memory/audit/audit-log.js';
+import { AuditQuery } from './memory/audit/audit-query.js';
 import { createEngramEngine } from './memory/engrams/engine.js';
 import { RedisFactory, waitUntilReady } from './redis/clients.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
@@ -105,7 +107,16 @@ export async function startMnemo(
 
     // Engram API: identities and keys publish invalidations; this instance applies its own at once too.
     const adminKey = new AdminKeyVerifier(await resolveAdminKey(config.adminKey, config.dataDir, log));
-    const audit = new AuditLog(command, keys, config.auditMaxLen, log);
+    const audit = new AuditLog(
+      command,
+      keys,
+      {
+        maxLen: config.auditMaxLen,
+        maxAgeMs: config.auditMaxAgeDays * 86_400_000,
+        ipHashKey: config.auditHashIps ? adminKey.derive('audit-ip') : null,
+      },
+      log,
+    );
     // Called only after engramAuth exists (by writes, never during construction).
     const invalidateLocal = (tag: string): void => engramAuth.invalidation.invalidate(tag);
     const identityDeps = { redis: command, scripts, keys, events, audit, invalidateLocal };
@@ -171,6 +182,7 @@ export async function startMnemo(
       scimTokens,
       scimUsers: new ScimUserService(users, groups),
       scimGroups: new ScimGroupService(groups, users),
+      auditAdmin: new AuditAdmin(audit, new AuditQuery(command, audit)),
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigProblem, type Env, type VarDoc, int, list, num, oneOf, str } from './config-spec.js';
+import { ConfigProblem, type Env, type VarDoc, bool, int, list, num, oneOf, str } from './config-spec.js';
 import { isWorkspaceId } from './workspace.js';
 
 /**
@@ -157,6 +157,18 @@ export const VARS = {
     100_000,
     int(1_000, 100_000_000),
     'Audit entries kept per organisation (engram API admin actions, pins, key issue/revoke; approximate trim).',
+  ),
+  auditMaxAgeDays: declare(
+    'MNEMO_AUDIT_MAX_AGE_DAYS',
+    365,
+    int(1, 36_500),
+    'Audit entries older than this many days are trimmed (XTRIM MINID, on write), besides MNEMO_AUDIT_MAXLEN.',
+  ),
+  auditHashIps: declare(
+    'MNEMO_AUDIT_HASH_IPS',
+    false,
+    bool,
+    'Store client addresses in audit entries as a keyed hash (HMAC-SHA256 keyed from the admin key) instead of in clear.',
   ),
   authFailureBurst: declare(
     'MNEMO_AUTH_FAILURE_BURST',

@@ -1,4 +1,5 @@
 import type { AdminKeyVerifier } from './auth/admin-key.js';
+import type { AuditAdmin } from './auth/audit-admin.js';
 import type { EngramAuthenticator } from './auth/engram-auth.js';
 import type { GroupService } from './auth/groups.js';
 import type { ScopeMetadataService } from './auth/scope-metadata.js';
@@ -49,4 +50,6 @@ export interface Services {
   scimTokens: ScimTokenService;
   scimUsers: ScimUserService;
   scimGroups: ScimGroupService;
+  /** The audit trail for organisation admins (GET /api/v1/admin/audit). */
+  auditAdmin: AuditAdmin;
 }

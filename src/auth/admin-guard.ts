@@ -1,5 +1,10 @@
 import { fail } from '../errors.js';
-import type { AuditContext, AuditLog, RequestOrigin } from '../memory/audit/audit-log.js';
+import {
+  auditContextOf,
+  type AuditContext,
+  type AuditLog,
+  type RequestOrigin,
+} from '../memory/audit/audit-log.js';
 import type { EngramCaller } from '../memory/engrams/access.js';
 
 /** An administrative call: who makes it and the request it belongs to (for the audit trail). */
@@ -10,12 +15,7 @@ export interface AdminCall {
   origin?: RequestOrigin | undefined;
 }
 
-export const auditContext = (call: AdminCall): AuditContext => ({
-  org: call.caller.org,
-  actor: call.caller.actor,
-  requestId: call.requestId,
-  origin: call.origin,
-});
+export const auditContext = (call: AdminCall): AuditContext => auditContextOf(call.caller, call);
 
 /**
  * Admin endpoints need the organisation's admin role (a user with role admin, or the admin key). A refusal

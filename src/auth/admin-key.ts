@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { randomHex } from '../ids.js';
 import type { Logger } from '../log.js';
@@ -33,5 +34,14 @@ export class AdminKeyVerifier {
 
   matches(token: string): boolean {
     return constantTimeEqual(token, this.key);
+  }
+
+  /**
+   * A key derived from the admin key for one purpose (the audit log's keyed address hash): every instance
+   * of a deployment shares the admin key, so they derive the same key, and the admin key itself never
+   * leaves this class.
+   */
+  derive(purpose: string): Buffer {
+    return createHash('sha256').update(`mnemo:${purpose}:`).update(this.key).digest();
   }
 }

@@ -3,7 +3,6 @@ import { prefixedId } from '../ids.js';
 import type { Tenant } from '../tenant.js';
 import { groupScope, parseScope } from '../memory/engrams/scopes.js';
 import { auditContext, requireOrgAdmin, type AdminCall } from './admin-guard.js';
-import { ScriptError } from '../redis/script-errors.js';
 import {
   orgTag,
   runAccessChange,
@@ -25,9 +24,12 @@ export interface GroupRecord {
   name: string;
   scope: string;
   parent_id: string | null;
+  /** Free text an admin keeps about the group (PATCH); absent on groups that never had one. */
+  description?: string | null;
   created_at: string;
   /** Present for groups provisioned or changed through SCIM: the IdP's name and id for the group. */
   scim?: { displayName: string; externalId: string | null };
+  updated_at?: string;
 }
 
 export interface GroupMember {
@@ -108,12 +110,13 @@ export class GroupService {
   }
 
   /**
-   * Deletes a group: its members are removed first (each removal is its own audited change with its event),
-   * then the empty group in one script. A group with subgroups is refused (409). Engrams in its scope stay.
+   * Deletes a group with its memberships (SCIM DELETE): its members are removed first (each removal is its
+   * own audited change with its event), then the empty group goes through the same script as the admin
+   * API's DELETE. A group with subgroups is refused (409). Engrams in its scope stay.
    */
-  async deleteGroup(call: AdminCall, groupId: string): Promise<void> {
+  async deleteGroupWithMembers(call: AdminCall, groupId: string): Promise<void> {
     await requireOrgAdmin(this.deps.audit, call, 'group.delete', { type: 'group', id: groupId });
-    const { org, tenant } = call.caller;
+    const { tenant } = call.caller;
     for (let attempt = 0; attempt < 3; attempt++) {
       const group = await this.getGroup(tenant, groupId);
       if (!group) throw fail.notFound('Group not found');
@@ -126,24 +129,11 @@ export class GroupService {
           if (!(err instanceof MnemoError && err.code === 'not_found')) throw err;
         }
       }
-      const entry = this.deps.audit.entry(auditContext(call), 'group.delete', { type: 'group', id: groupId });
       try {
-        const result = await runAccessChange(
-          this.deps,
-          'deleteGroup',
-          [
-            this.deps.keys.groups(tenant),
-            this.deps.keys.groupPaths(tenant),
-            this.deps.keys.groupMembers(tenant, groupId),
-          ],
-          call,
-          [groupId, group.name],
-          { tag: orgTag(org), audit: entry },
-        );
-        if (result === 'not_found') throw fail.notFound('Group not found');
+        await this.deleteGroup(call, groupId);
         return;
       } catch (err) {
-        if (!(err instanceof ScriptError && err.kind === 'invalid_state')) throw err;
+        if (!(err instanceof MnemoError && err.code === 'conflict')) throw err;
         const paths = await this.groupPaths(tenant);
         if (paths.some((p) => p.startsWith(`${group.name}/`)))
           throw fail.conflict('The group has subgroups: delete them first');
@@ -180,6 +170,69 @@ export class GroupService {
           .sort((a, b) => a.user_id.localeCompare(b.user_id)),
       };
     });
+  }
+
+  /** One group with its members (admins); 404 for an id of another organisation. */
+  async readGroup(call: AdminCall, groupId: string): Promise<GroupRecord & { members: GroupMember[] }> {
+    await requireOrgAdmin(this.deps.audit, call, 'group.read', { type: 'group', id: groupId });
+    const group = await this.getGroup(call.caller.tenant, groupId);
+    if (!group) throw fail.notFound('Group not found');
+    return { ...group, members: await this.membersOf(call.caller.tenant, groupId) };
+  }
+
+  /** The members of a group, ordered by user id (admins). */
+  async listMembers(call: AdminCall, groupId: string): Promise<GroupMember[]> {
+    await requireOrgAdmin(this.deps.audit, call, 'group.member_list', { type: 'group', id: groupId });
+    if (!(await this.getGroup(call.caller.tenant, groupId))) throw fail.notFound('Group not found');
+    return this.membersOf(call.caller.tenant, groupId);
+  }
+
+  async updateGroup(
+    call: AdminCall,
+    groupId: string,
+    patch: { description: string | null },
+  ): Promise<GroupRecord> {
+    await requireOrgAdmin(this.deps.audit, call, 'group.update', { type: 'group', id: groupId });
+    const { tenant } = call.caller;
+    const entry = this.deps.audit.entry(auditContext(call), 'group.update', { type: 'group', id: groupId });
+    const result = await runIdentityScript(this.deps, 'updateGroup', [this.deps.keys.groups(tenant)], call, [
+      groupId,
+      JSON.stringify(patch),
+      JSON.stringify(entry),
+      this.deps.audit.maxLen,
+    ]);
+    if (result === 'not_found') throw fail.notFound('Group not found');
+    return JSON.parse(result as string) as GroupRecord;
+  }
+
+  /** Deletes an empty group (409 while it has members or subgroups); its engrams stay in its scope. */
+  async deleteGroup(call: AdminCall, groupId: string): Promise<GroupRecord> {
+    await requireOrgAdmin(this.deps.audit, call, 'group.delete', { type: 'group', id: groupId });
+    const { org, tenant } = call.caller;
+    const entry = this.deps.audit.entry(auditContext(call), 'group.delete', { type: 'group', id: groupId });
+    const result = await runAccessChange(
+      this.deps,
+      'deleteGroup',
+      [
+        this.deps.keys.groups(tenant),
+        this.deps.keys.groupPaths(tenant),
+        this.deps.keys.groupMembers(tenant, groupId),
+      ],
+      call,
+      [groupId],
+      { tag: orgTag(org), audit: entry },
+    );
+    if (result === 'not_found') throw fail.notFound('Group not found');
+    if (result === 'conflict') throw fail.conflict('Remove the members and subgroups of this group first');
+    return JSON.parse(result as string) as GroupRecord;
+  }
+
+  private async membersOf(tenant: Tenant, groupId: string): Promise<GroupMember[]> {
+    const members = await this.deps.redis.hgetall(this.deps.keys.groupMembers(tenant, groupId));
+    return Object.entries(members)
+      .filter((entry): entry is [string, Role] => isRole(entry[1]))
+      .map(([user_id, role]) => ({ user_id, role }))
+      .sort((a, b) => a.user_id.localeCompare(b.user_id));
   }
 
   /** Adds a member or changes a member's role; true when the user was not a member before. */

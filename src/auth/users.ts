@@ -46,9 +46,11 @@ export interface ScimEmail {
   display?: string;
 }
 
-export type UserPatch = Partial<Pick<UserRecord, 'email' | 'display_name' | 'role' | 'active' | 'scim'>>;
+export type UserPatch = Partial<
+  Pick<UserRecord, 'username' | 'email' | 'display_name' | 'role' | 'active' | 'scim'>
+>;
 
-/** What a change may also require and do (SCIM): see lua/updateUser-4.lua. */
+/** What a change may also require and do (SCIM): see lua/updateUser-5.lua. */
 export interface UserChangeOptions {
   /** The version (userVersion) the caller last read; a changed record is a 412. */
   ifVersion?: string;
@@ -127,7 +129,7 @@ export class UserService {
       result = await runAccessChange(
         this.deps,
         'updateUser',
-        [this.deps.keys.users(tenant), this.deps.keys.scimUserNames(tenant)],
+        [this.deps.keys.users(tenant), this.deps.keys.scimUserNames(tenant), this.deps.keys.usernames(tenant)],
         call,
         [userId, JSON.stringify(patch)],
         {
@@ -146,6 +148,8 @@ export class UserService {
       throw err;
     }
     if (result === 'not_found') throw fail.notFound('User not found');
+    if (result === 'conflict' && nameKey === undefined)
+      throw fail.conflict(`A user named ${patch.username ?? ''} already exists`);
     if (result === 'conflict')
       throw new MnemoError('conflict', 'Another user has this userName', {
         meta: { scimType: 'uniqueness' },
@@ -195,6 +199,22 @@ export class UserService {
       .sort(
         (a, b) => a.user.created_at.localeCompare(b.user.created_at) || a.user.id.localeCompare(b.user.id),
       );
+  }
+
+  /**
+   * Deactivates a user (DELETE /api/v1/admin/users/{id}): their keys and sessions stop at once on every
+   * instance, their engrams stay. The same change as PATCH active=false, so there is one mechanism.
+   */
+  deactivateUser(call: AdminCall, userId: string): Promise<UserRecord> {
+    return this.updateUser(call, userId, { active: false });
+  }
+
+  /** One user of the caller's organisation (admins); 404 for an id of another organisation. */
+  async readUser(call: AdminCall, userId: string): Promise<UserRecord> {
+    await requireOrgAdmin(this.deps.audit, call, 'user.read', { type: 'user', id: userId });
+    const user = await this.getUser(call.caller.tenant, userId);
+    if (!user) throw fail.notFound('User not found');
+    return user;
   }
 
   async getUser(tenant: Tenant, userId: string): Promise<UserRecord | undefined> {

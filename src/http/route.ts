@@ -76,8 +76,30 @@ export function rawReply(status: number, contentType: string, text: string): Raw
 export const isRawReply = (value: unknown): value is RawReply =>
   typeof value === 'object' && value !== null && RAW in value;
 
+const STREAM = Symbol('stream');
+
+/**
+ * A body produced in chunks (an ndjson export, say): the server writes each chunk as it comes, waits for the
+ * client to drain when uWS reports backpressure, and stops reading chunks when the client goes away. A
+ * failure before the first chunk answers an error as usual; after it, the connection is closed mid-body.
+ */
+export interface StreamReply {
+  [STREAM]: true;
+  status: number;
+  contentType: string;
+  chunks: AsyncIterable<string>;
+}
+
+export function streamReply(status: number, contentType: string, chunks: AsyncIterable<string>): StreamReply {
+  return { [STREAM]: true, status, contentType, chunks };
+}
+
+export const isStreamReply = (value: unknown): value is StreamReply =>
+  typeof value === 'object' && value !== null && STREAM in value;
+
 type HandlerOutput<S extends RouteSchema> =
   | RawReply
+  | StreamReply
   | ResponseOf<S>[keyof ResponseOf<S>]
   | { [K in keyof ResponseOf<S>]: Reply<ResponseOf<S>[K]> }[keyof ResponseOf<S>];
 

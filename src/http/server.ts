@@ -15,7 +15,15 @@ import { SCIM_MEDIA_TYPE, WARNINGS_FIELD } from './schemas.js';
 import { faceOfUrl, renderError } from './error-dialects.js';
 import { authorizationToken, copyHeaders, type CopiedHeaders } from './request-headers.js';
 import { requestIdFrom } from './request-id.js';
-import { isRawReply, isReply, type AnyRoute, type AuthKind, type Face } from './route.js';
+import {
+  isRawReply,
+  isReply,
+  isStreamReply,
+  type AnyRoute,
+  type AuthKind,
+  type Face,
+  type StreamReply,
+} from './route.js';
 import { statusLine } from './status.js';
 import { fetchRequest, type FetchHandler } from './fetch-exchange.js';
 
@@ -69,6 +77,8 @@ interface Exchange {
   rateHeaders: [string, string][];
   /** Headers telling the client about its request (X-Mnemo-Ignored-Fields), sent with any answer. */
   notices: [string, string][];
+  /** Called once when the client goes away (a streamed body waiting for drain stops waiting). */
+  abortWaiters: (() => void)[];
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -194,8 +204,10 @@ export class HttpServer {
 
   private exchange(res: uWS.HttpResponse, req: uWS.HttpRequest, face: Face, headOnly: boolean): Exchange {
     const state: ResponseState = { aborted: false, finished: false };
+    const abortWaiters: (() => void)[] = [];
     res.onAborted(() => {
       state.aborted = true;
+      for (const wake of abortWaiters.splice(0)) wake();
     });
     const given = req.getHeader('x-request-id');
     return {
@@ -209,6 +221,7 @@ export class HttpServer {
       headOnly,
       rateHeaders: [],
       notices: [],
+      abortWaiters,
     };
   }
 
@@ -293,6 +306,10 @@ export class HttpServer {
         header,
         ip,
       });
+      if (isStreamReply(result)) {
+        await this.stream(exchange, result);
+        return;
+      }
       if (isRawReply(result)) {
         this.write(exchange, result.status, result.contentType, result.text, []);
         return;
@@ -452,6 +469,70 @@ export class HttpServer {
       for (const [name, value] of extra) res.writeHeader(name, value);
       if (exchange.headOnly) res.endWithoutBody(Buffer.byteLength(body), closeConnection);
       else res.end(body, closeConnection);
+    });
+  }
+
+  /**
+   * Writes a chunked body. The first chunk is read before the status line, so a handler that fails early
+   * still answers an error; later chunks are written as they come, pausing while uWS holds unsent bytes
+   * (res.write returned false) until onWritable, and stopping when the client aborts.
+   */
+  private async stream(exchange: Exchange, reply: StreamReply): Promise<void> {
+    const { res, state } = exchange;
+    const iterator = reply.chunks[Symbol.asyncIterator]();
+    let next = await iterator.next();
+    if (state.aborted || state.finished) {
+      await iterator.return?.();
+      return;
+    }
+    state.finished = true;
+    const cors = this.cors.responseHeaders(exchange.origin);
+    res.cork(() => {
+      res.writeStatus(statusLine(reply.status));
+      res.writeHeader('Content-Type', reply.contentType);
+      res.writeHeader('X-Request-Id', exchange.requestId);
+      for (const [name, value] of cors) res.writeHeader(name, value);
+      for (const [name, value] of exchange.rateHeaders) res.writeHeader(name, value);
+      for (const [name, value] of exchange.notices) res.writeHeader(name, value);
+    });
+    try {
+      if (exchange.headOnly) {
+        await iterator.return?.();
+        res.cork(() => res.endWithoutBody());
+        return;
+      }
+      while (!next.done) {
+        const chunk = next.value;
+        let drained = true;
+        res.cork(() => {
+          drained = res.write(chunk);
+        });
+        if (!drained) await this.writable(exchange);
+        if (state.aborted) {
+          await iterator.return?.();
+          return;
+        }
+        next = await iterator.next();
+      }
+      if (!state.aborted) res.cork(() => res.end());
+    } catch (err) {
+      this.options.log.error({ err, requestId: exchange.requestId }, 'streamed response failed mid-body');
+      if (!state.aborted) res.cork(() => res.close());
+    }
+  }
+
+  /** Resolves when uWS can take more bytes for this response, or when the client has gone away. */
+  private writable(exchange: Exchange): Promise<void> {
+    return new Promise((resolve) => {
+      if (exchange.state.aborted) {
+        resolve();
+        return;
+      }
+      exchange.abortWaiters.push(resolve);
+      exchange.res.onWritable(() => {
+        resolve();
+        return true;
+      });
     });
   }
 

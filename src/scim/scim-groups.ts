@@ -96,7 +96,7 @@ export class ScimGroupService {
   async delete(call: ScimCall, id: string): Promise<void> {
     const current = await this.live(call.caller.tenant, id);
     this.checkVersion(call, current);
-    await this.groups.deleteGroup(call, id);
+    await this.groups.deleteGroupWithMembers(call, id);
   }
 
   private async store(call: ScimCall, current: LiveGroup, input: ScimGroupInput, how: string): Promise<Json> {

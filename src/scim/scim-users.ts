@@ -20,7 +20,7 @@ import {
 
 /**
  * SCIM Users over mnemo's users (RFC 7644 §3). Every change goes through UserService: provisioning
- * (provisionScimUser) and the one change path (changeUser -> lua/updateUser-4.lua), so deactivation by
+ * (provisionScimUser) and the one change path (changeUser -> lua/updateUser-5.lua), so deactivation by
  * SCIM (`active: false`, or DELETE) is the same cut-off as the admin API's: the user's keys stop on every
  * instance at once and their engrams stay. DELETE also removes the user from SCIM (later requests 404)
  * and frees its userName; the mnemo user stays, deactivated, in the admin API.

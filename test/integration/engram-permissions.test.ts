@@ -272,7 +272,11 @@ describe('pinning', () => {
 
     // (The viewer's earlier attempt is in the trail too; this test looks at its own.)
     const audit = (await server.services.audit.recent(org.id)).filter(
-      (e) => e.action.startsWith('engram.') && e.actor.id !== viewer.id,
+      (e) =>
+        (e.action === 'engram.pin' ||
+          e.action === 'engram.unpin' ||
+          (e.action === 'engram.create' && e.payload?.pinned === true)) &&
+        e.actor.id !== viewer.id,
     );
     const summary = audit.map((e) => [e.action, e.outcome, e.actor.id, e.target.id]).reverse();
     // The group admin's attempt on the parent group's engram is a plain 404: they cannot even see it.
@@ -283,7 +287,8 @@ describe('pinning', () => {
       ['engram.pin', 'success', groupAdmin.id, infraEngram.id],
       ['engram.unpin', 'success', orgAdmin.id, infraEngram.id],
       ['engram.pin', 'success', orgAdmin.id, infraEngram.id],
-      ['engram.pin', 'success', groupAdmin.id, created.json.id],
+      // A pinned create is one entry, engram.create, saying it was pinned.
+      ['engram.create', 'success', groupAdmin.id, created.json.id],
     ]);
   });
 });

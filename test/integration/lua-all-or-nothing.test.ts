@@ -339,10 +339,14 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
       ],
     }),
   },
-  retireEngram: engramChange('retireEngram', ['docs', 'hashes', 'stream'], []),
-  feedbackEngram: engramChange('feedbackEngram', ['docs', 'stream'], ['positive', '2026-12-01']),
+  retireEngram: engramChange('retireEngram', ['docs', 'hashes', 'stream', 'audit'], [audit, '100']),
+  feedbackEngram: engramChange(
+    'feedbackEngram',
+    ['docs', 'stream', 'audit'],
+    ['positive', '2026-12-01', audit, '100'],
+  ),
   pinEngram: engramChange('pinEngram', ['docs', 'stream', 'audit'], ['1', audit, '100']),
-  promoteEngram: engramChange('promoteEngram', ['docs', 'stream'], ['2026-12-01']),
+  promoteEngram: engramChange('promoteEngram', ['docs', 'stream', 'audit'], ['2026-12-01', audit, '100']),
   touchEngrams: {
     seed: async (k) => void (await redis.hset(k('docs'), 'ENG-1', engramDoc('ENG-1'), 'ENG-2', GARBAGE)),
     call: (k) => ({
@@ -356,8 +360,8 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
   startSession: {
     seed: async () => undefined,
     call: (k) => ({
-      keys: ['sessions', 'stream'].map(k),
-      args: [...ctx(k('')), 's1', JSON.stringify({ task: LONE })],
+      keys: ['sessions', 'stream', 'audit'].map(k),
+      args: [...ctx(k('')), 's1', JSON.stringify({ task: LONE }), audit, '100'],
     }),
   },
   endSession: {
@@ -382,6 +386,7 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
         'stats',
         'agents',
         'ud:v',
+        'audit',
       ].map(k),
       args: [
         ...ctx(k('')),
@@ -400,6 +405,8 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
         '{"truncated',
         `global\nh3`,
         '',
+        audit,
+        '100',
       ],
     }),
   },
@@ -411,11 +418,11 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
     seed: async (k) =>
       void (await redis.hset(k('users'), 'u1', JSON.stringify({ id: 'u1', active: true, name: LONE }))),
     call: (k) => ({
-      keys: ['users', 'scimnames', 'stream', 'audit'].map(k),
+      keys: ['users', 'scimnames', 'usernames', 'stream', 'audit'].map(k),
       args: [
         ...ctx(k('')),
         'u1',
-        JSON.stringify({ active: false, deep: nested(1100) }),
+        JSON.stringify({ active: false, username: LONE, deep: nested(1100) }),
         'inv',
         'user:o:u1',
         audit,
@@ -439,12 +446,12 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
   },
   deleteGroup: {
     seed: async (k) => {
-      await redis.hset(k('groups'), 'g1', GARBAGE);
-      await redis.hset(k('paths'), LONE, 'g1');
+      await redis.hset(k('groups'), 'g1', JSON.stringify({ id: 'g1', name: 'team' }), 'g2', GARBAGE);
+      await redis.hset(k('paths'), 'team', 'g1', 'team/sub', 'g3');
     },
     call: (k) => ({
-      keys: ['groups', 'paths', 'members', 'stream', 'audit'].map(k),
-      args: [...ctx(k('')), 'g1', LONE, 'inv', 'org:o', audit, '100'],
+      keys: ['groups', 'paths', 'gm', 'stream', 'audit'].map(k),
+      args: [...ctx(k('')), 'g1', 'inv', 'org:o', audit, '100'],
     }),
   },
   createScimToken: {

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { prefixedId } from '../../ids.js';
 import type { Logger } from '../../log.js';
 import type { RedisClient } from '../../redis/clients.js';
@@ -50,14 +51,67 @@ export interface AuditContext {
   origin?: RequestOrigin | undefined;
 }
 
+/** The request an audited call belongs to: its id and, when the transport passes it, its origin. */
+export interface RequestContext {
+  requestId: string;
+  origin?: RequestOrigin | undefined;
+}
+
+/** A request context, or only its id (callers that have no origin to pass). */
+export type RequestRef = string | RequestContext;
+
+/** Who audit entries name for a caller, and the request: what AuditLog.entry needs. */
+export function auditContextOf(
+  caller: { org: string; actor: Actor; username?: string | undefined; origin?: RequestOrigin | undefined },
+  request: RequestRef | undefined,
+): AuditContext {
+  const ref: RequestContext =
+    request === undefined
+      ? { requestId: '' }
+      : typeof request === 'string'
+        ? { requestId: request }
+        : request;
+  return {
+    org: caller.org,
+    actor: caller.username === undefined ? caller.actor : { ...caller.actor, username: caller.username },
+    requestId: ref.requestId,
+    origin: ref.origin ?? caller.origin,
+  };
+}
+
+export interface AuditSettings {
+  /** Entries kept per organisation (approximate trim). */
+  maxLen: number;
+  /** Entries older than this are trimmed (XTRIM MINID), at most once a minute per organisation and instance. */
+  maxAgeMs: number;
+  /** Key of the keyed hash stored instead of a client address; null stores addresses in clear. */
+  ipHashKey: Buffer | null;
+}
+
+/** How often one instance trims one organisation's stream by age. */
+const AGE_TRIM_EVERY_MS = 60_000;
+
 export class AuditLog {
+  /** Entries kept per organisation (approximate trim), for the scripts that append entries. */
+  readonly maxLen: number;
+  private readonly lastAgeTrim = new Map<string, number>();
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
-    /** Entries kept per organisation (approximate trim). */
-    readonly maxLen: number,
+    private readonly settings: AuditSettings,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.maxLen = settings.maxLen;
+  }
+
+  /** The address as stored: in clear, or `h:` and a keyed hash (equal addresses still match each other). */
+  storedIp(ip: string | undefined): string | null {
+    if (ip === undefined || ip === '') return null;
+    const key = this.settings.ipHashKey;
+    if (key === null) return ip;
+    return `h:${createHmac('sha256', key).update(ip).digest('hex').slice(0, 32)}`;
+  }
 
   entry(
     context: AuditContext,
@@ -81,7 +135,7 @@ export class AuditLog {
       outcome,
       channel: origin?.channel ?? 'rest',
       request_id: context.requestId,
-      ip: origin?.ip ?? null,
+      ip: this.storedIp(origin?.ip),
       user_agent: origin?.userAgent ?? null,
       payload,
     };
@@ -106,6 +160,30 @@ export class AuditLog {
       );
     } catch (err) {
       this.log.error({ err, action: entry.action, org: entry.org }, 'could not write an audit entry');
+    }
+    await this.trimByAge(entry.org);
+  }
+
+  /**
+   * Records without waiting: for entries written on a request's way out (denials, rate-limit notices), so
+   * the audit write neither fails nor delays the answer.
+   */
+  recordLater(entry: AuditEntry): void {
+    void this.record(entry);
+  }
+
+  /**
+   * Drops entries older than the age limit (XTRIM MINID, exact: it runs rarely). Entries are appended by many scripts; the trim
+   * runs here, at most once a minute per organisation on each instance, when entries are recorded or read.
+   */
+  async trimByAge(org: string, now = Date.now()): Promise<void> {
+    const last = this.lastAgeTrim.get(org) ?? 0;
+    if (now - last < AGE_TRIM_EVERY_MS) return;
+    this.lastAgeTrim.set(org, now);
+    try {
+      await this.redis.xtrim(this.streamKey(org), 'MINID', `${now - this.settings.maxAgeMs}-0`);
+    } catch (err) {
+      this.log.warn({ err, org }, 'could not trim the audit stream by age');
     }
   }
 

@@ -31,6 +31,8 @@ export interface EngramCaller {
   readonly actor: Actor;
   /** The user behind the credential, or null for the bootstrap admin key. */
   readonly userId: string | null;
+  /** The user's name (audit entries carry it); "admin" for the bootstrap admin key. */
+  readonly username?: string | undefined;
   /** Organisation admin (admin endpoints, sessions of others). */
   readonly isOrgAdmin: boolean;
   /** The door the call came through when it is not plain REST (MCP), for the audit trail. */

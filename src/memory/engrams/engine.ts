@@ -62,10 +62,21 @@ export function createEngramEngine(deps: EngramEngineDeps): EngramEngine {
     recall: new EngramRecall(indexes, queries, store, { relevanceFloor: config.relevanceFloor }),
     inject,
     episodes,
-    sessions: new Sessions(redis, scripts, keys, events, inject, episodes, embedder, background, {
-      injectBudget: INJECT_DEFAULT_BUDGET,
-      injectMaxEngrams: INJECT_DEFAULT_MAX_ENGRAMS,
-    }),
+    sessions: new Sessions(
+      redis,
+      scripts,
+      keys,
+      events,
+      inject,
+      episodes,
+      embedder,
+      background,
+      {
+        injectBudget: INJECT_DEFAULT_BUDGET,
+        injectMaxEngrams: INJECT_DEFAULT_MAX_ENGRAMS,
+      },
+      audit,
+    ),
     history: new EngramHistory(events, actions),
   };
 }

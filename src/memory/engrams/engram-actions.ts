@@ -1,5 +1,5 @@
 import { fail } from '../../errors.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import { auditContextOf, type AuditLog, type RequestRef } from '../audit/audit-log.js';
 import { engramNotFound, noPinAccess, requireWritable, type EngramCaller } from './access.js';
 import type { EngramStore, Outcome } from './engram-store.js';
 import type { EngramDoc, FeedbackSignal } from './model.js';
@@ -28,21 +28,29 @@ export class EngramActions {
     return doc;
   }
 
-  async retire(caller: EngramCaller, id: string): Promise<EngramDoc> {
+  async retire(caller: EngramCaller, id: string, request?: RequestRef): Promise<EngramDoc> {
     const doc = await this.get(caller, id);
     requireWritable(caller.access, id, doc.scope);
-    return expect(await this.store.retire(caller.tenant, caller.actor, id, new Date()), id);
+    const entry = this.entry(caller, request, 'engram.retire', id, { scope: doc.scope });
+    return expect(await this.store.retire(caller.tenant, caller.actor, id, new Date(), entry), id);
   }
 
-  async feedback(caller: EngramCaller, id: string, signal: FeedbackSignal): Promise<EngramDoc> {
-    await this.get(caller, id);
-    return expect(await this.store.feedback(caller.tenant, caller.actor, id, signal, new Date()), id);
+  async feedback(
+    caller: EngramCaller,
+    id: string,
+    signal: FeedbackSignal,
+    request?: RequestRef,
+  ): Promise<EngramDoc> {
+    const doc = await this.get(caller, id);
+    const entry = this.entry(caller, request, 'engram.feedback', id, { scope: doc.scope, signal });
+    return expect(await this.store.feedback(caller.tenant, caller.actor, id, signal, new Date(), entry), id);
   }
 
-  async promote(caller: EngramCaller, id: string): Promise<EngramDoc> {
+  async promote(caller: EngramCaller, id: string, request?: RequestRef): Promise<EngramDoc> {
     const doc = await this.get(caller, id);
     requireWritable(caller.access, id, doc.scope);
-    const outcome = await this.store.promote(caller.tenant, caller.actor, id, new Date());
+    const entry = this.entry(caller, request, 'engram.promote', id, { scope: doc.scope });
+    const outcome = await this.store.promote(caller.tenant, caller.actor, id, new Date(), entry);
     if (!outcome.ok && outcome.reason === 'invalid_state') {
       const current = await this.store.get(caller.tenant, id);
       throw fail.conflict(`Engram ${id} is not a candidate (status: ${current?.status ?? 'unknown'})`);
@@ -50,9 +58,9 @@ export class EngramActions {
     return expect(outcome, id);
   }
 
-  async pin(caller: EngramCaller, id: string, pinned: boolean, requestId: string): Promise<EngramDoc> {
+  async pin(caller: EngramCaller, id: string, pinned: boolean, request: RequestRef): Promise<EngramDoc> {
     const doc = await this.get(caller, id);
-    const context = { org: caller.org, actor: caller.actor, requestId, origin: caller.origin };
+    const context = auditContextOf(caller, request);
     const action = pinned ? 'engram.pin' : 'engram.unpin';
     const target = { type: 'engram', id };
     if (!caller.access.canPin(doc.scope)) {
@@ -65,11 +73,22 @@ export class EngramActions {
       id,
       pinned,
       new Date(),
-      this.audit.entry(context, action, target),
+      this.audit.entry(context, action, target, 'success', new Date(), { scope: doc.scope }),
     );
     if (!outcome.ok && outcome.reason === 'invalid_state')
       throw fail.conflict(`Engram ${id} is retired and cannot be pinned`);
     return expect(outcome, id);
+  }
+
+  private entry(
+    caller: EngramCaller,
+    request: RequestRef | undefined,
+    action: string,
+    id: string,
+    payload: Record<string, unknown>,
+  ) {
+    const context = auditContextOf(caller, request);
+    return this.audit.entry(context, action, { type: 'engram', id }, 'success', new Date(), payload);
   }
 }
 

@@ -24,6 +24,8 @@ export const ENGRAM_EVENT_TYPES = [
   'user.disabled',
   'user.enabled',
   'group.created',
+  'group.updated',
+  'group.deleted',
   'group.member_added',
   'group.member_updated',
   'group.member_removed',

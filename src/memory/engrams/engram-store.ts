@@ -117,16 +117,40 @@ export class EngramStore {
     return reply.ok ? { ok: true, value: this.parse(reply.value) } : reply;
   }
 
-  retire(tenant: Tenant, actor: Actor, id: string, now: Date): Promise<Outcome<EngramDoc>> {
-    return this.change('retireEngram', tenant, actor, now, [this.keys.engramHashes(tenant)], [id]);
+  retire(tenant: Tenant, actor: Actor, id: string, now: Date, audit?: AuditEntry) {
+    return this.change(
+      'retireEngram',
+      tenant,
+      actor,
+      now,
+      [this.keys.engramHashes(tenant)],
+      [id, ...this.auditArgs(audit)],
+      [this.keys.audit(tenant)],
+    );
   }
 
-  promote(tenant: Tenant, actor: Actor, id: string, now: Date): Promise<Outcome<EngramDoc>> {
-    return this.change('promoteEngram', tenant, actor, now, [], [id, dayOf(now)]);
+  promote(tenant: Tenant, actor: Actor, id: string, now: Date, audit?: AuditEntry) {
+    return this.change(
+      'promoteEngram',
+      tenant,
+      actor,
+      now,
+      [],
+      [id, dayOf(now), ...this.auditArgs(audit)],
+      [this.keys.audit(tenant)],
+    );
   }
 
-  feedback(tenant: Tenant, actor: Actor, id: string, signal: FeedbackSignal, now: Date) {
-    return this.change('feedbackEngram', tenant, actor, now, [], [id, signal, dayOf(now)]);
+  feedback(tenant: Tenant, actor: Actor, id: string, signal: FeedbackSignal, now: Date, audit?: AuditEntry) {
+    return this.change(
+      'feedbackEngram',
+      tenant,
+      actor,
+      now,
+      [],
+      [id, signal, dayOf(now), ...this.auditArgs(audit)],
+      [this.keys.audit(tenant)],
+    );
   }
 
   pin(tenant: Tenant, actor: Actor, id: string, pinned: boolean, now: Date, audit: AuditEntry) {
@@ -136,9 +160,14 @@ export class EngramStore {
       actor,
       now,
       [],
-      [id, pinned ? '1' : '0', JSON.stringify(audit), this.auditMaxLen],
+      [id, pinned ? '1' : '0', ...this.auditArgs(audit)],
       [this.keys.audit(tenant)],
     );
+  }
+
+  /** The audit tail of a script's ARGV: the entry ('' = none) and the stream's MAXLEN. */
+  private auditArgs(audit: AuditEntry | undefined): ScriptArg[] {
+    return [audit ? JSON.stringify(audit) : '', this.auditMaxLen];
   }
 
   /** Counts reads (recall: frequency and last accessed; inject: injection_count); returns fresh documents. */

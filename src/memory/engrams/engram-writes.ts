@@ -1,5 +1,5 @@
 import { fail } from '../../errors.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import { auditContextOf, type AuditLog, type RequestRef } from '../audit/audit-log.js';
 import type { BackgroundWork } from '../background.js';
 import type { Embedder } from '../embedders/embedder.js';
 import { engramNotFound, noPinAccess, noWriteAccess, requireWritable, type EngramCaller } from './access.js';
@@ -47,16 +47,20 @@ export class EngramWriter {
   async create(
     caller: EngramCaller,
     body: EngramBody & { statement: string },
-    requestId: string,
+    request: RequestRef,
   ): Promise<{ doc: EngramDoc; created: boolean }> {
     const { access, org } = caller;
     const scope = body.scope === undefined ? defaultScope(access) : requireScope(body.scope, org);
     if (!access.canWrite(scope)) throw noWriteAccess(scope);
     const pinned = body.pinned ?? false;
     if (pinned && !access.canPin(scope)) {
-      const context = { org, actor: caller.actor, requestId, origin: caller.origin };
       await this.audit.record(
-        this.audit.entry(context, 'engram.pin', { type: 'scope', id: scope }, 'denied'),
+        this.audit.entry(
+          auditContextOf(caller, request),
+          'engram.pin',
+          { type: 'scope', id: scope },
+          'denied',
+        ),
       );
       throw noPinAccess(scope);
     }
@@ -87,12 +91,15 @@ export class EngramWriter {
       createdBy: caller.userId ?? 'admin',
       now,
     });
-    const audit = pinned
-      ? this.audit.entry({ org, actor: caller.actor, requestId, origin: caller.origin }, 'engram.pin', {
-          type: 'engram',
-          id: '',
-        })
-      : undefined;
+    // The script writes the new id into the entry's target (a pinned create is audited as one too).
+    const audit = this.audit.entry(
+      auditContextOf(caller, request),
+      'engram.create',
+      { type: 'engram', id: '' },
+      'success',
+      now,
+      { scope, pinned },
+    );
     const outcome = await this.store.create({
       tenant: caller.tenant,
       actor: caller.actor,
@@ -111,12 +118,12 @@ export class EngramWriter {
   }
 
   /** Applies a PATCH; 404 when the caller cannot read the engram, 403 when it reads but may not change it. */
-  async patch(caller: EngramCaller, id: string, body: EngramBody, requestId: string): Promise<EngramDoc> {
+  async patch(caller: EngramCaller, id: string, body: EngramBody, request: RequestRef): Promise<EngramDoc> {
     for (let attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {
       const read = await this.store.getJson(caller.tenant, id);
       if (!read) throw engramNotFound(id);
       requireWritable(caller.access, id, read.doc.scope);
-      const write = await this.nextVersion(caller, read.doc, body, requestId);
+      const write = await this.nextVersion(caller, read.doc, body, request);
       const outcome = await this.store.replace({ ...write, readJson: read.json });
       if (outcome.ok) {
         if (write.vector.op === 'drop')
@@ -135,7 +142,7 @@ export class EngramWriter {
     caller: EngramCaller,
     current: EngramDoc,
     body: EngramBody,
-    requestId: string,
+    request: RequestRef,
   ): Promise<Omit<ReplaceWrite, 'readJson'>> {
     const { access, org } = caller;
     if (body.id !== undefined && body.id !== current.id) throw fail.validation('body.id cannot be changed');
@@ -148,10 +155,14 @@ export class EngramWriter {
       throw fail.conflict(`An engram cannot go from ${current.status} to ${status}`);
     const pinned = set('pinned');
     if (pinned !== current.pinned && !(access.canPin(current.scope) && access.canPin(scope))) {
-      const context = { org, actor: caller.actor, requestId, origin: caller.origin };
       const action = pinned ? 'engram.pin' : 'engram.unpin';
       await this.audit.record(
-        this.audit.entry(context, action, { type: 'engram', id: current.id }, 'denied'),
+        this.audit.entry(
+          auditContextOf(caller, request),
+          action,
+          { type: 'engram', id: current.id },
+          'denied',
+        ),
       );
       throw noPinAccess(access.canPin(current.scope) ? scope : current.scope);
     }
@@ -205,17 +216,14 @@ export class EngramWriter {
       newDedupField: status === 'retired' ? undefined : dedupField(next.scope, next.content_hash),
       vector: !statementChanged ? { op: 'keep' } : vector ? { op: 'set', vector } : { op: 'drop' },
       events,
-      audit:
-        pinned === current.pinned
-          ? undefined
-          : this.audit.entry(
-              { org, actor: caller.actor, requestId, origin: caller.origin },
-              pinned ? 'engram.pin' : 'engram.unpin',
-              {
-                type: 'engram',
-                id: current.id,
-              },
-            ),
+      audit: this.audit.entry(
+        auditContextOf(caller, request),
+        updateAction(current, next),
+        { type: 'engram', id: current.id },
+        'success',
+        new Date(),
+        { scope: next.scope, fields: changedFields(body) },
+      ),
     };
   }
 
@@ -225,3 +233,17 @@ export class EngramWriter {
 }
 
 const dedupe = (values: readonly string[]): string[] => [...new Set(values)];
+
+/** One audit entry per change, named by what matters most: a pin change, a retirement, else an update. */
+function updateAction(current: EngramDoc, next: EngramDoc): string {
+  if (next.pinned !== current.pinned) return next.pinned ? 'engram.pin' : 'engram.unpin';
+  if (next.status === 'retired' && current.status !== 'retired') return 'engram.retire';
+  if (next.status === 'active' && current.status === 'candidate') return 'engram.promote';
+  return 'engram.update';
+}
+
+/** The names of the fields a PATCH set (never their values: the audit trail holds no memory content). */
+const changedFields = (body: EngramBody): string[] =>
+  Object.keys(body)
+    .filter((key) => (body as Record<string, unknown>)[key] !== undefined)
+    .sort();

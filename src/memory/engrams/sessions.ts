@@ -4,6 +4,7 @@ import type { RedisClient } from '../../redis/clients.js';
 import type { Keys } from '../../redis/keys.js';
 import { ScriptError } from '../../redis/script-errors.js';
 import type { ScriptArg, Scripts } from '../../redis/scripts.js';
+import { auditContextOf, type AuditLog, type RequestRef } from '../audit/audit-log.js';
 import type { BackgroundWork } from '../background.js';
 import type { Embedder } from '../embedders/embedder.js';
 import type { EventLog } from '../event-log.js';
@@ -18,7 +19,7 @@ import { dayOf, type EngramType } from './model.js';
 /**
  * Sessions (plur.md §1.4 session_start / session_end): a start injects the engrams for the task; an end
  * turns the learnings into candidate engrams of the session's scope, captures the summary as an episode
- * and closes the session, all in one script (lua/endSession-10.lua). Candidates become active through
+ * and closes the session, all in one script (lua/endSession-11.lua). Candidates become active through
  * promote. A session is visible to whoever started it and to organisation admins.
  */
 export interface SessionRecord {
@@ -56,11 +57,13 @@ export class Sessions {
     private readonly embedder: Embedder,
     private readonly background: BackgroundWork,
     private readonly settings: SessionSettings,
+    private readonly audit: AuditLog,
   ) {}
 
   async start(
     caller: EngramCaller,
     input: { task: string; scope?: string | undefined; tags: string[] },
+    request?: RequestRef,
   ): Promise<{ session: SessionRecord; injection: InjectOutcome }> {
     const { access, org, tenant } = caller;
     const scope = input.scope === undefined ? defaultScope(access) : requireScope(input.scope, org);
@@ -87,10 +90,24 @@ export class Sessions {
       repeated_ids: [],
       episode_id: null,
     };
+    const entry = this.audit.entry(
+      auditContextOf(caller, request),
+      'session.start',
+      { type: 'session', id: session.id },
+      'success',
+      now,
+      { scope, injected: injection.injectedIds.length },
+    );
     await this.scripts.run(
       'startSession',
-      [this.keys.sessions(tenant), this.keys.eventStream(tenant)],
-      [...this.events.contextArgs(tenant, caller.actor, now), session.id, JSON.stringify(session)],
+      [this.keys.sessions(tenant), this.keys.eventStream(tenant), this.keys.audit(tenant)],
+      [
+        ...this.events.contextArgs(tenant, caller.actor, now),
+        session.id,
+        JSON.stringify(session),
+        JSON.stringify(entry),
+        this.audit.maxLen,
+      ],
     );
     return { session, injection };
   }
@@ -107,6 +124,7 @@ export class Sessions {
     caller: EngramCaller,
     id: string,
     input: { summary: string; learnings: Learning[] },
+    request?: RequestRef,
   ): Promise<SessionRecord> {
     const { access, tenant } = caller;
     const session = await this.get(caller, id);
@@ -158,6 +176,14 @@ export class Sessions {
       now,
     );
     const episodeVector = await this.episodes.vectorOf(episode);
+    const entry = this.audit.entry(
+      auditContextOf(caller, request),
+      'session.end',
+      { type: 'session', id },
+      'success',
+      now,
+      { scope: session.scope, learnings: input.learnings.length },
+    );
     let created: string[];
     try {
       [, created] = await this.scripts.run<[string, string[], string[]]>(
@@ -173,6 +199,7 @@ export class Sessions {
           this.keys.stats(tenant),
           this.keys.agents(tenant),
           this.keys.userDocs(tenant, episode.user_id ?? ''),
+          this.keys.audit(tenant),
         ],
         [
           ...this.events.contextArgs(tenant, caller.actor, now),
@@ -186,6 +213,8 @@ export class Sessions {
           episode.user_id ?? '',
           input.learnings.length,
           ...learnings,
+          JSON.stringify(entry),
+          this.audit.maxLen,
         ],
       );
     } catch (err) {

@@ -2,9 +2,11 @@ import { Type } from '@sinclair/typebox';
 import { fail } from '../../../errors.js';
 import type { PlurKeyRecord } from '../../../auth/plur-keys.js';
 import type { Services } from '../../../services.js';
+import { adminCall } from '../../request-context.js';
 import { defineRoute } from '../../route.js';
 import { Nullable, Timestamp } from '../../schemas.js';
 import { RecordId } from './admin-users.js';
+import { PageQuery, pageOf } from './paging.js';
 import { RowsOf } from './shapes.js';
 
 /** /api/v1/admin/api-keys: plur_sk_ keys of the organisation's users (admins; every call audited). */
@@ -63,13 +65,11 @@ export function adminApiKeyRoutes(services: Services) {
       errors: ['forbidden'],
       face: 'engram',
       auth: 'engram',
-      summary: 'List the API keys of your organisation, newest first (never the key).',
+      summary: 'List the API keys of your organisation, newest first (never the key; limit/offset pages).',
       tags: ['admin'],
-      schema: { response: { 200: RowsOf(KeyInfo) } },
-      handler: async ({ principal, requestId }) => {
-        const keys = await plurKeys.list({ caller: principal, requestId });
-        return { rows: keys, total_count: keys.length };
-      },
+      schema: { querystring: PageQuery, response: { 200: RowsOf(KeyInfo) } },
+      handler: async ({ query, principal, ...request }) =>
+        pageOf(await plurKeys.list(adminCall(principal, request)), query),
     }),
     defineRoute({
       method: 'POST',
@@ -86,12 +86,13 @@ export function adminApiKeyRoutes(services: Services) {
         body: Type.Object({ user_id: RecordId, ...KeyRequest }),
         response: { 201: IssuedKey },
       },
-      handler: async ({ body, principal, requestId }) =>
+      handler: async ({ body, principal, ...request }) =>
         issuedKey(
-          await plurKeys.issue(
-            { caller: principal, requestId },
-            { userId: body.user_id, label: body.label ?? null, expiresAt: body.expires_at ?? null },
-          ),
+          await plurKeys.issue(adminCall(principal, request), {
+            userId: body.user_id,
+            label: body.label ?? null,
+            expiresAt: body.expires_at ?? null,
+          }),
         ),
     }),
     defineRoute({
@@ -106,8 +107,8 @@ export function adminApiKeyRoutes(services: Services) {
         params: Type.Object({ id: RecordId }),
         response: { 200: Type.Object({ id: Type.String(), revoked: Type.Literal(true) }) },
       },
-      handler: async ({ params, principal, requestId }) => {
-        if (!(await plurKeys.revoke({ caller: principal, requestId }, params.id)))
+      handler: async ({ params, principal, ...request }) => {
+        if (!(await plurKeys.revoke(adminCall(principal, request), params.id)))
           throw fail.notFound('API key not found');
         return { id: params.id, revoked: true as const };
       },

@@ -1,9 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { ROLES } from '../../../auth/roles.js';
 import type { Services } from '../../../services.js';
+import { adminCall } from '../../request-context.js';
 import { defineRoute, reply } from '../../route.js';
 import { Nullable, StringEnum, Timestamp } from '../../schemas.js';
 import { RecordId } from './admin-users.js';
+import { PageQuery, pageOf } from './paging.js';
 import { RowsOf } from './shapes.js';
 
 /** /api/v1/admin/groups and their members (organisation admins; every call audited). */
@@ -15,10 +17,19 @@ const Group = Type.Object(
     name: Type.String({ description: 'Path inside the organisation: team or team/sub' }),
     scope: Type.String({ description: 'group:<org>/<name>' }),
     parent_id: Nullable(Type.String()),
+    description: Nullable(Type.String()),
     created_at: Timestamp(),
   },
   { title: 'Group' },
 );
+
+const Member = Type.Object({ user_id: Type.String(), role: StringEnum(ROLES) }, { title: 'GroupMember' });
+const GroupWithMembers = Type.Object({ ...Group.properties, members: Type.Array(Member) });
+const GroupParams = Type.Object({ id: RecordId });
+const groupWire = <G extends { description?: string | null }>(group: G) => ({
+  ...group,
+  description: group.description ?? null,
+});
 
 const Membership = Type.Object(
   { group_id: Type.String(), user_id: Type.String(), role: StringEnum(ROLES) },
@@ -34,21 +45,12 @@ export function adminGroupRoutes(services: Services) {
       errors: ['forbidden'],
       face: 'engram',
       auth: 'engram',
-      summary: 'List the groups of your organisation with their members.',
+      summary: 'List the groups of your organisation with their members (by path; limit/offset pages).',
       tags: ['admin'],
-      schema: {
-        response: {
-          200: RowsOf(
-            Type.Object({
-              ...Group.properties,
-              members: Type.Array(Type.Object({ user_id: Type.String(), role: StringEnum(ROLES) })),
-            }),
-          ),
-        },
-      },
-      handler: async ({ principal, requestId }) => {
-        const rows = await groups.listGroups({ caller: principal, requestId });
-        return { rows, total_count: rows.length };
+      schema: { querystring: PageQuery, response: { 200: RowsOf(GroupWithMembers) } },
+      handler: async ({ query, principal, ...request }) => {
+        const rows = await groups.listGroups(adminCall(principal, request));
+        return pageOf(rows.map(groupWire), query);
       },
     }),
     defineRoute({
@@ -71,11 +73,78 @@ export function adminGroupRoutes(services: Services) {
         }),
         response: { 201: Group },
       },
-      handler: async ({ body, principal, requestId }) =>
-        groups.createGroup(
-          { caller: principal, requestId },
-          { name: body.name, parentId: body.parent_id ?? null },
+      handler: async ({ body, principal, ...request }) =>
+        groupWire(
+          await groups.createGroup(adminCall(principal, request), {
+            name: body.name,
+            parentId: body.parent_id ?? null,
+          }),
         ),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/admin/groups/:id',
+      errors: ['forbidden'],
+      face: 'engram',
+      auth: 'engram',
+      summary: 'Read one group with its members.',
+      tags: ['admin'],
+      schema: { params: GroupParams, response: { 200: GroupWithMembers } },
+      handler: async ({ params, principal, ...request }) =>
+        groupWire(await groups.readGroup(adminCall(principal, request), params.id)),
+    }),
+    defineRoute({
+      method: 'PATCH',
+      path: '/api/v1/admin/groups/:id',
+      errors: ['forbidden'],
+      face: 'engram',
+      auth: 'engram',
+      summary: "Change a group's description (its name and scope stay: engrams live under the scope).",
+      tags: ['admin'],
+      schema: {
+        params: GroupParams,
+        body: Type.Object(
+          { description: Nullable(Type.String({ maxLength: 1000 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Group },
+      },
+      handler: async ({ params, body, principal, ...request }) =>
+        groupWire(
+          await groups.updateGroup(adminCall(principal, request), params.id, {
+            description: body.description,
+          }),
+        ),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/v1/admin/groups/:id',
+      errors: ['forbidden', 'conflict'],
+      face: 'engram',
+      auth: 'engram',
+      summary:
+        'Delete an empty group (409 while it has members or subgroups); its engrams stay in its scope.',
+      tags: ['admin'],
+      schema: {
+        params: GroupParams,
+        response: { 200: Type.Object({ id: Type.String(), deleted: Type.Literal(true) }) },
+      },
+      handler: async ({ params, principal, ...request }) => {
+        await groups.deleteGroup(adminCall(principal, request), params.id);
+        return { id: params.id, deleted: true as const };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/admin/groups/:id/members',
+      errors: ['forbidden'],
+      face: 'engram',
+      auth: 'engram',
+      summary: 'List the members of a group (by user id; limit/offset pages).',
+      tags: ['admin'],
+      schema: { params: GroupParams, querystring: PageQuery, response: { 200: RowsOf(Member) } },
+      handler: async ({ params, query, principal, ...request }) =>
+        pageOf(await groups.listMembers(adminCall(principal, request), params.id), query),
     }),
     defineRoute({
       method: 'POST',
@@ -91,9 +160,9 @@ export function adminGroupRoutes(services: Services) {
         body: Type.Object({ user_id: RecordId, role: StringEnum(ROLES) }),
         response: { 201: Membership, 200: Membership },
       },
-      handler: async ({ params, body, principal, requestId }) => {
+      handler: async ({ params, body, principal, ...request }) => {
         const added = await groups.addMember(
-          { caller: principal, requestId },
+          adminCall(principal, request),
           params.id,
           body.user_id,
           body.role,
@@ -115,8 +184,8 @@ export function adminGroupRoutes(services: Services) {
           200: Type.Object({ group_id: Type.String(), user_id: Type.String(), removed: Type.Literal(true) }),
         },
       },
-      handler: async ({ params, principal, requestId }) => {
-        await groups.removeMember({ caller: principal, requestId }, params.id, params.user_id);
+      handler: async ({ params, principal, ...request }) => {
+        await groups.removeMember(adminCall(principal, request), params.id, params.user_id);
         return { group_id: params.id, user_id: params.user_id, removed: true as const };
       },
     }),

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { INJECTION_POLICIES, SENSITIVITY_CATEGORIES } from '../../../auth/scope-metadata.js';
 import type { Services } from '../../../services.js';
+import { adminCall } from '../../request-context.js';
 import { defineRoute, reply } from '../../route.js';
 import { StringEnum, Timestamp } from '../../schemas.js';
 import { NoControl, RowsOf, ScopeName } from './shapes.js';
@@ -61,8 +62,8 @@ export function adminScopeRoutes(services: Services) {
       summary: 'List the scopes of your organisation that carry metadata.',
       tags: ['admin'],
       schema: { response: { 200: RowsOf(ScopeMetadataRecord) } },
-      handler: async ({ principal, requestId }) => {
-        const rows = await scopeMetadata.list({ caller: principal, requestId });
+      handler: async ({ principal, ...request }) => {
+        const rows = await scopeMetadata.list(adminCall(principal, request));
         return { rows, total_count: rows.length };
       },
     }),
@@ -82,9 +83,9 @@ export function adminScopeRoutes(services: Services) {
         body: Type.Object(metadataFields, { additionalProperties: false }),
         response: { 201: ScopeMetadataRecord, 200: ScopeMetadataRecord },
       },
-      handler: async ({ params, body, principal, requestId }) => {
+      handler: async ({ params, body, principal, ...request }) => {
         const { record, created } = await scopeMetadata.set(
-          { caller: principal, requestId },
+          adminCall(principal, request),
           params.scope,
           body,
         );
@@ -102,8 +103,8 @@ export function adminScopeRoutes(services: Services) {
         params: ScopeParams,
         response: { 200: Type.Object({ scope: Type.String(), removed: Type.Literal(true) }) },
       },
-      handler: async ({ params, principal, requestId }) => ({
-        scope: await scopeMetadata.remove({ caller: principal, requestId }, params.scope),
+      handler: async ({ params, principal, ...request }) => ({
+        scope: await scopeMetadata.remove(adminCall(principal, request), params.scope),
         removed: true as const,
       }),
     }),

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { engramRow } from '../../../memory/engrams/engram-doc.js';
 import { FEEDBACK_SIGNALS } from '../../../memory/engrams/model.js';
 import type { Services } from '../../../services.js';
+import { requestContext } from '../../request-context.js';
 import { defineRoute } from '../../route.js';
 import { StringEnum } from '../../schemas.js';
 import { EngramEnvelope, EngramIdParams } from './shapes.js';
@@ -29,8 +30,8 @@ export function engramActionRoutes(services: Services) {
           }),
         },
       },
-      handler: async ({ params, body, principal }) => {
-        await actions.feedback(principal, params.id, body.signal);
+      handler: async ({ params, body, principal, ...request }) => {
+        await actions.feedback(principal, params.id, body.signal, requestContext(principal, request));
         return { id: params.id, signal: body.signal, applied: true as const };
       },
     }),
@@ -43,8 +44,8 @@ export function engramActionRoutes(services: Services) {
       summary: 'Promote a candidate to active (editor; 409 when it is not a candidate).',
       tags: ['engrams'],
       schema: { params: EngramIdParams, response: { 200: EngramEnvelope } },
-      handler: async ({ params, principal }) => ({
-        engram: engramRow(await actions.promote(principal, params.id)),
+      handler: async ({ params, principal, ...request }) => ({
+        engram: engramRow(await actions.promote(principal, params.id, requestContext(principal, request))),
       }),
     }),
     defineRoute({
@@ -60,8 +61,10 @@ export function engramActionRoutes(services: Services) {
         body: Type.Object({ pinned: Type.Boolean({ default: true }) }),
         response: { 200: EngramEnvelope },
       },
-      handler: async ({ params, body, principal, requestId }) => ({
-        engram: engramRow(await actions.pin(principal, params.id, body.pinned, requestId)),
+      handler: async ({ params, body, principal, ...request }) => ({
+        engram: engramRow(
+          await actions.pin(principal, params.id, body.pinned, requestContext(principal, request)),
+        ),
       }),
     }),
   ];

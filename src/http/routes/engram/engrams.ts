@@ -3,6 +3,7 @@ import { engramRow } from '../../../memory/engrams/engram-doc.js';
 import type { EngramBody } from '../../../memory/engrams/engram-input.js';
 import { ENGRAM_STATUSES } from '../../../memory/engrams/model.js';
 import type { Services } from '../../../services.js';
+import { requestContext } from '../../request-context.js';
 import { defineRoute, reply } from '../../route.js';
 import { StringEnum } from '../../schemas.js';
 import {
@@ -54,8 +55,12 @@ export function engramRoutes(services: Services) {
         'active. A client-chosen id that exists is 409; secrets aimed at a shared scope are 422.',
       tags: ['engrams'],
       schema: { body: CreateEngramBody, response: { 201: CreatedEngram, 200: CreatedEngram } },
-      handler: async ({ body, principal, requestId }) => {
-        const { doc, created } = await engrams.writer.create(principal, body, requestId);
+      handler: async ({ body, principal, ...request }) => {
+        const { doc, created } = await engrams.writer.create(
+          principal,
+          body,
+          requestContext(principal, request),
+        );
         const { id, scope, status, data } = engramRow(doc);
         return reply(created ? 201 : 200, { id, scope, status, data });
       },
@@ -82,8 +87,15 @@ export function engramRoutes(services: Services) {
         'retired -> active; others are 409.',
       tags: ['engrams'],
       schema: { params: EngramIdParams, body: PatchEngramBody, response: { 200: EngramEnvelope } },
-      handler: async ({ params, body, principal, requestId }) => ({
-        engram: engramRow(await engrams.writer.patch(principal, params.id, body as EngramBody, requestId)),
+      handler: async ({ params, body, principal, ...request }) => ({
+        engram: engramRow(
+          await engrams.writer.patch(
+            principal,
+            params.id,
+            body as EngramBody,
+            requestContext(principal, request),
+          ),
+        ),
       }),
     }),
     defineRoute({
@@ -100,8 +112,8 @@ export function engramRoutes(services: Services) {
           200: Type.Object({ id: Type.String(), scope: Type.String(), status: Type.Literal('retired') }),
         },
       },
-      handler: async ({ params, principal }) => {
-        const doc = await engrams.actions.retire(principal, params.id);
+      handler: async ({ params, principal, ...request }) => {
+        const doc = await engrams.actions.retire(principal, params.id, requestContext(principal, request));
         return { id: doc.id, scope: doc.scope, status: 'retired' as const };
       },
     }),

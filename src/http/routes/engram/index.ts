@@ -1,6 +1,7 @@
 import type { Services } from '../../../services.js';
 import type { AnyRoute } from '../../route.js';
 import { adminApiKeyRoutes } from './admin-api-keys.js';
+import { adminAuditRoutes } from './admin-audit.js';
 import { adminGroupRoutes } from './admin-groups.js';
 import { adminScimTokenRoutes } from './admin-scim-tokens.js';
 import { adminScopeRoutes } from './admin-scopes.js';
@@ -30,5 +31,6 @@ export function engramApiRoutes(services: Services): AnyRoute[] {
     ...adminScopeRoutes(services),
     ...meApiKeyRoutes(services),
     ...adminScimTokenRoutes(services),
+    ...adminAuditRoutes(services),
   ];
 }

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { MAX_KEYS_PER_USER } from '../../../auth/own-keys.js';
 import { fail } from '../../../errors.js';
 import type { Services } from '../../../services.js';
+import { adminCall } from '../../request-context.js';
 import { defineRoute } from '../../route.js';
 import { issuedKey, IssuedKey, KeyInfo, KeyRequest } from './admin-api-keys.js';
 import { RecordId } from './admin-users.js';
@@ -19,8 +20,8 @@ export function meApiKeyRoutes(services: Services) {
       summary: 'List your own API keys, newest first (never the key).',
       tags: ['identity'],
       schema: { response: { 200: RowsOf(KeyInfo) } },
-      handler: async ({ principal, requestId }) => {
-        const keys = await ownKeys.list({ caller: principal, requestId });
+      handler: async ({ principal, ...request }) => {
+        const keys = await ownKeys.list(adminCall(principal, request));
         return { rows: keys, total_count: keys.length };
       },
     }),
@@ -34,12 +35,12 @@ export function meApiKeyRoutes(services: Services) {
       description: `Made with a key an admin issued for you, that key is spent (revoked) first: it opens your personal scope only through this one exchange. 409 when you already hold ${MAX_KEYS_PER_USER} active keys.`,
       tags: ['identity'],
       schema: { body: Type.Object(KeyRequest), response: { 201: IssuedKey } },
-      handler: async ({ body, principal, requestId }) =>
+      handler: async ({ body, principal, ...request }) =>
         issuedKey(
-          await ownKeys.mint(
-            { caller: principal, requestId },
-            { label: body.label ?? null, expiresAt: body.expires_at ?? null },
-          ),
+          await ownKeys.mint(adminCall(principal, request), {
+            label: body.label ?? null,
+            expiresAt: body.expires_at ?? null,
+          }),
         ),
     }),
     defineRoute({
@@ -53,8 +54,8 @@ export function meApiKeyRoutes(services: Services) {
         params: Type.Object({ id: RecordId }),
         response: { 200: Type.Object({ id: Type.String(), revoked: Type.Literal(true) }) },
       },
-      handler: async ({ params, principal, requestId }) => {
-        if (!(await ownKeys.revoke({ caller: principal, requestId }, params.id)))
+      handler: async ({ params, principal, ...request }) => {
+        if (!(await ownKeys.revoke(adminCall(principal, request), params.id)))
           throw fail.notFound('API key not found');
         return { id: params.id, revoked: true as const };
       },

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { ENGRAM_TYPES } from '../../../memory/engrams/model.js';
 import type { SessionRecord } from '../../../memory/engrams/sessions.js';
 import type { Services } from '../../../services.js';
+import { requestContext } from '../../request-context.js';
 import { defineRoute } from '../../route.js';
 import { Nullable, StringEnum, Timestamp } from '../../schemas.js';
 import { ScopeName } from './shapes.js';
@@ -77,12 +78,12 @@ export function sessionRoutes(services: Services) {
           }),
         },
       },
-      handler: async ({ body, principal }) => {
-        const { session, injection } = await sessions.start(principal, {
-          task: body.task,
-          scope: body.scope,
-          tags: [...new Set(body.tags ?? [])],
-        });
+      handler: async ({ body, principal, ...request }) => {
+        const { session, injection } = await sessions.start(
+          principal,
+          { task: body.task, scope: body.scope, tags: [...new Set(body.tags ?? [])] },
+          requestContext(principal, request),
+        );
         return {
           session_id: session.id,
           engrams: { text: injection.text, count: injection.count, injected_ids: injection.injectedIds },
@@ -117,8 +118,8 @@ export function sessionRoutes(services: Services) {
           }),
         },
       },
-      handler: async ({ params, body, principal }) => {
-        const session = await sessions.end(principal, params.id, body);
+      handler: async ({ params, body, principal, ...request }) => {
+        const session = await sessions.end(principal, params.id, body, requestContext(principal, request));
         return {
           engrams_created: session.candidate_ids.length,
           candidate_ids: session.candidate_ids,

@@ -7,14 +7,16 @@
   Strength is kept to 4 decimals so repeated steps never drift.
 
   Input:
-    KEYS[1] docs   KEYS[2] workspace event stream
+    KEYS[1] docs   KEYS[2] workspace event stream   KEYS[3] audit stream of the organisation
     ARGV[1..5] event context; ARGV[4] is the time of the change
     ARGV[6] id   ARGV[7] positive | negative | neutral   ARGV[8] today (YYYY-MM-DD)
+    ARGV[9] audit entry JSON ('' = none)   ARGV[10] audit stream MAXLEN
 
   Output: the document JSON; -1 when there is no such engram
 ]]
 --- @include "appendEvent"
 --- @include "engramDoc"
+--- @include "appendAudit"
 local ctx = readEventContext()
 local doc = loadEngram(KEYS[1], ARGV[6])
 if not doc then return -1 end
@@ -37,4 +39,5 @@ elseif signal == 'negative' then
   doc.retrieval_strength = round4(math.max(0, strength - 0.10))
   doc.last_accessed = ARGV[8]
 end
+appendAudit(KEYS[3], ARGV[10], ARGV[9])
 return saveEngram(KEYS[1], KEYS[2], ctx, doc, ARGV[4], { 'engram.feedback' })
