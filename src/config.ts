@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigProblem, type Env, type VarDoc, int, list, num, oneOf, str } from './config-spec.js';
+import { ConfigProblem, type Env, type VarDoc, bool, int, list, num, oneOf, str } from './config-spec.js';
 import { isWorkspaceId } from './workspace.js';
 
 /**
@@ -340,6 +340,30 @@ export const VARS = {
     20,
     int(1, 1000),
     'Subscriptions one event socket may hold at a time.',
+  ),
+  packMaxBytes: declare(
+    'MNEMO_PACK_MAX_BYTES',
+    10_485_760,
+    int(1024, 1024 * 1024 * 1024),
+    'Largest pack archive (.tar.gz) POST /api/v1/packs accepts, uploaded or fetched; larger ones get 413.',
+  ),
+  packInlineMaxEngrams: declare(
+    'MNEMO_PACK_INLINE_MAX_ENGRAMS',
+    1000,
+    int(1, 10_000),
+    'Packs with more engrams than this install as a background job (202 with a job id); smaller ones inline.',
+  ),
+  packFetchTimeoutMs: declare(
+    'MNEMO_PACK_FETCH_TIMEOUT_MS',
+    30_000,
+    int(100, 600_000),
+    'Deadline for downloading a pack installed by URL (redirects included, at most 3).',
+  ),
+  allowPrivateUrls: declare(
+    'MNEMO_ALLOW_PRIVATE_URLS',
+    false,
+    bool,
+    'Let URLs the server fetches (pack installs) use plain http and reach private, loopback and link-local addresses. Off: https only, and every address DNS returns is checked before connecting.',
   ),
 } as const;
 

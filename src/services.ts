@@ -8,11 +8,14 @@ import type { PlurKeyService } from './auth/plur-keys.js';
 import type { UserService } from './auth/users.js';
 import type { Config } from './config.js';
 import type { ReembedJobs } from './jobs/reembed-jobs.js';
+import type { PackJobs } from './jobs/pack-jobs.js';
 import type { Logger } from './log.js';
 import type { AuditLog } from './memory/audit/audit-log.js';
 import type { EngramEngine } from './memory/engrams/engine.js';
 import type { EventLog } from './memory/event-log.js';
 import type { MemoryService } from './memory/memory-service.js';
+import type { PackExporter } from './memory/packs/pack-export.js';
+import type { PackService } from './memory/packs/pack-service.js';
 import type { RecallService } from './memory/recall-service.js';
 import type { RedisHealth } from './redis/health.js';
 
@@ -42,4 +45,8 @@ export interface Services {
   ownKeys: OwnKeyService;
   audit: AuditLog;
   engrams: EngramEngine;
+  /** Packs (/api/v1/packs): install, list, uninstall; export; large installs as jobs. */
+  packs: PackService;
+  packExport: PackExporter;
+  packJobs: PackJobs;
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { isConnectionError } from '../redis/clients.js';
 import { listenOn } from './listen.js';
 import { parseJsonBody, readBody, type ResponseState } from './body.js';
+import { isMultipart, MULTIPART_OVERHEAD_BYTES, parseMultipart } from './multipart.js';
 import { compileRoute, validate, type CompiledRoute } from './compile.js';
 import { CorsPolicy } from './cors.js';
 import { IGNORED_FIELDS_HEADER, ignoredFieldsHeader } from './ignored-fields.js';
@@ -15,7 +16,7 @@ import { WARNINGS_FIELD } from './schemas.js';
 import { faceOfUrl, renderError } from './error-dialects.js';
 import { authorizationToken, copyHeaders, type CopiedHeaders } from './request-headers.js';
 import { requestIdFrom } from './request-id.js';
-import { isRawReply, isReply, type AnyRoute, type AuthKind, type Face } from './route.js';
+import { isRawReply, isReply, type AnyRoute, type AuthKind, type Face, type UploadedFile } from './route.js';
 import { statusLine } from './status.js';
 
 /**
@@ -221,7 +222,13 @@ export class HttpServer {
     if (compiled.validateBody) {
       const length = headers.values['content-length'];
       const declared = length === undefined ? undefined : Number(length);
-      body = readBody(res, this.options.bodyLimitBytes, declared, exchange.state);
+      // An upload route reads a multipart body up to its own limit; JSON bodies keep the server's.
+      const { upload } = compiled.route;
+      const limit =
+        upload && isMultipart(headers.values['content-type'])
+          ? upload.maxBytes + MULTIPART_OVERHEAD_BYTES
+          : this.options.bodyLimitBytes;
+      body = readBody(res, limit, declared, exchange.state);
       body.catch(() => undefined); // handled where awaited; avoid an unhandled rejection if we fail earlier
     }
     this.inFlight++;
@@ -260,9 +267,18 @@ export class HttpServer {
       }
       let body: unknown;
       let ignored: string[] = [];
+      let files: Record<string, UploadedFile> = {};
       if (bodyPromise) {
+        const contentType = header('content-type');
+        let parsed: unknown;
+        if (route.upload && isMultipart(contentType)) {
+          const multipart = parseMultipart(await bodyPromise, contentType as string, route.upload);
+          parsed = multipart.fields;
+          files = multipart.files;
+        } else {
+          parsed = parseJsonBody(await bodyPromise);
+        }
         // An empty body is {} (routes whose fields are all optional take it); a JSON `null` is not.
-        const parsed = parseJsonBody(await bodyPromise);
         body = parsed === undefined ? {} : parsed;
         ignored = compiled.findIgnoredFields?.(body) ?? [];
         if (ignored.length > 0) exchange.notices.push([IGNORED_FIELDS_HEADER, ignoredFieldsHeader(ignored)]);
@@ -281,9 +297,11 @@ export class HttpServer {
         requestId: exchange.requestId,
         header,
         ip,
+        files,
       });
       if (isRawReply(result)) {
-        this.write(exchange, result.status, result.contentType, result.text, []);
+        const extra = result.headers ? Object.entries(result.headers) : [];
+        this.write(exchange, result.status, result.contentType, result.text, extra);
         return;
       }
       const {
@@ -352,7 +370,7 @@ export class HttpServer {
     exchange: Exchange,
     status: number,
     contentType: string | undefined,
-    body: string,
+    body: string | Buffer,
     extra: [string, string][],
     closeConnection = false,
   ): void {

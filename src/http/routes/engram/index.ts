@@ -10,6 +10,7 @@ import { episodeRoutes } from './episodes.js';
 import { injectRoutes } from './inject.js';
 import { meApiKeyRoutes } from './me-api-keys.js';
 import { meRoutes } from './me.js';
+import { packRoutes } from './packs.js';
 import { recallRoutes } from './recall.js';
 import { sessionRoutes } from './sessions.js';
 
@@ -28,5 +29,6 @@ export function engramApiRoutes(services: Services): AnyRoute[] {
     ...adminApiKeyRoutes(services),
     ...adminScopeRoutes(services),
     ...meApiKeyRoutes(services),
+    ...packRoutes(services),
   ];
 }
