@@ -96,7 +96,8 @@ const cString = (field: Buffer): string => {
 
 function headerName(header: Buffer): string {
   const name = cString(header.subarray(0, 100));
-  const ustar = header.subarray(257, 262).toString('latin1') === 'ustar';
+  // POSIX ustar ("ustar\0") has a name prefix; GNU tar ("ustar  ") keeps other fields there.
+  const ustar = header.subarray(257, 263).toString('latin1') === 'ustar\0';
   const prefix = ustar ? cString(header.subarray(345, 500)) : '';
   return prefix ? `${prefix}/${name}` : name;
 }
