@@ -363,7 +363,7 @@ export const VARS = {
     'MNEMO_ALLOW_PRIVATE_URLS',
     false,
     bool,
-    'Let URLs the server fetches (pack installs) use plain http and reach private, loopback and link-local addresses. Off: https only, and every address DNS returns is checked before connecting.',
+    'Let fetched URLs (pack installs) use http and reach private, loopback, link-local addresses. Off: https only, every resolved address checked before connecting.',
   ),
 } as const;
 
