@@ -5,13 +5,15 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Keys } from '../../src/redis/keys.js';
 import { readTarGz } from '../../src/memory/packs/tar-archive.js';
 import { sha256Integrity } from '../../src/memory/packs/pack-format.js';
 import { orgTenant } from '../../src/tenant.js';
 import { Org, startEngramServer } from '../helpers/engram.js';
 import { adminUpload, engrams, skillFiles, skillPack } from '../helpers/packs.js';
-import { ADMIN_KEY, type TestServer } from '../helpers/server.js';
+import { ADMIN_KEY, FILE_PREFIX, type TestServer } from '../helpers/server.js';
 
 /**
  * Installing by URL (from a plain-http server on 127.0.0.1 that this file starts, which only
@@ -248,6 +250,50 @@ describe('export', () => {
     ];
     for (const body of bad)
       expect((await org.admin('POST', '/api/v1/packs/export', body)).status, JSON.stringify(body)).toBe(400);
+  });
+
+  it('leaves out an engram the secret scan flags (stored by an older writer) and keeps the rest', async () => {
+    const org = new Org(open);
+    const clean = await org.engram(null, { statement: 'Rotate credentials every quarter' });
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      // Today's writes refuse secrets in shared scopes; a document from before that rule may still hold one.
+      const keys = new Keys(FILE_PREFIX);
+      const tenant = orgTenant(org.id);
+      const stored = JSON.parse((await redis.hget(keys.docs(tenant), clean.id)) as string) as Record<
+        string,
+        unknown
+      >;
+      const leaky = {
+        ...stored,
+        id: 'ENG-2000-01-01-001',
+        statement: 'The deploy key is sk-live-abcdefghijklmnopqrstuvwx',
+        content_hash: 'legacy',
+      };
+      await redis.hset(keys.docs(tenant), leaky.id, JSON.stringify(leaky));
+      await redis.hset(keys.engramHashes(tenant), `org:${org.id}\nlegacy`, leaky.id);
+    } finally {
+      await redis.quit();
+    }
+    const res = await fetch(`${open.url}/api/v1/packs/export`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${ADMIN_KEY}`,
+        'x-mnemo-org': org.id,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ scope: `org:${org.id}`, name: 'clean' }),
+    });
+    expect(res.status).toBe(200);
+    const out = readTarGz(Buffer.from(await res.arrayBuffer()), {
+      maxUnpackedBytes: 1 << 20,
+      maxEntries: 10,
+    });
+    const text = (out.get('clean/engrams.yaml') as Buffer).toString();
+    expect((parse(text) as { engrams: { statement: string }[] }).engrams.map((e) => e.statement)).toEqual([
+      'Rotate credentials every quarter',
+    ]);
+    expect(text).not.toContain('sk-live');
   });
 
   it('a user who cannot read the scope gets 404; a viewer member may export it', async () => {
