@@ -177,6 +177,21 @@ describe('same name, integrity and upgrade', () => {
     ]);
   });
 
+  it('two different versions installed at once: exactly one wins, the other is 409, nothing is mixed', async () => {
+    const org = new Org(server);
+    const a = skillPack({ name: 'race', version: '1.0.0', engrams: engrams(4, 'Always deploy') });
+    const b = skillPack({ name: 'race', version: '2.0.0', engrams: engrams(4, 'Never deploy') });
+    const [ra, rb] = await Promise.all([
+      adminUpload(server, org.id, a.archive),
+      adminUpload(server, org.id, b.archive),
+    ]);
+    expect([ra.status, rb.status].sort()).toEqual([201, 409]);
+    const winner = ra.status === 201 ? 'Always' : 'Never';
+    const rows = (await org.admin('GET', '/api/v1/engrams')).json.rows as { data: { statement: string } }[];
+    expect(rows).toHaveLength(4);
+    expect(rows.every((r) => r.data.statement.startsWith(winner))).toBe(true);
+  });
+
   it('a tampered pack (INTEGRITY, or the request integrity, disagrees) is 409 and installs nothing', async () => {
     const org = new Org(server);
     const before = await stateOf(org);
