@@ -11,6 +11,7 @@ import { orgScope } from '../engrams/scopes.js';
 import { contentFingerprint, findConflicts, type PackConflict } from './pack-conflicts.js';
 import { engramLabel, secretIn, type PackEngram } from './pack-engrams.js';
 import { checkIntegrityText, parsePack, PACK_MAX_ENGRAMS, type PackManifest } from './pack-format.js';
+import { packRow, type PackRow } from './pack-rows.js';
 import type { InstallEngram, PackRecord, PackStore } from './pack-store.js';
 import { readTarGz } from './tar-archive.js';
 
@@ -55,22 +56,6 @@ export interface PreparedInstall {
   upgrade: boolean;
 }
 
-export type IntegrityStatus = 'ok' | 'modified' | 'unverified';
-
-export interface PackRow {
-  name: string;
-  version: string;
-  description: string | null;
-  creator: string | null;
-  scope: string;
-  source: string;
-  integrity: string;
-  integrity_status: IntegrityStatus;
-  engram_count: number;
-  installed_at: string;
-  installed_by: string;
-}
-
 export interface InstallResult {
   status: 200 | 201;
   pack: PackRow;
@@ -107,7 +92,7 @@ export class PackService {
   async install(call: AdminCall, request: InstallRequest): Promise<InstallAnswer> {
     await this.authorizeInstall(call);
     const prepared = await this.prepare(call, request);
-    if (prepared instanceof Array) return prepared[0];
+    if ('status' in prepared) return prepared;
     if (prepared.engrams.length > this.settings.inlineMaxEngrams) {
       const jobId = await this.queue.enqueue(prepared);
       return { status: 202, jobId, total: prepared.engrams.length };
@@ -116,10 +101,7 @@ export class PackService {
   }
 
   /** Checks an install completely; an already-installed identical pack answers at once (200). */
-  private async prepare(
-    call: AdminCall,
-    request: InstallRequest,
-  ): Promise<PreparedInstall | [InstallResult]> {
+  private async prepare(call: AdminCall, request: InstallRequest): Promise<PreparedInstall | InstallResult> {
     const { caller } = call;
     if (request.archive.length > this.settings.maxBytes)
       throw new MnemoError(
@@ -157,16 +139,14 @@ export class PackService {
     const { manifest } = pack;
     const installed = await this.store.get(caller.tenant, manifest.name);
     if (installed && installed.integrity === pack.integrity)
-      return [
-        {
-          status: 200,
-          pack: await this.row(caller.tenant, installed),
-          installed: 0,
-          duplicates: 0,
-          conflicts: [],
-          upgraded: false,
-        },
-      ];
+      return {
+        status: 200,
+        pack: await packRow(this.store, caller.tenant, installed),
+        installed: 0,
+        duplicates: 0,
+        conflicts: [],
+        upgraded: false,
+      };
     if (installed && !request.upgrade) throw alreadyInstalled(installed);
     return {
       org: caller.org,
@@ -299,7 +279,7 @@ export class PackService {
     const unchanged = outcome.outcome === 'unchanged';
     return {
       status: unchanged ? 200 : 201,
-      pack: await this.row(tenant, outcome.record),
+      pack: await packRow(this.store, tenant, outcome.record),
       installed: outcome.installed,
       duplicates: outcome.duplicates,
       conflicts: unchanged ? [] : conflicts,
@@ -314,7 +294,7 @@ export class PackService {
       .filter((r) => caller.isOrgAdmin || caller.access.canRead(r.scope))
       .sort((a, b) => a.name.localeCompare(b.name));
     const rows: PackRow[] = [];
-    for (const record of records) rows.push(await this.row(caller.tenant, record));
+    for (const record of records) rows.push(await packRow(this.store, caller.tenant, record));
     return rows;
   }
 
@@ -326,31 +306,6 @@ export class PackService {
     const done = await this.store.uninstall(call.caller.tenant, call.caller.actor, name, now, audit);
     if (!done) throw fail.notFound(`Pack ${name} is not installed`);
     return { name, removed: done.removed };
-  }
-
-  /** The list row: `modified` when an engram the pack installed was changed or retired since. */
-  private async row(tenant: Tenant, record: PackRecord): Promise<PackRow> {
-    const fingerprints = await this.store.fingerprints(tenant, record.name);
-    const ids = Object.keys(fingerprints);
-    const docs = await this.store.docs(tenant, ids);
-    const changed = docs.some(
-      (doc, i) =>
-        !doc || doc.status === 'retired' || contentFingerprint(doc) !== fingerprints[ids[i] as string],
-    );
-    const status: IntegrityStatus = changed ? 'modified' : record.integrity_declared ? 'ok' : 'unverified';
-    return {
-      name: record.name,
-      version: record.version,
-      description: record.description,
-      creator: record.creator,
-      scope: record.scope,
-      source: record.source,
-      integrity: record.integrity,
-      integrity_status: status,
-      engram_count: record.engram_count,
-      installed_at: record.installed_at,
-      installed_by: record.installed_by,
-    };
   }
 }
 
