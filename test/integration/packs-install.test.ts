@@ -3,6 +3,7 @@ import { orgTenant } from '../../src/tenant.js';
 import { Org, startEngramServer } from '../helpers/engram.js';
 import { adminUpload, engrams, skillPack, tarGz, uploadPack } from '../helpers/packs.js';
 import { ADMIN_KEY, type TestServer } from '../helpers/server.js';
+import { connectEvents } from '../helpers/ws.js';
 
 /**
  * POST/GET/DELETE /api/v1/packs over real HTTP: install by multipart upload, the list with its integrity
@@ -458,5 +459,38 @@ describe('large packs', () => {
     const other = new Org(server, 'other');
     expect((await other.admin('GET', `/api/v1/packs/jobs/${res.json.job_id}`)).status).toBe(404);
     expect((await org.admin('GET', '/api/v1/packs/jobs/not-a-job')).status).toBe(400);
+  });
+});
+
+describe('pack events on the live stream', () => {
+  it('org admins see pack.installed; a member sees the engrams of scopes it reads but not the pack event', async () => {
+    const org = new Org(server);
+    const editor = await org.user('edna', 'editor');
+    const admin = await connectEvents(server, ADMIN_KEY, {
+      path: '/api/v1/events',
+      headers: { 'x-mnemo-org': org.id },
+    });
+    const member = await connectEvents(server, editor.key, { path: '/api/v1/events' });
+    try {
+      await admin.subscribe({ types: ['pack.*', 'engram.*'] });
+      await member.subscribe({ types: ['pack.*', 'engram.*'] });
+      expect(
+        (await adminUpload(server, org.id, skillPack({ name: 'live', engrams: engrams(2) }).archive)).status,
+      ).toBe(201);
+      const installed = await admin.waitFor((f) => f.type === 'pack.installed');
+      expect(installed.data).toMatchObject({
+        name: 'live',
+        scope: `org:${org.id}`,
+        installed: 2,
+        duplicates: 0,
+      });
+      // Events arrive in stream order: once the member has the later engram, it would have had the pack event.
+      const later = await org.engram(null, { statement: 'A later rule everyone reads' });
+      await member.waitFor((f) => f.type === 'engram.created' && f.data.id === later.id);
+      expect(member.events.filter((e) => e.type === 'engram.created')).toHaveLength(3);
+      expect(member.events.some((e) => String(e.type).startsWith('pack.'))).toBe(false);
+    } finally {
+      await Promise.all([admin.close(), member.close()]);
+    }
   });
 });
