@@ -19,10 +19,14 @@ import { buildRoutes } from './http/routes/index.js';
 import { HttpServer } from './http/server.js';
 import { McpEndpoint } from './http/mcp/endpoint.js';
 import { ReembedJobs } from './jobs/reembed-jobs.js';
+import { PackJobs } from './jobs/pack-jobs.js';
 import type { Logger } from './log.js';
 import { AuditLog } from './memory/audit/audit-log.js';
 import { AuditQuery } from './memory/audit/audit-query.js';
 import { createEngramEngine } from './memory/engrams/engine.js';
+import { PackExporter } from './memory/packs/pack-export.js';
+import { PackService } from './memory/packs/pack-service.js';
+import { PackStore } from './memory/packs/pack-store.js';
 import { RedisFactory, waitUntilReady } from './redis/clients.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { RedisHealth } from './redis/health.js';
@@ -150,6 +154,16 @@ export async function startMnemo(
     });
     closers.push(() => reembed.close());
 
+    // Packs: large installs run as jobs on a worker in every server process (they need the engram domain).
+    const packJobs = new PackJobs({ connection: factory.create('producer'), prefix: keys.bullPrefix(), log });
+    closers.push(() => packJobs.close());
+    const packStore = new PackStore(command, scripts, keys, events, config.auditMaxLen);
+    const packs = new PackService(packStore, embedder, queues, audit, packJobs, {
+      maxBytes: config.packMaxBytes,
+      inlineMaxEngrams: config.packInlineMaxEngrams,
+    });
+    packJobs.startWorker(packs, factory.create('bullmq'), log);
+
     const services: Services = {
       config,
       log,
@@ -183,6 +197,9 @@ export async function startMnemo(
       scimUsers: new ScimUserService(users, groups),
       scimGroups: new ScimGroupService(groups, users),
       auditAdmin: new AuditAdmin(audit, new AuditQuery(command, audit)),
+      packs,
+      packExport: new PackExporter(packStore, audit),
+      packJobs,
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);

@@ -365,6 +365,30 @@ export const VARS = {
     int(1, 1000),
     'Subscriptions one event socket may hold at a time.',
   ),
+  packMaxBytes: declare(
+    'MNEMO_PACK_MAX_BYTES',
+    10_485_760,
+    int(1024, 1024 * 1024 * 1024),
+    'Largest pack archive (.tar.gz) POST /api/v1/packs accepts, uploaded or fetched; larger ones get 413.',
+  ),
+  packInlineMaxEngrams: declare(
+    'MNEMO_PACK_INLINE_MAX_ENGRAMS',
+    1000,
+    int(1, 10_000),
+    'Packs with more engrams than this install as a background job (202 with a job id); smaller ones inline.',
+  ),
+  packFetchTimeoutMs: declare(
+    'MNEMO_PACK_FETCH_TIMEOUT_MS',
+    30_000,
+    int(100, 600_000),
+    'Deadline for downloading a pack installed by URL (redirects included, at most 3).',
+  ),
+  allowPrivateUrls: declare(
+    'MNEMO_ALLOW_PRIVATE_URLS',
+    false,
+    bool,
+    'Let fetched URLs (pack installs) use http and reach private, loopback, link-local addresses. Off: https only, every resolved address checked before connecting.',
+  ),
 } as const;
 
 type VarKey = keyof typeof VARS;

@@ -10,11 +10,14 @@ import type { ScimTokenService } from './auth/scim-tokens.js';
 import type { UserService } from './auth/users.js';
 import type { Config } from './config.js';
 import type { ReembedJobs } from './jobs/reembed-jobs.js';
+import type { PackJobs } from './jobs/pack-jobs.js';
 import type { Logger } from './log.js';
 import type { AuditLog } from './memory/audit/audit-log.js';
 import type { EngramEngine } from './memory/engrams/engine.js';
 import type { EventLog } from './memory/event-log.js';
 import type { MemoryService } from './memory/memory-service.js';
+import type { PackExporter } from './memory/packs/pack-export.js';
+import type { PackService } from './memory/packs/pack-service.js';
 import type { RecallService } from './memory/recall-service.js';
 import type { RedisHealth } from './redis/health.js';
 import type { ScimGroupService } from './scim/scim-groups.js';
@@ -52,4 +55,8 @@ export interface Services {
   scimGroups: ScimGroupService;
   /** The audit trail for organisation admins (GET /api/v1/admin/audit). */
   auditAdmin: AuditAdmin;
+  /** Packs (/api/v1/packs): install, list, uninstall; export; large installs as jobs. */
+  packs: PackService;
+  packExport: PackExporter;
+  packJobs: PackJobs;
 }

@@ -107,6 +107,16 @@ function operation(route: AnyRoute, path: string): JsonObject {
       content: { [successMediaType(route.face)]: { schema: plain(schema) } },
     };
   }
+  if (route.binaryResponse) {
+    const { status, contentType, description } = route.binaryResponse;
+    responses[String(status)] = {
+      description,
+      headers: {
+        'Content-Disposition': { description: 'attachment; filename="..."', schema: { type: 'string' } },
+      },
+      content: { [contentType]: { schema: { type: 'string', format: 'binary' } } },
+    };
+  }
   return {
     operationId: operationId(route.method, path),
     summary: route.summary,
@@ -118,12 +128,23 @@ function operation(route: AnyRoute, path: string): JsonObject {
       ? {
           requestBody: {
             required: true,
-            content: { [successMediaType(route.face)]: { schema: plain(route.schema.body) } },
+            content: {
+              [successMediaType(route.face)]: { schema: plain(route.schema.body) },
+              ...(route.upload ? { 'multipart/form-data': { schema: multipartSchema(route) } } : {}),
+            },
           },
         }
       : {}),
     responses,
   };
+}
+
+/** An upload route's form: its body schema's fields as text parts, plus its file parts. */
+function multipartSchema(route: AnyRoute): JsonObject {
+  const body = plain(route.schema.body) as { properties?: Record<string, JsonObject> } | undefined;
+  const properties: Record<string, JsonObject> = { ...(body?.properties ?? {}) };
+  for (const name of route.upload?.files ?? []) properties[name] = { type: 'string', format: 'binary' };
+  return { type: 'object', properties };
 }
 
 export function buildOpenApi(

@@ -36,6 +36,25 @@ export interface HandlerInput<S extends RouteSchema, A extends AuthKind> {
   ip: string;
   /** Set by a transport other than REST (the MCP endpoint: channel mcp); the audit trail names it. */
   origin?: RequestOrigin | undefined;
+  /** The file parts of a multipart/form-data request (routes with `upload`); empty otherwise. */
+  files: Readonly<Record<string, UploadedFile>>;
+}
+
+/** One file part of a multipart/form-data body. */
+export interface UploadedFile {
+  filename: string;
+  contentType: string;
+  data: Buffer;
+}
+
+/**
+ * A route that accepts multipart/form-data besides JSON. Its text parts are validated against the body
+ * schema like a JSON body; the parts named in `files` reach the handler as `files`. The body may then
+ * reach `maxBytes` (plus the multipart framing) instead of the server's JSON body limit.
+ */
+export interface UploadSpec {
+  maxBytes: number;
+  files: readonly string[];
 }
 
 type ResponseOf<S extends RouteSchema> = {
@@ -61,16 +80,22 @@ export const isReply = (value: unknown): value is Reply =>
 
 const RAW = Symbol('raw');
 
-/** A pre-rendered body (an OpenAPI document in YAML, say) sent as is with its content type. */
+/** A pre-rendered body (an OpenAPI document in YAML, a .tar.gz download) sent as is with its content type. */
 export interface RawReply {
   [RAW]: true;
   status: number;
   contentType: string;
-  text: string;
+  text: string | Buffer;
+  headers?: Record<string, string>;
 }
 
-export function rawReply(status: number, contentType: string, text: string): RawReply {
-  return { [RAW]: true, status, contentType, text };
+export function rawReply(
+  status: number,
+  contentType: string,
+  text: string | Buffer,
+  headers?: Record<string, string>,
+): RawReply {
+  return { [RAW]: true, status, contentType, text, ...(headers ? { headers } : {}) };
 }
 
 export const isRawReply = (value: unknown): value is RawReply =>
@@ -124,6 +149,10 @@ export interface Route<S extends RouteSchema = RouteSchema, A extends AuthKind =
    * 429, 500, 503: see errorStatuses in openapi.ts), for the OpenAPI document: 'forbidden', 'conflict' ...
    */
   errors?: readonly ErrorCode[];
+  /** Also accepts multipart/form-data (see UploadSpec). */
+  upload?: UploadSpec;
+  /** A success that is not JSON (a download), for the OpenAPI document; the handler answers a rawReply. */
+  binaryResponse?: { status: number; contentType: string; description: string };
   schema: S;
   // Method syntax on purpose: it lets a table of differently-typed routes share the type AnyRoute.
   handler(input: HandlerInput<S, A>): Promise<HandlerOutput<S>>;

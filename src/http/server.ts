@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { isConnectionError } from '../redis/clients.js';
 import { listenOn } from './listen.js';
 import { parseJsonBody, readBody, type ResponseState } from './body.js';
+import { isMultipart, MULTIPART_OVERHEAD_BYTES, parseMultipart } from './multipart.js';
 import { compileRoute, validate, type CompiledRoute } from './compile.js';
 import { CorsPolicy } from './cors.js';
 import { IGNORED_FIELDS_HEADER, ignoredFieldsHeader } from './ignored-fields.js';
@@ -23,6 +24,7 @@ import {
   type AuthKind,
   type Face,
   type StreamReply,
+  type UploadedFile,
 } from './route.js';
 import { statusLine } from './status.js';
 import { fetchRequest, type FetchHandler } from './fetch-exchange.js';
@@ -245,7 +247,13 @@ export class HttpServer {
     if (compiled.validateBody) {
       const length = headers.values['content-length'];
       const declared = length === undefined ? undefined : Number(length);
-      body = readBody(res, this.options.bodyLimitBytes, declared, exchange.state);
+      // An upload route reads a multipart body up to its own limit; JSON bodies keep the server's.
+      const { upload } = compiled.route;
+      const limit =
+        upload && isMultipart(headers.values['content-type'])
+          ? upload.maxBytes + MULTIPART_OVERHEAD_BYTES
+          : this.options.bodyLimitBytes;
+      body = readBody(res, limit, declared, exchange.state);
       body.catch(() => undefined); // handled where awaited; avoid an unhandled rejection if we fail earlier
     }
     this.inFlight++;
@@ -284,9 +292,18 @@ export class HttpServer {
       }
       let body: unknown;
       let ignored: string[] = [];
+      let files: Record<string, UploadedFile> = {};
       if (bodyPromise) {
+        const contentType = header('content-type');
+        let parsed: unknown;
+        if (route.upload && isMultipart(contentType)) {
+          const multipart = parseMultipart(await bodyPromise, contentType as string, route.upload);
+          parsed = multipart.fields;
+          files = multipart.files;
+        } else {
+          parsed = parseJsonBody(await bodyPromise);
+        }
         // An empty body is {} (routes whose fields are all optional take it); a JSON `null` is not.
-        const parsed = parseJsonBody(await bodyPromise);
         body = parsed === undefined ? {} : parsed;
         ignored = compiled.findIgnoredFields?.(body) ?? [];
         if (ignored.length > 0) exchange.notices.push([IGNORED_FIELDS_HEADER, ignoredFieldsHeader(ignored)]);
@@ -305,13 +322,15 @@ export class HttpServer {
         requestId: exchange.requestId,
         header,
         ip,
+        files,
       });
       if (isStreamReply(result)) {
         await this.stream(exchange, result);
         return;
       }
       if (isRawReply(result)) {
-        this.write(exchange, result.status, result.contentType, result.text, []);
+        const extra = result.headers ? Object.entries(result.headers) : [];
+        this.write(exchange, result.status, result.contentType, result.text, extra);
         return;
       }
       const {
@@ -449,7 +468,7 @@ export class HttpServer {
     exchange: Exchange,
     status: number,
     contentType: string | undefined,
-    body: string,
+    body: string | Buffer,
     extra: [string, string][],
     closeConnection = false,
   ): void {

@@ -10,6 +10,8 @@ export const QUEUES = {
   extract: 'mnemo-extract',
   /** Re-embedding a whole workspace on request (POST /admin/workspaces/{id}/reembed). */
   reembed: 'mnemo-reembed',
+  /** Installing a pack too large to install inline (POST /api/v1/packs answers 202). */
+  packInstall: 'mnemo-pack-install',
   /** Periodic upkeep: expiring working entries. */
   maintenance: 'mnemo-maintenance',
 } as const;

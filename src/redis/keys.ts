@@ -192,6 +192,14 @@ export class Keys {
   scimUserNames(tenant: Tenant): string {
     return `${this.ws(tenant)}:scim-usernames`;
   }
+  /** HASH pack name -> JSON record of an installed pack (/api/v1/packs). */
+  packs(tenant: Tenant): string {
+    return `${this.ws(tenant)}:packs`;
+  }
+  /** HASH engram id -> content fingerprint at install: the engrams one installed pack created. */
+  packEngrams(tenant: Tenant, name: string): string {
+    return `${this.ws(tenant)}:pack-eng:${name}`;
+  }
   /** STREAM: audit entries of the organisation (capped). */
   audit(tenant: Tenant): string {
     return `${this.ws(tenant)}:audit`;

@@ -563,6 +563,64 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
       expect(await redis.hexists(k('scopes'), 'global'), 'deleteScopeMetadata removed the scope').toBe(0);
     },
   },
+  installPack: {
+    seed: async (k) => {
+      await redis.hset(k('docs'), 'ENG-bad', GARBAGE);
+      await redis.hset(k('hashes'), `global\nh`, 'ENG-bad');
+      await redis.hset(k('packs'), 'p1', GARBAGE);
+      await redis.hset(k('packeng'), 'ENG-bad', 'fp');
+    },
+    call: (k) => ({
+      keys: ['docs', 'vecs', 'hashes', 'seq', 'packs', 'packeng', 'stream', 'audit'].map(k),
+      args: [
+        ...ctx(k('')),
+        'p1',
+        'upgrade',
+        `sha256:${LONE}`,
+        JSON.stringify({ name: 'p1', version: LONE, scope: 'global', tags: [], deep: nested(1100) }),
+        '2026-12-01',
+        audit,
+        '100',
+        2,
+        engramDoc('').replace('"id":"",', ''),
+        `global\nh`,
+        '',
+        'fp1',
+        engramDoc('').replace('"id":"",', ''),
+        `global\nh2`,
+        '',
+        'fp2',
+      ],
+    }),
+    check: async (k) => {
+      expect(await redis.hlen(k('packeng')), 'installPack recorded its engrams').toBe(2);
+      expect(await redis.hexists(k('packs'), 'p1')).toBe(1);
+    },
+  },
+  uninstallPack: {
+    seed: async (k) => {
+      await redis.hset(k('docs'), 'ENG-1', engramDoc('ENG-1', { content_hash: 'h' }), 'ENG-2', GARBAGE);
+      await redis.hset(k('hashes'), `global\nh`, 'ENG-1');
+      await redis.hset(k('packs'), 'p1', JSON.stringify({ name: 'p1', version: LONE, scope: 'global' }));
+      await redis.hset(k('packeng'), 'ENG-1', 'fp', 'ENG-2', 'fp');
+    },
+    call: (k) => ({
+      keys: ['docs', 'hashes', 'packs', 'packeng', 'stream', 'audit'].map(k),
+      args: [...ctx(k('')), 'p1', audit, '100'],
+    }),
+    check: async (k) => {
+      const doc = JSON.parse((await redis.hget(k('docs'), 'ENG-1')) as string) as Record<string, unknown>;
+      expect(doc.status, 'uninstallPack retired the engram').toBe('retired');
+      expect(await redis.exists(k('packs'), k('packeng'), k('hashes'))).toBe(0);
+    },
+  },
+  recordPackExport: {
+    seed: async () => undefined,
+    call: (k) => ({
+      keys: ['stream', 'audit'].map(k),
+      args: [...ctx(k('')), JSON.stringify({ name: LONE, deep: nested(1100) }), '{"truncated', '100'],
+    }),
+  },
 };
 
 function engramChange(name: string, keyNames: string[], extra: ScriptArg[]): Fixture {

@@ -69,6 +69,7 @@ export class RouteCaller {
       header: (name) => caller.header(name),
       ip: caller.origin.ip ?? '',
       origin: caller.origin,
+      files: {},
     });
     if (isRawReply(result)) return { status: result.status, body: result.text as B };
     if (isReply(result)) return { status: result.status, body: result.body as B };

@@ -5,7 +5,8 @@ import type { IndexEventRules } from '../search/index-manager.js';
  * `data.scope` is always there for permission filtering); session events the session record (with its
  * scope); episode.captured the episode document; identity events the user or group record, or
  * {group_id, user_id, role, scope} for memberships; API key events the key record without the key; scope
- * metadata events the metadata record, or {scope} when it is removed.
+ * metadata events the metadata record, or {scope} when it is removed; pack events {name, version, scope}
+ * with the counts of the change (installed, duplicates, retired, removed, engram_count).
  */
 export const ENGRAM_EVENT_TYPES = [
   'engram.created',
@@ -33,11 +34,12 @@ export const ENGRAM_EVENT_TYPES = [
   'apikey.revoked',
   'scope.metadata_set',
   'scope.metadata_deleted',
-  // SCIM provisioning (src/scim): a group renamed or deleted, SCIM tokens issued and revoked.
-  'group.updated',
-  'group.deleted',
+  // SCIM provisioning (src/scim): SCIM tokens issued and revoked.
   'scim_token.issued',
   'scim_token.revoked',
+  'pack.installed',
+  'pack.uninstalled',
+  'pack.exported',
 ] as const;
 
 export type EngramEventType = (typeof ENGRAM_EVENT_TYPES)[number];

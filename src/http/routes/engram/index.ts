@@ -12,6 +12,7 @@ import { episodeRoutes } from './episodes.js';
 import { injectRoutes } from './inject.js';
 import { meApiKeyRoutes } from './me-api-keys.js';
 import { meRoutes } from './me.js';
+import { packRoutes } from './packs.js';
 import { recallRoutes } from './recall.js';
 import { sessionRoutes } from './sessions.js';
 
@@ -32,5 +33,6 @@ export function engramApiRoutes(services: Services): AnyRoute[] {
     ...meApiKeyRoutes(services),
     ...adminScimTokenRoutes(services),
     ...adminAuditRoutes(services),
+    ...packRoutes(services),
   ];
 }
