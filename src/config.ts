@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigProblem, type Env, type VarDoc, int, list, num, oneOf, str } from './config-spec.js';
+import { ConfigProblem, type Env, type VarDoc, bool, int, list, num, oneOf, str } from './config-spec.js';
 import { isWorkspaceId } from './workspace.js';
 
 /**
@@ -340,6 +340,109 @@ export const VARS = {
     20,
     int(1, 1000),
     'Subscriptions one event socket may hold at a time.',
+  ),
+  // --- webhooks ---------------------------------------------------------------------------------------
+  allowPrivateUrls: declare(
+    'MNEMO_ALLOW_PRIVATE_URLS',
+    false,
+    bool,
+    'Lets webhook URLs use http and resolve to loopback, private, link-local, multicast or metadata addresses (tests, closed networks only).',
+  ),
+  webhookSecretKey: declare(
+    'MNEMO_WEBHOOK_SECRET_KEY',
+    undefined as string | undefined,
+    optional,
+    'Key from which the encryption key of stored webhook secrets is derived (HKDF-SHA256). Unset: derived from the admin key. Every instance and worker needs the same.',
+  ),
+  webhookTimeoutMs: declare(
+    'MNEMO_WEBHOOK_TIMEOUT_MS',
+    10_000,
+    int(100, 120_000),
+    'A webhook delivery that has not answered within this time counts as failed.',
+  ),
+  webhookAttempts: declare(
+    'MNEMO_WEBHOOK_ATTEMPTS',
+    16,
+    int(1, 100),
+    'Attempts of one webhook delivery (the first included) before it is given up; retries also stop after MNEMO_WEBHOOK_RETRY_WINDOW_MS.',
+  ),
+  webhookRetryBaseMs: declare(
+    'MNEMO_WEBHOOK_RETRY_BASE_MS',
+    30_000,
+    int(1, 3_600_000),
+    'First retry delay of a failed webhook delivery; it doubles on each attempt (capped by MNEMO_WEBHOOK_RETRY_MAX_DELAY_MS), with +-50% jitter.',
+  ),
+  webhookRetryMaxDelayMs: declare(
+    'MNEMO_WEBHOOK_RETRY_MAX_DELAY_MS',
+    6 * 3_600_000,
+    int(1, 86_400_000),
+    'Longest delay between two attempts of a webhook delivery.',
+  ),
+  webhookRetryWindowMs: declare(
+    'MNEMO_WEBHOOK_RETRY_WINDOW_MS',
+    86_400_000,
+    int(1, 7 * 86_400_000),
+    'No retry of a webhook delivery is scheduled later than this after its first attempt.',
+  ),
+  webhookDisableAfterMs: declare(
+    'MNEMO_WEBHOOK_DISABLE_AFTER_MS',
+    86_400_000,
+    int(1, 30 * 86_400_000),
+    'A webhook whose every delivery failed for this long (no success in between) is disabled, with the reason.',
+  ),
+  webhookResponseLimitBytes: declare(
+    'MNEMO_WEBHOOK_RESPONSE_LIMIT_BYTES',
+    4096,
+    int(0, 1_048_576),
+    "Bytes of a receiver's response body read (and kept in the deliveries log as an excerpt of 256); the rest is discarded.",
+  ),
+  webhookConcurrency: declare(
+    'MNEMO_WEBHOOK_CONCURRENCY',
+    1,
+    int(1, 64),
+    'Deliveries of one webhook in flight at a time, across instances (1 keeps first attempts in event order).',
+  ),
+  webhookWorkerConcurrency: declare(
+    'MNEMO_WEBHOOK_WORKER_CONCURRENCY',
+    32,
+    int(1, 1024),
+    'Webhook deliveries one worker process sends at a time (all webhooks together).',
+  ),
+  webhookPollMs: declare(
+    'MNEMO_WEBHOOK_POLL_MS',
+    200,
+    int(5, 60_000),
+    'How often the webhook dispatcher looks for new events when no notification woke it.',
+  ),
+  webhookLeaseMs: declare(
+    'MNEMO_WEBHOOK_LEASE_MS',
+    10_000,
+    int(200, 600_000),
+    "Lease of one instance on dispatching one tenant's stream; another instance takes over this long after it stops renewing.",
+  ),
+  webhookSecretGraceMs: declare(
+    'MNEMO_WEBHOOK_SECRET_GRACE_MS',
+    86_400_000,
+    int(0, 30 * 86_400_000),
+    'After a secret rotation, how long the previous secret still signs deliveries (both signatures are sent).',
+  ),
+  webhookDeliveryLogSize: declare(
+    'MNEMO_WEBHOOK_DELIVERY_LOG_SIZE',
+    200,
+    int(1, 100_000),
+    'Deliveries kept in the log of each webhook (newest).',
+  ),
+  webhookMaxPerTenant: declare(
+    'MNEMO_WEBHOOK_MAX_PER_TENANT',
+    200,
+    int(1, 10_000),
+    'Webhooks one workspace or organisation may register.',
+  ),
+  webhookDnsServers: declare(
+    'MNEMO_WEBHOOK_DNS_SERVERS',
+    [] as string[],
+    list,
+    'DNS servers (host or host:port, comma-separated) used to resolve webhook hosts; empty: the system resolver.',
   ),
 } as const;
 

@@ -15,6 +15,7 @@ import type { EventLog } from './memory/event-log.js';
 import type { MemoryService } from './memory/memory-service.js';
 import type { RecallService } from './memory/recall-service.js';
 import type { RedisHealth } from './redis/health.js';
+import type { WebhookService } from './memory/webhooks/webhook-service.js';
 
 /**
  * What route handlers may use. Built once by the composition root (src/app.ts); routes receive it and
@@ -42,4 +43,6 @@ export interface Services {
   ownKeys: OwnKeyService;
   audit: AuditLog;
   engrams: EngramEngine;
+  /** Webhooks of both faces (/api/v1/admin/webhooks, /v1/webhooks). */
+  webhooks: WebhookService;
 }

@@ -12,6 +12,8 @@ export const QUEUES = {
   reembed: 'mnemo-reembed',
   /** Periodic upkeep: expiring working entries. */
   maintenance: 'mnemo-maintenance',
+  /** Webhook deliveries: one job per (webhook, event), retried with backoff (src/jobs/webhook-worker.ts). */
+  webhook: 'mnemo-webhook',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

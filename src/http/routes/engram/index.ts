@@ -4,6 +4,7 @@ import { adminApiKeyRoutes } from './admin-api-keys.js';
 import { adminGroupRoutes } from './admin-groups.js';
 import { adminScopeRoutes } from './admin-scopes.js';
 import { adminUserRoutes } from './admin-users.js';
+import { adminWebhookRoutes } from './admin-webhooks.js';
 import { engramActionRoutes } from './engram-actions.js';
 import { engramRoutes } from './engrams.js';
 import { episodeRoutes } from './episodes.js';
@@ -28,5 +29,6 @@ export function engramApiRoutes(services: Services): AnyRoute[] {
     ...adminApiKeyRoutes(services),
     ...adminScopeRoutes(services),
     ...meApiKeyRoutes(services),
+    ...adminWebhookRoutes(services),
   ];
 }
