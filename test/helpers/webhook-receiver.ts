@@ -162,3 +162,13 @@ export function signatureMatches(
   const expected = `sha256=${createHmac('sha256', secret).update(signed).digest('hex')}`;
   return header.split(',').some((part) => part.trim() === expected);
 }
+
+/** Server overrides for webhook tests: private loopback receivers allowed, retries and polling in ms. */
+export const FAST_WEBHOOKS = {
+  allowPrivateUrls: true,
+  webhookRetryBaseMs: 20,
+  webhookRetryMaxDelayMs: 200,
+  webhookPollMs: 50,
+  webhookLeaseMs: 2000,
+  webhookTimeoutMs: 5000,
+};

@@ -1,20 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Org, PROBLEM_FIELDS, startEngramServer, type TestUser } from '../helpers/engram.js';
 import type { TestServer } from '../helpers/server.js';
-import { poll, signatureMatches, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
+import {
+  FAST_WEBHOOKS,
+  poll,
+  signatureMatches,
+  startReceiver,
+  type Receiver,
+} from '../helpers/webhook-receiver.js';
 
 /**
  * Webhooks on the engram API, end to end: a real receiver on 127.0.0.1, a real server, deliveries through
  * the stream, the dispatcher and BullMQ. Retry delays are a few ms here (MNEMO_WEBHOOK_RETRY_BASE_MS).
  */
-export const FAST_WEBHOOKS = {
-  allowPrivateUrls: true,
-  webhookRetryBaseMs: 20,
-  webhookRetryMaxDelayMs: 200,
-  webhookPollMs: 50,
-  webhookLeaseMs: 2000,
-  webhookTimeoutMs: 5000,
-};
 
 let server: TestServer;
 let org: Org;
