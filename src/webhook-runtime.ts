@@ -81,7 +81,7 @@ export function openWebhooks(deps: WebhookRuntimeDeps): WebhookRuntime {
           workerConcurrency: config.webhookWorkerConcurrency,
           timeoutMs: config.webhookTimeoutMs,
           deliveryLogSize: config.webhookDeliveryLogSize,
-          gateDelayMs: Math.max(5, Math.min(250, Math.round(config.webhookPollMs / 4))),
+          gateDelayMs: Math.max(5, Math.min(50, Math.round(config.webhookPollMs / 20))),
         },
         deps.factory.create('bullmq'),
         deps.keys.bullPrefix(),
