@@ -9,6 +9,8 @@ import { percentile, runLoad, type LoadResult, type RequestSpec } from './lib/lo
 import { BENCH_ADMIN_KEY, layerKey, startRedis, startService, type ServiceProcess } from './lib/stack.js';
 import { engramScenarios } from './scenarios/engram.js';
 import { fanoutScenario } from './scenarios/fanout.js';
+import { webhookScenario } from './scenarios/webhooks.js';
+import type { ScenarioContext } from './scenarios/types.js';
 
 /**
  * `npm run bench`: starts its own redis-server and mnemo (the built service) unless URLs are given, seeds
@@ -20,6 +22,7 @@ import { fanoutScenario } from './scenarios/fanout.js';
  *   npm run bench -- --quick            smaller workspaces and shorter runs, for a smoke test
  *   npm run bench -- --processes 2      the service with MNEMO_PROCESSES=2 (throughput on several cores)
  *   npm run bench -- --url http://host:7700 --redis-url redis://host:6379   against running services
+ *   npm run bench -- --only webhooks    one scenario (webhooks | engram | fanout) after a quick setup
  */
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -139,6 +142,20 @@ async function main(): Promise<void> {
   const corpus = new Corpus(7);
 
   try {
+    // One scenario alone: its figures go to stdout, the results file is left as the last full run wrote it.
+    const only = argValue('--only');
+    if (only !== undefined) {
+      const scenarios: Record<string, (context: ScenarioContext) => Promise<void>> = {
+        webhooks: webhookScenario,
+        engram: engramScenarios,
+        fanout: fanoutScenario,
+      };
+      const chosen = scenarios[only];
+      if (!chosen) throw new Error(`--only takes one of ${Object.keys(scenarios).join(', ')}`);
+      await chosen({ url, run, quick, c1Requests, durationMs, record, figures });
+      process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+      return;
+    }
     // Floors: the trivial route through the same client, and a Redis round trip.
     record(
       'health',
@@ -283,6 +300,7 @@ async function main(): Promise<void> {
     const scenario = { url, run, quick, c1Requests, durationMs, record, figures };
     await engramScenarios(scenario);
     await fanoutScenario(scenario);
+    await webhookScenario(scenario);
   } finally {
     await service?.stop();
     await redis?.stop();

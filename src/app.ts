@@ -39,6 +39,9 @@ import { StartupRefused } from './startup-refused.js';
 import { eventEndpoints } from './ws/endpoints.js';
 import { EventServer } from './ws/event-server.js';
 import { Fanout } from './ws/fanout.js';
+import { WebhookDispatcher } from './jobs/webhook-dispatcher.js';
+import { webhookOwnerPrincipal } from './auth/webhook-owner.js';
+import { openWebhooks } from './webhook-runtime.js';
 
 /** At shutdown, how long closing queues and Redis connections may take before they are dropped. */
 const RELEASE_TIMEOUT_MS = 5000;
@@ -110,7 +113,8 @@ export async function startMnemo(
     invalidation.register(layerKeys.cache);
 
     // Engram API: identities and keys publish invalidations; this instance applies its own at once too.
-    const adminKey = new AdminKeyVerifier(await resolveAdminKey(config.adminKey, config.dataDir, log));
+    const adminKeyValue = await resolveAdminKey(config.adminKey, config.dataDir, log);
+    const adminKey = new AdminKeyVerifier(adminKeyValue);
     const audit = new AuditLog(
       command,
       keys,
@@ -163,6 +167,36 @@ export async function startMnemo(
       inlineMaxEngrams: config.packInlineMaxEngrams,
     });
     packJobs.startWorker(packs, factory.create('bullmq'), log);
+    // Webhooks: every server dispatches (one per tenant at a time, by lease); workers deliver where jobs run.
+    const webhooks = openWebhooks({
+      config,
+      log,
+      factory,
+      command,
+      scripts,
+      keys,
+      events,
+      audit,
+      adminKey: adminKeyValue,
+    });
+    closers.push(() => webhooks.close());
+    if (config.jobs === 'inline') {
+      const webhookWorker = webhooks.startWorker();
+      closers.push(() => webhookWorker.close());
+    }
+    const dispatcher = new WebhookDispatcher(
+      {
+        store: webhooks.store,
+        events,
+        queue: webhooks.jobs,
+        pubsub,
+        log,
+        ownerPrincipal: (org, owner) => webhookOwnerPrincipal(users, groups, org, owner),
+      },
+      { pollMs: config.webhookPollMs, leaseMs: config.webhookLeaseMs, pageSize: 200 },
+    );
+    dispatcher.start();
+    closers.push(() => dispatcher.close());
 
     const services: Services = {
       config,
@@ -200,6 +234,7 @@ export async function startMnemo(
       packs,
       packExport: new PackExporter(packStore, audit),
       packJobs,
+      webhooks: webhooks.service,
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);

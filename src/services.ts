@@ -22,6 +22,7 @@ import type { RecallService } from './memory/recall-service.js';
 import type { RedisHealth } from './redis/health.js';
 import type { ScimGroupService } from './scim/scim-groups.js';
 import type { ScimUserService } from './scim/scim-users.js';
+import type { WebhookService } from './memory/webhooks/webhook-service.js';
 
 /**
  * What route handlers may use. Built once by the composition root (src/app.ts); routes receive it and
@@ -59,4 +60,6 @@ export interface Services {
   packs: PackService;
   packExport: PackExporter;
   packJobs: PackJobs;
+  /** Webhooks of both faces (/api/v1/admin/webhooks, /v1/webhooks). */
+  webhooks: WebhookService;
 }

@@ -69,6 +69,8 @@ export async function startService(
         MNEMO_ENGRAM_WRITE_RATE_LIMIT_RPM: '10000000',
         MNEMO_EVENT_STREAM_MAXLEN: '1000000',
         MNEMO_WS_MAX_SOCKETS_PER_CREDENTIAL: '5000',
+        // The webhook scenario's receiver listens on 127.0.0.1.
+        MNEMO_ALLOW_PRIVATE_URLS: 'true',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

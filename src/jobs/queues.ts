@@ -14,6 +14,8 @@ export const QUEUES = {
   packInstall: 'mnemo-pack-install',
   /** Periodic upkeep: expiring working entries. */
   maintenance: 'mnemo-maintenance',
+  /** Webhook deliveries: one job per (webhook, event), retried with backoff (src/jobs/webhook-worker.ts). */
+  webhook: 'mnemo-webhook',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -6,6 +6,7 @@
  * Envelope: {id (stream id), type, ts (ISO 8601), workspace, actor {type, id}, data}.
  */
 import { ENGRAM_EVENT_TYPES } from './engrams/engram-events.js';
+import { WEBHOOK_EVENT_TYPES } from './webhooks/webhook-events.js';
 
 export interface Actor {
   type: 'api_key' | 'user' | 'admin' | 'system' | 'scim';
@@ -45,6 +46,8 @@ export const EVENT_TYPES = [
   'facts.extraction_failed',
   // engram API (src/memory/engrams/engram-events.ts)
   ...ENGRAM_EVENT_TYPES,
+  // webhooks of either face (src/memory/webhooks/webhook-events.ts)
+  ...WEBHOOK_EVENT_TYPES,
 ] as const;
 
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: 'mnemo' };

@@ -7,10 +7,10 @@ import {
   PrivateAddressError,
   refusedTarget,
   type OutboundPolicy,
-} from './outbound-url.js';
+} from './fetch-target.js';
 
 /**
- * GET of a client-named URL with every limit a server needs: the outbound rule of outbound-url.ts checked
+ * GET of a client-named URL with every limit a server needs: the outbound rule of fetch-target.ts checked
  * on the URL and on each redirect's target (and on every address DNS returns, before connecting), at most
  * `maxRedirects` redirects, a deadline for the whole exchange, and a body cap enforced while reading (a
  * declared Content-Length over the cap is refused before the body is read).

@@ -1,23 +1,28 @@
-import { lookup as dnsLookup } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { fail } from '../errors.js';
+import { lookup as systemLookup } from 'node:dns/promises';
+import { Resolver } from 'node:dns/promises';
+import net from 'node:net';
 
 /**
- * The rule for every URL the server fetches on a client's behalf (pack installs by URL, webhook
- * deliveries): https only, and never an address inside the operator's network. The check runs on the
- * addresses DNS returns, in the socket's own lookup, so the address that is checked is the address that
- * is connected to (a name that resolves to a public address at check time and a private one at connect
- * time cannot slip through). `allowPrivate` (MNEMO_ALLOW_PRIVATE_URLS=true) lifts both rules, for tests and
- * closed networks.
+ * The rule for every URL mnemo calls on a user's behalf (webhooks): https only, and every address the host
+ * resolves to must be public. Loopback, private, carrier-grade NAT, link-local (which holds the cloud
+ * metadata endpoints 169.254.169.254 and fd00:ec2::254), multicast, reserved and documentation ranges are
+ * refused, so a registered URL cannot reach the service's own network. The check is made at registration
+ * and again for the connection itself (`checkedLookup`): a name that later resolves elsewhere (DNS
+ * rebinding) is refused before any connection is made. `allowPrivate` (MNEMO_ALLOW_PRIVATE_URLS, for tests
+ * and closed networks) lifts both rules.
  */
-export interface OutboundPolicy {
-  /** Allow plain http and private, loopback and link-local targets. */
-  allowPrivate: boolean;
+export class OutboundUrlRefused extends Error {
+  override name = 'OutboundUrlRefused';
 }
 
-/** Ranges a fetched URL must not reach: private, loopback, link-local (cloud metadata), CGNAT, multicast. */
-const BLOCKED = new BlockList();
-for (const [net, prefix] of [
+export interface OutboundPolicy {
+  allowPrivate: boolean;
+  /** DNS servers to ask instead of the system resolver ("host" or "host:port"); empty = the system's. */
+  dnsServers?: readonly string[];
+}
+
+const BLOCKED = new net.BlockList();
+for (const [network, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
   ['100.64.0.0', 10],
@@ -25,86 +30,129 @@ for (const [net, prefix] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
-  ['224.0.0.0', 3],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ] as const)
-  BLOCKED.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [
+  BLOCKED.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
+  ['100::', 64],
+  ['2001:db8::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10],
   ['ff00::', 8],
-  ['64:ff9b::', 96],
 ] as const)
-  BLOCKED.addSubnet(net, prefix, 'ipv6');
+  BLOCKED.addSubnet(network, prefix, 'ipv6');
 
-/** True when `address` (an IP literal) is one a fetched URL must not reach. */
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return BLOCKED.check(address, 'ipv4');
-  if (family !== 6) return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return BLOCKED.check(mapped[1] as string, 'ipv4');
-  return BLOCKED.check(address, 'ipv6');
+/** The IPv4 address an IPv6 one embeds (::ffff:a.b.c.d mapped, 64:ff9b::/96 NAT64, ::a.b.c.d), if any. */
+function embeddedIpv4(address: string): string | undefined {
+  const lower = address.toLowerCase();
+  const dotted = /^(?:::ffff:|64:ff9b::|::)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(lower);
+  if (dotted) return dotted[1];
+  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
+  if (!hex) return undefined;
+  const high = parseInt(hex[1] as string, 16);
+  const low = parseInt(hex[2] as string, 16);
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
 }
 
+/** True when `address` (an IP literal) is in none of the refused ranges. */
+export function isPublicAddress(address: string): boolean {
+  const family = net.isIP(address);
+  if (family === 4) return !BLOCKED.check(address, 'ipv4');
+  if (family !== 6) return false;
+  const v4 = embeddedIpv4(address);
+  if (v4 !== undefined) return isPublicAddress(v4);
+  return !BLOCKED.check(address, 'ipv6');
+}
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Every address of `host` (an IP literal resolves to itself). */
+async function resolveAll(host: string, policy: OutboundPolicy): Promise<ResolvedAddress[]> {
+  const literal = net.isIP(host);
+  if (literal !== 0) return [{ address: host, family: literal as 4 | 6 }];
+  if (policy.dnsServers && policy.dnsServers.length > 0) {
+    const resolver = new Resolver({ timeout: 2000, tries: 2 });
+    resolver.setServers([...policy.dnsServers]);
+    const [v4, v6] = await Promise.all([
+      resolver.resolve4(host).catch(() => [] as string[]),
+      resolver.resolve6(host).catch(() => [] as string[]),
+    ]);
+    return [
+      ...v4.map((address) => ({ address, family: 4 as const })),
+      ...v6.map((address) => ({ address, family: 6 as const })),
+    ];
+  }
+  const found = await systemLookup(host, { all: true, verbatim: true }).catch(() => []);
+  return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+}
+
+/** The host of a URL without IPv6 brackets. */
+const bareHost = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, '$1');
+
 /**
- * Parses and checks what can be checked without DNS: a valid absolute URL, https (http too with
- * allowPrivate), no credentials in it, and a host that is not a private IP literal. 400 otherwise.
+ * Resolves the URL's host and throws OutboundUrlRefused unless the scheme is https and every address is
+ * public (both lifted by `allowPrivate`). Answers the addresses it checked.
  */
-export function assertPublicUrl(raw: string, policy: OutboundPolicy, field = 'url'): URL {
+export async function assertPublicUrl(raw: string, policy: OutboundPolicy): Promise<ResolvedAddress[]> {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw fail.validation(`${field} is not a valid absolute URL`);
+    throw new OutboundUrlRefused('the URL is not a valid absolute URL');
   }
-  const schemes = policy.allowPrivate ? ['https:', 'http:'] : ['https:'];
-  if (!schemes.includes(url.protocol)) throw fail.validation(`${field} must use https`);
+  if (url.protocol !== 'https:' && !(policy.allowPrivate && url.protocol === 'http:'))
+    throw new OutboundUrlRefused('the URL must use https');
   if (url.username !== '' || url.password !== '')
-    throw fail.validation(`${field} must not carry credentials`);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!policy.allowPrivate && isIP(host) !== 0 && isPrivateAddress(host)) throw refusedTarget(field, host);
-  return url;
+    throw new OutboundUrlRefused('the URL must not carry credentials');
+  return checkedAddresses(bareHost(url), policy);
 }
 
-export const refusedTarget = (field: string, address: string) =>
-  fail.validation(`${field} resolves to a private, loopback or link-local address (${address}); refused`);
-
-/** Thrown by the guarded lookup: the socket never connects. */
-export class PrivateAddressError extends Error {
-  override name = 'PrivateAddressError';
-  constructor(readonly address: string) {
-    super(`refused to connect to private address ${address}`);
+/** Every address of `host`, refused unless all are public (or the policy allows private ones). */
+export async function checkedAddresses(host: string, policy: OutboundPolicy): Promise<ResolvedAddress[]> {
+  const addresses = await resolveAll(host, policy);
+  if (addresses.length === 0) throw new OutboundUrlRefused(`the host ${host} does not resolve`);
+  if (!policy.allowPrivate) {
+    const refused = addresses.find((a) => !isPublicAddress(a.address));
+    if (refused)
+      throw new OutboundUrlRefused(
+        `the host ${host} resolves to ${refused.address}, a loopback, private, link-local, multicast or metadata address`,
+      );
   }
+  return addresses;
 }
+
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | { address: string; family: number }[],
+  family?: number,
+) => void;
 
 /**
- * A socket `lookup` that resolves every address of the name and refuses the connection when any of them is
- * private (an attacker's name could list one public and one private address), before connecting.
+ * A `lookup` for node:http(s) requests that resolves and checks at connect time, so the address connected
+ * to is the address checked (no window between check and connect for a rebinding DNS answer).
  */
-export function guardedLookup(policy: OutboundPolicy): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) {
-        callback(err, '', 0);
-        return;
-      }
-      const list = addresses as unknown as { address: string; family: number }[];
-      const bad = policy.allowPrivate ? undefined : list.find((a) => isPrivateAddress(a.address));
-      if (bad) {
-        callback(new PrivateAddressError(bad.address), '', 0);
-        return;
-      }
-      if (options.all) callback(null, list);
-      else {
-        const first = list[0];
-        if (!first)
-          callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
-        else callback(null, first.address, first.family);
-      }
-    });
+export function checkedLookup(policy: OutboundPolicy) {
+  return (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {
+    checkedAddresses(hostname.replace(/^\[(.*)\]$/, '$1'), policy).then(
+      (addresses) => {
+        if (options.all) callback(null, addresses);
+        else
+          callback(null, (addresses[0] as ResolvedAddress).address, (addresses[0] as ResolvedAddress).family);
+      },
+      (err: Error) => callback(Object.assign(err, { code: 'EREFUSED' }), '', 0),
+    );
   };
 }

@@ -218,4 +218,42 @@ export class Keys {
   bullPrefix(): string {
     return `${this.prefix}:{~bull}`;
   }
+
+  // --- webhooks (per tenant: layer workspace or engram organisation) ---------------------------------------
+  /** ZSET webhook id -> creation ms: the webhooks of a tenant. */
+  webhookIds(tenant: Tenant): string {
+    return `${this.ws(tenant)}:webhooks`;
+  }
+  /** HASH of one webhook: config (JSON), secret / prev_secret (encrypted), prev_until, active, health. */
+  webhook(tenant: Tenant, webhookId: string): string {
+    return `${this.ws(tenant)}:webhook:${webhookId}`;
+  }
+  /** HASH delivery id -> JSON delivery record of one webhook (the deliveries log, capped). */
+  webhookDeliveries(tenant: Tenant, webhookId: string): string {
+    return `${this.ws(tenant)}:whd:${webhookId}`;
+  }
+  /** ZSET delivery id -> creation ms: the order of the deliveries log (trimmed with it). */
+  webhookDeliveryIndex(tenant: Tenant, webhookId: string): string {
+    return `${this.ws(tenant)}:whd-idx:${webhookId}`;
+  }
+  /** ZSET delivery id -> ms until which its slot is held: deliveries of one webhook in flight. */
+  webhookInflight(tenant: Tenant, webhookId: string): string {
+    return `${this.ws(tenant)}:wh-inflight:${webhookId}`;
+  }
+  /** ZSET (all scores 0, lexical) "<webhook id>|<padded event id>|<delivery id>": first attempts in event order. */
+  webhookPending(tenant: Tenant): string {
+    return `${this.ws(tenant)}:wh-pending`;
+  }
+  /** STRING: the id of the last event of the tenant's stream the webhook dispatcher has enqueued. */
+  webhookCursor(tenant: Tenant): string {
+    return `${this.ws(tenant)}:wh-cursor`;
+  }
+  /** STRING with a TTL: the instance that dispatches the tenant's stream now (its lease). */
+  webhookLease(tenant: Tenant): string {
+    return `${this.ws(tenant)}:wh-lease`;
+  }
+  /** SET of the tenants that have (or had) webhooks: the streams dispatchers watch. */
+  webhookTenants(): string {
+    return `${this.prefix}:{~sys}:webhook-tenants`;
+  }
 }

@@ -621,6 +621,127 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
       args: [...ctx(k('')), JSON.stringify({ name: LONE, deep: nested(1100) }), '{"truncated', '100'],
     }),
   },
+  // --- webhooks ----------------------------------------------------------------------------------------
+  createWebhook: identity(
+    ['ids', 'wh', 'stream', 'audit'],
+    [
+      'wh1',
+      Date.now(),
+      JSON.stringify({ id: 'wh1', url: LONE }),
+      `v1.${LONE}`,
+      '10',
+      JSON.stringify({ id: LONE }),
+      audit,
+      '100',
+    ],
+  ),
+  updateWebhook: {
+    seed: async (k) => void (await redis.hset(k('wh'), 'config', GARBAGE, 'secret', 'v1.a', 'active', '1')),
+    call: (k) => ({
+      keys: ['wh', 'stream', 'audit'].map(k),
+      args: [
+        ...ctx(k('')),
+        JSON.stringify({ id: 'wh1', url: LONE }),
+        '0',
+        LONE,
+        `v1.${LONE}`,
+        Date.now() + 1000,
+        'webhook.updated',
+        JSON.stringify(nested(1100)),
+        audit,
+        '100',
+      ],
+    }),
+    check: async (k) => {
+      expect(await redis.hget(k('wh'), 'active')).toBe('0');
+      expect(await redis.hget(k('wh'), 'prev_secret')).toBe('v1.a');
+    },
+  },
+  deleteWebhook: {
+    seed: async (k) => {
+      await redis.hset(k('wh'), 'config', GARBAGE, 'secret', 'v1.a');
+      await redis.zadd(k('ids'), 1, 'wh1');
+      await redis.zadd(k('pending'), 0, 'wh1|a|d1', 0, 'wh2|a|d2');
+    },
+    call: (k) => ({
+      keys: ['ids', 'wh', 'log', 'order', 'inflight', 'pending', 'stream', 'audit'].map(k),
+      args: [...ctx(k('')), 'wh1', JSON.stringify({ id: LONE }), audit, '100'],
+    }),
+    check: async (k) => {
+      expect(await redis.exists(k('wh'))).toBe(0);
+      expect(await redis.zrange(k('pending'), '0', '-1')).toEqual(['wh2|a|d2']);
+    },
+  },
+  recordWebhookAttempt: {
+    seed: async (k) => void (await redis.hset(k('wh'), 'config', GARBAGE, 'secret', 'v1.a', 'active', '1')),
+    call: (k) => ({
+      keys: ['wh', 'log', 'order', 'stream', 'audit'].map(k),
+      args: [
+        ...ctx(k('')),
+        'd1',
+        JSON.stringify({ error: LONE, deep: nested(1100) }),
+        Date.now(),
+        '1',
+        'fail',
+        Date.now(),
+        LONE,
+        JSON.stringify({ reason: LONE }),
+        audit,
+        '100',
+      ],
+    }),
+    check: async (k, reply) => {
+      expect(reply).toBe(2);
+      expect(await redis.hget(k('wh'), 'active')).toBe('0');
+      expect(await redis.hexists(k('log'), 'd1')).toBe(1);
+    },
+  },
+  redeliverWebhook: {
+    seed: async (k) => void (await redis.hset(k('wh'), 'config', GARBAGE, 'secret', 'v1.a', 'active', '1')),
+    call: (k) => ({
+      keys: ['wh', 'log', 'order', 'stream', 'audit'].map(k),
+      args: [
+        ...ctx(k('')),
+        'd2',
+        JSON.stringify({ id: LONE }),
+        Date.now(),
+        '1',
+        JSON.stringify({ id: LONE }),
+        audit,
+        '100',
+      ],
+    }),
+    check: async (k) => expect(await redis.hexists(k('log'), 'd2')).toBe(1),
+  },
+  webhookLease: {
+    seed: async () => undefined,
+    call: (k) => ({ keys: [k('lease')], args: ['disp_1', 1000, 'take'] }),
+    check: async (k) => expect(await redis.get(k('lease'))).toBe('disp_1'),
+  },
+  advanceWebhookCursor: {
+    seed: async (k) => void (await redis.set(k('lease'), 'o1')),
+    call: (k) => ({ keys: ['lease', 'cursor', 'pending'].map(k), args: ['o1', '5-0', `wh1|${LONE}|d1`] }),
+    check: async (k) => expect(await redis.get(k('cursor'))).toBe('5-0'),
+  },
+  takeWebhookSlot: {
+    seed: async (k) => void (await redis.zadd(k('pending'), 0, `wh1|${LONE}|d1`)),
+    call: (k) => ({
+      keys: ['inflight', 'pending'].map(k),
+      args: [Date.now(), Date.now() + 1000, 1, 'd1', '[wh1|', '(wh1}', `wh1|${LONE}|d1`],
+    }),
+    check: async (k, reply) => {
+      expect(reply).toBe(1);
+      expect(await redis.zcard(k('inflight'))).toBe(1);
+    },
+  },
+  releaseWebhookSlot: {
+    seed: async (k) => {
+      await redis.zadd(k('pending'), 0, `wh1|${LONE}|d1`);
+      await redis.zadd(k('inflight'), Date.now() + 1000, 'd1');
+    },
+    call: (k) => ({ keys: ['inflight', 'pending'].map(k), args: ['d1', `wh1|${LONE}|d1`] }),
+    check: async (k) => expect(await redis.exists(k('inflight'), k('pending'))).toBe(0),
+  },
 };
 
 function engramChange(name: string, keyNames: string[], extra: ScriptArg[]): Fixture {

@@ -4,7 +4,7 @@ import { isMnemoError } from '../../src/errors.js';
 import { parseMultipart } from '../../src/http/multipart.js';
 import { parsePack, packFiles } from '../../src/memory/packs/pack-format.js';
 import { readTar, readTarGz, writeTarGz } from '../../src/memory/packs/tar-archive.js';
-import { assertPublicUrl, isPrivateAddress } from '../../src/net/outbound-url.js';
+import { assertPublicUrl, isPrivateAddress } from '../../src/net/fetch-target.js';
 import { engrams, skillFiles, tar, tarHeader } from '../helpers/packs.js';
 
 /** The pack archive reader and format, the multipart parser and the outbound URL rule, without I/O. */

@@ -11,6 +11,7 @@ import { memoryRoutes } from './layer/memory.js';
 import { recallRoutes } from './layer/recall.js';
 import { rememberRoutes } from './layer/remember.js';
 import { statsRoutes } from './layer/stats.js';
+import { layerWebhookRoutes } from './layer/webhooks.js';
 import { openApiRoutes } from './openapi.js';
 import { scimRoutes } from './scim/index.js';
 
@@ -26,6 +27,7 @@ export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRout
     ...recallRoutes(services),
     ...statsRoutes(services),
     ...memoryRoutes(services),
+    ...layerWebhookRoutes(services),
     ...engramApiRoutes(services),
     ...asyncApiRoutes(services),
     ...scimRoutes(services),

@@ -6,6 +6,7 @@ import { adminGroupRoutes } from './admin-groups.js';
 import { adminScimTokenRoutes } from './admin-scim-tokens.js';
 import { adminScopeRoutes } from './admin-scopes.js';
 import { adminUserRoutes } from './admin-users.js';
+import { adminWebhookRoutes } from './admin-webhooks.js';
 import { engramActionRoutes } from './engram-actions.js';
 import { engramRoutes } from './engrams.js';
 import { episodeRoutes } from './episodes.js';
@@ -34,5 +35,6 @@ export function engramApiRoutes(services: Services): AnyRoute[] {
     ...adminScimTokenRoutes(services),
     ...adminAuditRoutes(services),
     ...packRoutes(services),
+    ...adminWebhookRoutes(services),
   ];
 }
