@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { resolveAdminKey } from './auth/admin-key.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import { MetricsGatherer } from './metrics/process-group.js';
 import { freePort } from './net.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 
@@ -44,11 +45,14 @@ export async function superviseProcesses(
   };
 
   const children = new Set<ChildProcess>();
+  // GET /metrics in any process answers for the whole group (src/metrics/process-group.ts).
+  const metrics = new MetricsGatherer(() => children);
   let stopping = false;
   const start = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const child = fork(script, [], { env, stdio: 'inherit' });
       children.add(child);
+      metrics.attach(child);
       let ready = false;
       child.on('message', (message: { type?: string }) => {
         if (message.type !== 'ready') return;

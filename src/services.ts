@@ -15,6 +15,9 @@ import type { EventLog } from './memory/event-log.js';
 import type { MemoryService } from './memory/memory-service.js';
 import type { RecallService } from './memory/recall-service.js';
 import type { RedisHealth } from './redis/health.js';
+import type { MetricsAccess } from './auth/metrics-access.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { Readiness } from './readiness.js';
 
 /**
  * What route handlers may use. Built once by the composition root (src/app.ts); routes receive it and
@@ -42,4 +45,12 @@ export interface Services {
   ownKeys: OwnKeyService;
   audit: AuditLog;
   engrams: EngramEngine;
+  /** Prometheus metrics of this instance; `metrics.webhooks` is where webhook delivery metrics plug in. */
+  metrics: Metrics;
+  /** Who may read GET /metrics. */
+  metricsAccess: MetricsAccess;
+  /** The text of GET /metrics: this instance's, or its MNEMO_PROCESSES group's merged. */
+  metricsText: () => Promise<string>;
+  /** GET /readyz: Redis, scripts, shutdown. */
+  readiness: Readiness;
 }

@@ -20,6 +20,7 @@ export const TAKES = {
   layer: '/v1 takes a workspace key (plm_live_... or plm_test_...)',
   engram: '/api/v1 takes a user key (plur_sk_...) or the admin key',
   admin: 'admin routes take the admin key only',
+  metrics: '/metrics takes the metrics token (MNEMO_METRICS_TOKEN) or the admin key',
 } as const;
 
 export const credentialRefused = {

@@ -20,5 +20,7 @@ export function buildAuthenticators(services: Services): Authenticators {
       requireKindOf(request.token, 'engram', services.adminKey);
       return services.engramAuth.authenticate(request.token, request.header('x-mnemo-org'));
     },
+    // GET /metrics: the metrics token or the admin key, or anyone with MNEMO_METRICS_PUBLIC=true.
+    metrics: async ({ token }) => ({ principal: services.metricsAccess.authenticate(token) }),
   };
 }

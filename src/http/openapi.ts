@@ -90,7 +90,9 @@ function operation(route: AnyRoute, path: string): JsonObject {
     responses[status] = {
       description: status.startsWith('2') ? 'Success' : (TITLE_BY_STATUS.get(Number(status)) ?? 'Error'),
       ...(route.schema.body && status.startsWith('2') ? { headers: IGNORED_FIELDS_DOC } : {}),
-      content: { 'application/json': { schema: plain(schema) } },
+      content: {
+        [(status.startsWith('2') && route.produces) || 'application/json']: { schema: plain(schema) },
+      },
     };
   }
   return {

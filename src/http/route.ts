@@ -100,6 +100,10 @@ export interface Route<S extends RouteSchema = RouteSchema, A extends AuthKind =
    */
   errors?: readonly ErrorCode[];
   schema: S;
+  /** Media type of the success answer when it is not JSON (a raw reply: the Prometheus text format). */
+  produces?: string;
+  /** Answered while the server drains at shutdown (probes); every other route answers 503 then. */
+  duringShutdown?: boolean;
   // Method syntax on purpose: it lets a table of differently-typed routes share the type AnyRoute.
   handler(input: HandlerInput<S, A>): Promise<HandlerOutput<S>>;
 }

@@ -15,6 +15,14 @@ import { WARNINGS_FIELD } from './schemas.js';
 import { faceOfUrl, renderError } from './error-dialects.js';
 import { authorizationToken, copyHeaders, type CopiedHeaders } from './request-headers.js';
 import { requestIdFrom } from './request-id.js';
+import type { RequestLog } from './request-log.js';
+import {
+  methodLabel,
+  NO_HTTP_METRICS,
+  UNMATCHED_ROUTE,
+  type HttpMetricsSink,
+  type RequestMeter,
+} from './request-metrics.js';
 import { isRawReply, isReply, type AnyRoute, type AuthKind, type Face } from './route.js';
 import { statusLine } from './status.js';
 
@@ -48,12 +56,18 @@ export interface HttpServerOptions {
   sharedPort?: boolean;
   /** Failed authentications per client address (429 once over budget). */
   authFailures: AuthFailureGate;
+  /** Request counters and latencies by route template (default: none). */
+  metrics?: HttpMetricsSink;
+  /** One JSON line per request, as MNEMO_LOG_REQUESTS says (default: none). */
+  requestLog?: RequestLog;
 }
 
 interface PathGroup {
   pattern: string;
   byMethod: Map<string, CompiledRoute>;
   methods: string[];
+  /** Meters by method label, made on first use (the method set is bounded by methodLabel). */
+  meters: Map<string, RequestMeter>;
 }
 
 interface Exchange {
@@ -68,6 +82,11 @@ interface Exchange {
   rateHeaders: [string, string][];
   /** Headers telling the client about its request (X-Mnemo-Ignored-Fields), sent with any answer. */
   notices: [string, string][];
+  group: PathGroup;
+  method: string;
+  /** Who made the request, once authenticated (for the request log). */
+  principal: unknown;
+  bytesIn: number;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -80,19 +99,30 @@ export class HttpServer {
   private draining = false;
   private idleWaiters: (() => void)[] = [];
   private readonly cors: CorsPolicy;
+  private readonly metrics: HttpMetricsSink;
+  private readonly requestLog: RequestLog | undefined;
+  /** Requests that matched no route share one label: raw paths are never label values. */
+  private readonly unmatched: PathGroup = {
+    pattern: UNMATCHED_ROUTE,
+    byMethod: new Map(),
+    methods: [],
+    meters: new Map(),
+  };
 
   constructor(
     routes: AnyRoute[],
     private readonly options: HttpServerOptions,
   ) {
     this.cors = new CorsPolicy(options.corsOrigins);
+    this.metrics = options.metrics ?? NO_HTTP_METRICS;
+    this.requestLog = options.requestLog?.mode === 'off' ? undefined : options.requestLog;
     this.compiled = routes.map(compileRoute);
     for (const group of groupByPath(this.compiled)) {
       this.app.any(group.pattern, (res, req) => this.guarded(res, req, () => this.dispatch(res, req, group)));
     }
     this.app.any('/*', (res, req) =>
       this.guarded(res, req, () => {
-        const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+        const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false, this.unmatched);
         this.sendError(exchange, new MnemoError('not_found', `No route for ${req.getUrl()}`));
       }),
     );
@@ -147,7 +177,7 @@ export class HttpServer {
     } catch (err) {
       this.options.log.error({ err, url: req.getUrl() }, 'request dispatch failed');
       try {
-        const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+        const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false, this.unmatched);
         this.sendError(exchange, new MnemoError('internal', 'Internal server error'));
       } catch {
         // The response was already answered or aborted: nothing more to say on it.
@@ -160,14 +190,14 @@ export class HttpServer {
     if (method === 'OPTIONS') {
       const origin = req.getHeader('origin') || undefined;
       const requested = req.getHeader('access-control-request-headers') || undefined;
-      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false, group);
       this.write(exchange, 204, undefined, '', this.cors.preflightHeaders(origin, group.methods, requested));
       return;
     }
     const compiled =
       group.byMethod.get(method) ?? (method === 'HEAD' ? group.byMethod.get('GET') : undefined);
     if (!compiled) {
-      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false, group);
       const error = new MnemoError(
         'method_not_allowed',
         `Method ${method} is not allowed on ${req.getUrl()}`,
@@ -178,10 +208,16 @@ export class HttpServer {
       this.sendError(exchange, error);
       return;
     }
-    this.serve(res, req, compiled, method === 'HEAD');
+    this.serve(res, req, compiled, method === 'HEAD', group);
   }
 
-  private exchange(res: uWS.HttpResponse, req: uWS.HttpRequest, face: Face, headOnly: boolean): Exchange {
+  private exchange(
+    res: uWS.HttpResponse,
+    req: uWS.HttpRequest,
+    face: Face,
+    headOnly: boolean,
+    group: PathGroup,
+  ): Exchange {
     const state: ResponseState = { aborted: false, finished: false };
     res.onAborted(() => {
       state.aborted = true;
@@ -198,6 +234,10 @@ export class HttpServer {
       headOnly,
       rateHeaders: [],
       notices: [],
+      group,
+      method: req.getCaseSensitiveMethod().toUpperCase(),
+      principal: undefined,
+      bytesIn: 0,
     };
   }
 
@@ -206,9 +246,10 @@ export class HttpServer {
     req: uWS.HttpRequest,
     compiled: CompiledRoute,
     headOnly: boolean,
+    group: PathGroup,
   ): void {
-    const exchange = this.exchange(res, req, compiled.route.face, headOnly);
-    if (this.draining) {
+    const exchange = this.exchange(res, req, compiled.route.face, headOnly, group);
+    if (this.draining && !compiled.route.duringShutdown) {
       this.sendError(exchange, new MnemoError('unavailable', 'The server is shutting down'), true);
       return;
     }
@@ -221,6 +262,7 @@ export class HttpServer {
     if (compiled.validateBody) {
       const length = headers.values['content-length'];
       const declared = length === undefined ? undefined : Number(length);
+      if (declared !== undefined && Number.isFinite(declared)) exchange.bytesIn = declared;
       body = readBody(res, this.options.bodyLimitBytes, declared, exchange.state);
       body.catch(() => undefined); // handled where awaited; avoid an unhandled rejection if we fail earlier
     }
@@ -256,13 +298,16 @@ export class HttpServer {
           throw await authFailures.answerFailure(ip, err);
         }
         principal = authenticated.principal as PrincipalByAuth[AuthKind];
+        exchange.principal = principal;
         if (authenticated.rate) await this.applyRateLimit(exchange, authenticated.rate, route);
       }
       let body: unknown;
       let ignored: string[] = [];
       if (bodyPromise) {
         // An empty body is {} (routes whose fields are all optional take it); a JSON `null` is not.
-        const parsed = parseJsonBody(await bodyPromise);
+        const raw = await bodyPromise;
+        exchange.bytesIn = raw.byteLength;
+        const parsed = parseJsonBody(raw);
         body = parsed === undefined ? {} : parsed;
         ignored = compiled.findIgnoredFields?.(body) ?? [];
         if (ignored.length > 0) exchange.notices.push([IGNORED_FIELDS_HEADER, ignoredFieldsHeader(ignored)]);
@@ -311,6 +356,7 @@ export class HttpServer {
       ['RateLimit-Reset', String(decision.resetSeconds)],
     ];
     if (!decision.allowed) {
+      this.metrics.rateLimitRejected(route.face);
       throw new MnemoError('rate_limited', `Rate limit of ${decision.limit} requests per minute exceeded`, {
         headers: { 'Retry-After': String(decision.retryAfterSeconds) },
       });
@@ -320,6 +366,7 @@ export class HttpServer {
   private toMnemoError(err: unknown, exchange: Exchange, route: AnyRoute): MnemoError {
     if (isMnemoError(err)) return err;
     if (isConnectionError(err)) {
+      this.metrics.redisUnavailableAnswered();
       this.options.log.warn(
         { requestId: exchange.requestId, err: (err as Error).message },
         'redis unavailable',
@@ -359,7 +406,8 @@ export class HttpServer {
     const { res, state } = exchange;
     if (state.aborted || state.finished) return;
     state.finished = true;
-    const latency = (performance.now() - exchange.started).toFixed(3);
+    const elapsedMs = performance.now() - exchange.started;
+    const latency = elapsedMs.toFixed(3);
     const cors = this.cors.responseHeaders(exchange.origin);
     res.cork(() => {
       res.writeStatus(statusLine(status));
@@ -373,6 +421,30 @@ export class HttpServer {
       if (exchange.headOnly) res.endWithoutBody(Buffer.byteLength(body), closeConnection);
       else res.end(body, closeConnection);
     });
+    this.meterOf(exchange).observe(status, elapsedMs / 1000);
+    if (this.requestLog?.wants(status, elapsedMs)) {
+      this.requestLog.write({
+        requestId: exchange.requestId,
+        route: exchange.group.pattern,
+        method: exchange.method,
+        status,
+        latencyMs: elapsedMs,
+        principal: exchange.principal,
+        bytesIn: exchange.bytesIn,
+        bytesOut: exchange.headOnly ? 0 : Buffer.byteLength(body),
+      });
+    }
+  }
+
+  private meterOf(exchange: Exchange): RequestMeter {
+    const label = methodLabel(exchange.method);
+    const { meters } = exchange.group;
+    let meter = meters.get(label);
+    if (!meter) {
+      meter = this.metrics.routeMeter(exchange.group.pattern, label);
+      meters.set(label, meter);
+    }
+    return meter;
   }
 
   private requestDone(): void {
@@ -392,7 +464,7 @@ function groupByPath(routes: CompiledRoute[]): PathGroup[] {
     const shape = compiled.route.path.replace(/:[A-Za-z0-9_]+/g, ':p');
     let group = groups.get(shape);
     if (!group) {
-      group = { pattern: compiled.route.path, byMethod: new Map(), methods: [] };
+      group = { pattern: compiled.route.path, byMethod: new Map(), methods: [], meters: new Map() };
       groups.set(shape, group);
     }
     if (group.byMethod.has(compiled.route.method)) {

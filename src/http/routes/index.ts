@@ -12,6 +12,8 @@ import { recallRoutes } from './layer/recall.js';
 import { rememberRoutes } from './layer/remember.js';
 import { statsRoutes } from './layer/stats.js';
 import { openApiRoutes } from './openapi.js';
+import { metricsRoutes } from './ops/metrics.js';
+import { probeRoutes } from './ops/probes.js';
 
 /** The route table of both faces. Each resource's routes live in their own file. */
 export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRoute[] {
@@ -27,6 +29,8 @@ export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRout
     ...memoryRoutes(services),
     ...engramApiRoutes(services),
     ...asyncApiRoutes(services),
+    ...probeRoutes(services),
+    ...metricsRoutes(services),
     ...extra,
   ];
   routes.push(
