@@ -9,6 +9,7 @@ import { percentile, runLoad, type LoadResult, type RequestSpec } from './lib/lo
 import { BENCH_ADMIN_KEY, layerKey, startRedis, startService, type ServiceProcess } from './lib/stack.js';
 import { engramScenarios } from './scenarios/engram.js';
 import { fanoutScenario } from './scenarios/fanout.js';
+import { requestLogStudy } from './scenarios/request-log.js';
 
 /**
  * `npm run bench`: starts its own redis-server and mnemo (the built service) unless URLs are given, seeds
@@ -19,6 +20,7 @@ import { fanoutScenario } from './scenarios/fanout.js';
  *   npm run bench                       full run (~5 minutes on 2 cores)
  *   npm run bench -- --quick            smaller workspaces and shorter runs, for a smoke test
  *   npm run bench -- --processes 2      the service with MNEMO_PROCESSES=2 (throughput on several cores)
+ *   npm run bench -- --request-log      remember/recall throughput with MNEMO_LOG_REQUESTS=off and =all
  *   npm run bench -- --url http://host:7700 --redis-url redis://host:6379   against running services
  */
 const args = process.argv.slice(2);
@@ -117,6 +119,7 @@ async function metrics(url: string): Promise<{
 }
 
 async function main(): Promise<void> {
+  if (args.includes('--request-log')) return requestLogStudy(quick);
   const sizes = quick
     ? { small: 1000, medium: 3000, large: 10_000 }
     : { small: 1000, medium: 10_000, large: 100_000 };
