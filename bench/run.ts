@@ -11,6 +11,7 @@ import { engramScenarios } from './scenarios/engram.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { webhookScenario } from './scenarios/webhooks.js';
 import type { ScenarioContext } from './scenarios/types.js';
+import { requestLogStudy } from './scenarios/request-log.js';
 
 /**
  * `npm run bench`: starts its own redis-server and mnemo (the built service) unless URLs are given, seeds
@@ -21,6 +22,7 @@ import type { ScenarioContext } from './scenarios/types.js';
  *   npm run bench                       full run (~5 minutes on 2 cores)
  *   npm run bench -- --quick            smaller workspaces and shorter runs, for a smoke test
  *   npm run bench -- --processes 2      the service with MNEMO_PROCESSES=2 (throughput on several cores)
+ *   npm run bench -- --request-log      remember/recall throughput with MNEMO_LOG_REQUESTS=off and =all
  *   npm run bench -- --url http://host:7700 --redis-url redis://host:6379   against running services
  *   npm run bench -- --only webhooks    one scenario (webhooks | engram | fanout) after a quick setup
  */
@@ -120,6 +122,7 @@ async function metrics(url: string): Promise<{
 }
 
 async function main(): Promise<void> {
+  if (args.includes('--request-log')) return requestLogStudy(quick);
   const sizes = quick
     ? { small: 1000, medium: 3000, large: 10_000 }
     : { small: 1000, medium: 10_000, large: 100_000 };

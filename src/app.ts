@@ -18,6 +18,13 @@ import type { AnyRoute } from './http/route.js';
 import { buildRoutes } from './http/routes/index.js';
 import { HttpServer } from './http/server.js';
 import { McpEndpoint } from './http/mcp/endpoint.js';
+import { RequestLog } from './http/request-log.js';
+import { QueueDepth } from './jobs/queue-depth.js';
+import { MetricsAccess } from './auth/metrics-access.js';
+import { Metrics } from './metrics/metrics.js';
+import { groupMetrics } from './metrics/process-group.js';
+import { watchSources } from './metrics/scrape-sources.js';
+import { Readiness } from './readiness.js';
 import { ReembedJobs } from './jobs/reembed-jobs.js';
 import { PackJobs } from './jobs/pack-jobs.js';
 import type { Logger } from './log.js';
@@ -86,7 +93,11 @@ export async function startMnemo(
     target = { kind: 'url', url: embedded.url };
   }
   const redisAddress = describeRedisTarget(target);
-  const factory = new RedisFactory(target, log, { commandTimeoutMs: config.redisCommandTimeoutMs });
+  const metrics = new Metrics();
+  const factory = new RedisFactory(target, log, {
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+    onConnectionError: (role) => metrics.redisConnectionError(role),
+  });
   const closers: (() => Promise<void>)[] = [];
   try {
     const command = factory.create('command');
@@ -95,6 +106,7 @@ export async function startMnemo(
     });
     const runtime = await openMemoryRuntime(config, log, factory, command, {
       workers: config.jobs === 'inline',
+      observer: { indexes: metrics.indexes, jobs: metrics.jobs },
     });
     closers.push(() => runtime.close());
     const { keys, scripts, events, embedder, queues, engine } = runtime;
@@ -197,12 +209,20 @@ export async function startMnemo(
     );
     dispatcher.start();
     closers.push(() => dispatcher.close());
+    const queueDepth = new QueueDepth({
+      connection: factory.create('producer'),
+      prefix: keys.bullPrefix(),
+      log,
+    });
+    closers.push(() => queueDepth.close());
+    const redisHealth = new RedisHealth(command);
+    const readiness = new Readiness(redisHealth, scripts);
 
     const services: Services = {
       config,
       log,
       startedAt,
-      redisHealth: new RedisHealth(command),
+      redisHealth,
       adminKey,
       layerKeys,
       events,
@@ -235,6 +255,11 @@ export async function startMnemo(
       packExport: new PackExporter(packStore, audit),
       packJobs,
       webhooks: webhooks.service,
+      metrics,
+      metricsAccess: new MetricsAccess(adminKey, config.metricsToken, config.metricsPublic),
+      // A process of a MNEMO_PROCESSES group answers for the whole group.
+      metricsText: options.sharedPort ? groupMetrics(metrics.registry) : () => metrics.registry.metrics(),
+      readiness,
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);
@@ -254,6 +279,8 @@ export async function startMnemo(
       rateLimiter,
       sharedPort: options.sharedPort ?? false,
       authFailures,
+      metrics,
+      requestLog: new RequestLog(log, config.logRequests, config.slowRequestMs),
     });
     // MCP (Streamable HTTP, stateless): the tools call the same route handlers, as the caller.
     const mcp = new McpEndpoint({
@@ -278,10 +305,32 @@ export async function startMnemo(
       log,
     });
     invalidation.register(eventServer);
+    watchSources(metrics.registry, {
+      indexes: () => {
+        const usage = engine.indexes.usage();
+        let docs = 0;
+        let vectors = 0;
+        for (const index of engine.indexes.details()) {
+          docs += index.docs;
+          vectors += index.vectors;
+        }
+        return { ...usage, docs, vectors };
+      },
+      eventStream: () => ({
+        socketsOpen: eventServer.socketCount,
+        workspacesFollowed: eventServer.workspaceCount,
+        ...eventServer.stats,
+      }),
+      credentialCaches: { layer: layerKeys.cache, engram: engramAuth.cache },
+      queueDepth: () => queueDepth.counts(),
+      redisRoundTrip: () => redisHealth.roundTrip(),
+    });
     const port = await http.listen();
 
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {
+      // First: /readyz answers 503 from now on, so a load balancer stops sending traffic.
+      readiness.markShuttingDown();
       http.stopAccepting();
       // Event sockets never finish by themselves: tell them to resume elsewhere (1001) right away.
       eventServer.close();

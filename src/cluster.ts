@@ -3,6 +3,7 @@ import { resolveAdminKey } from './auth/admin-key.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { forwardServerStderr } from './native-stderr.js';
+import { MetricsGatherer } from './metrics/process-group.js';
 import { freePort } from './net.js';
 import { VERSION } from './version.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
@@ -55,12 +56,15 @@ export async function superviseProcesses(
   };
 
   const children = new Set<ChildProcess>();
+  // GET /metrics in any process answers for the whole group (src/metrics/process-group.ts).
+  const metrics = new MetricsGatherer(() => children);
   let stopping = false;
   const start = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const child = fork(script, [], { env, stdio: ['inherit', 'inherit', 'pipe', 'ipc'] });
       children.add(child);
       if (child.stderr) forwardServerStderr(child.stderr, log);
+      metrics.attach(child);
       let ready = false;
       child.on('message', (message: { type?: string }) => {
         if (message.type !== 'ready') return;

@@ -486,6 +486,30 @@ export const VARS = {
     list,
     'DNS servers (host or host:port, comma-separated) used to resolve webhook hosts; empty: the system resolver.',
   ),
+  metricsToken: declare(
+    'MNEMO_METRICS_TOKEN',
+    undefined as string | undefined,
+    optional,
+    'Bearer token that may read GET /metrics (besides the admin key), for a Prometheus scraper. At least 16 characters.',
+  ),
+  metricsPublic: declare(
+    'MNEMO_METRICS_PUBLIC',
+    false,
+    bool,
+    'true: GET /metrics answers without a credential (only on a private scrape network).',
+  ),
+  logRequests: declare(
+    'MNEMO_LOG_REQUESTS',
+    'errors',
+    oneOf('all', 'errors', 'off'),
+    'Request log (one JSON line per request): all, errors (4xx/5xx and requests slower than MNEMO_SLOW_REQUEST_MS), or off.',
+  ),
+  slowRequestMs: declare(
+    'MNEMO_SLOW_REQUEST_MS',
+    1000,
+    int(1, 3_600_000),
+    'With MNEMO_LOG_REQUESTS=errors, requests taking longer than this are logged too.',
+  ),
 } as const;
 
 type VarKey = keyof typeof VARS;
@@ -546,6 +570,9 @@ export function describeRedisTarget(target: RedisTarget): string {
 /** Shortest admin key accepted with MNEMO_ENV=production (a generated key has 58 characters). */
 export const MIN_PRODUCTION_ADMIN_KEY = 32;
 
+/** Shortest metrics token accepted: it guards figures about every tenant. */
+export const MIN_METRICS_TOKEN = 16;
+
 /** Reads, validates and freezes the configuration. Throws ConfigError listing every problem. */
 export function loadConfig(env: Env = process.env, overrides: Partial<VarValues> = {}): Readonly<Config> {
   const problems: string[] = [];
@@ -579,6 +606,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<VarValues>
   if (values.env === 'production' && adminKey !== undefined && adminKey.length < MIN_PRODUCTION_ADMIN_KEY) {
     problems.push(
       `MNEMO_ADMIN_KEY: in production the admin key must be at least ${MIN_PRODUCTION_ADMIN_KEY} characters (got ${adminKey.length}); unset it to have one generated`,
+    );
+  }
+  const metricsToken = values.metricsToken as string | undefined;
+  if (metricsToken !== undefined && metricsToken.length < MIN_METRICS_TOKEN) {
+    problems.push(
+      `MNEMO_METRICS_TOKEN: expected at least ${MIN_METRICS_TOKEN} characters (got ${metricsToken.length})`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import { QueuedWork } from './jobs/queued-work.js';
+import type { JobObserver } from './jobs/job-observer.js';
 import { startWorkers } from './jobs/workers.js';
 import type { Logger } from './log.js';
 import type { Embedder } from './memory/embedders/embedder.js';
@@ -10,6 +11,7 @@ import { EventLog } from './memory/event-log.js';
 import type { RedisClient, RedisFactory } from './redis/clients.js';
 import { Keys } from './redis/keys.js';
 import { Scripts } from './redis/scripts.js';
+import type { IndexObserver } from './memory/search/index-observer.js';
 
 /**
  * The parts every mnemo process needs, server or worker: keys, scripts, the event log, the embedder, the
@@ -25,12 +27,18 @@ export interface MemoryRuntime {
   close(): Promise<void>;
 }
 
+/** Who is told how the indexes and job workers fare (the metrics of a server process). */
+export interface RuntimeObserver {
+  indexes: IndexObserver;
+  jobs: JobObserver;
+}
+
 export async function openMemoryRuntime(
   config: Readonly<Config>,
   log: Logger,
   factory: RedisFactory,
   command: RedisClient,
-  options: { workers: boolean },
+  options: { workers: boolean; observer?: RuntimeObserver },
 ): Promise<MemoryRuntime> {
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
@@ -66,6 +74,7 @@ export async function openMemoryRuntime(
       embedder,
       background: queues,
       extraIndexRules: ENGRAM_INDEX_RULES,
+      ...(options.observer ? { indexObserver: options.observer.indexes } : {}),
     });
     if (options.workers) {
       const workers = await startWorkers(engine, {
@@ -73,6 +82,7 @@ export async function openMemoryRuntime(
         prefix: keys.bullPrefix(),
         sweepIntervalMs: config.sweepIntervalMs,
         log,
+        ...(options.observer ? { observer: options.observer.jobs } : {}),
       });
       closers.push(() => workers.close());
     }

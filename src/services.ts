@@ -23,6 +23,9 @@ import type { RedisHealth } from './redis/health.js';
 import type { ScimGroupService } from './scim/scim-groups.js';
 import type { ScimUserService } from './scim/scim-users.js';
 import type { WebhookService } from './memory/webhooks/webhook-service.js';
+import type { MetricsAccess } from './auth/metrics-access.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { Readiness } from './readiness.js';
 
 /**
  * What route handlers may use. Built once by the composition root (src/app.ts); routes receive it and
@@ -62,4 +65,12 @@ export interface Services {
   packJobs: PackJobs;
   /** Webhooks of both faces (/api/v1/admin/webhooks, /v1/webhooks). */
   webhooks: WebhookService;
+  /** Prometheus metrics of this instance; `metrics.webhooks` is where webhook delivery metrics plug in. */
+  metrics: Metrics;
+  /** Who may read GET /metrics. */
+  metricsAccess: MetricsAccess;
+  /** The text of GET /metrics: this instance's, or its MNEMO_PROCESSES group's merged. */
+  metricsText: () => Promise<string>;
+  /** GET /readyz: Redis, scripts, shutdown. */
+  readiness: Readiness;
 }

@@ -11,6 +11,9 @@
 export class CredentialCache<V extends { tags: readonly string[] }> {
   private readonly entries = new Map<string, { value: V; expiresAt: number }>();
   private invalidations = 0;
+  /** Lookups answered from memory and lookups that had to read Redis (read by /metrics at scrape time). */
+  hits = 0;
+  misses = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -19,11 +22,16 @@ export class CredentialCache<V extends { tags: readonly string[] }> {
 
   get(hash: string, now = Date.now()): V | undefined {
     const entry = this.entries.get(hash);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= now) {
-      this.entries.delete(hash);
+    if (!entry) {
+      this.misses++;
       return undefined;
     }
+    if (entry.expiresAt <= now) {
+      this.entries.delete(hash);
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
     return entry.value;
   }
 

@@ -21,6 +21,7 @@ export const TAKES = {
   engram: '/api/v1 takes a user key (plur_sk_...) or the admin key',
   admin: 'admin routes take the admin key only',
   scim: '/scim/v2 takes a SCIM token (plur_scim_...) only',
+  metrics: '/metrics takes the metrics token (MNEMO_METRICS_TOKEN) or the admin key',
 } as const;
 
 export const credentialRefused = {

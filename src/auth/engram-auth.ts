@@ -37,7 +37,7 @@ export interface EngramAuthSettings {
 }
 
 export class EngramAuthenticator {
-  private readonly cache: CredentialCache<CachedPrincipal>;
+  readonly cache: CredentialCache<CachedPrincipal>;
   /** What the credential invalidation subscriber calls (see CredentialInvalidation.register). */
   readonly invalidation: Invalidatable;
 

@@ -55,12 +55,19 @@ export interface ScimPrincipal extends EngramCaller {
   invalidationTags: readonly string[];
 }
 
+/** A reader of GET /metrics: by the admin key, the metrics token, or anyone (MNEMO_METRICS_PUBLIC). */
+export interface MetricsPrincipal {
+  kind: 'metrics';
+  via: 'admin' | 'metrics-token' | 'public';
+}
+
 export interface PrincipalByAuth {
   none: undefined;
   admin: AdminPrincipal;
   layer: LayerKeyPrincipal;
   engram: EngramPrincipal;
   scim: ScimPrincipal;
+  metrics: MetricsPrincipal;
 }
 
 /** How a principal is rate limited: its bucket family and the limits of each class. */

@@ -25,5 +25,7 @@ export function buildAuthenticators(services: Services): Authenticators {
       requireKindOf(token, 'scim', services.adminKey);
       return services.scimTokens.authenticate(token);
     },
+    // GET /metrics: the metrics token or the admin key, or anyone with MNEMO_METRICS_PUBLIC=true.
+    metrics: async ({ token }) => ({ principal: services.metricsAccess.authenticate(token) }),
   };
 }

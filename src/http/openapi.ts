@@ -104,7 +104,9 @@ function operation(route: AnyRoute, path: string): JsonObject {
     responses[status] = {
       description: status.startsWith('2') ? 'Success' : (TITLE_BY_STATUS.get(Number(status)) ?? 'Error'),
       ...(route.schema.body && status.startsWith('2') ? { headers: IGNORED_FIELDS_DOC } : {}),
-      content: { [successMediaType(route.face)]: { schema: plain(schema) } },
+      content: {
+        [(status.startsWith('2') && route.produces) || successMediaType(route.face)]: { schema: plain(schema) },
+      },
     };
   }
   if (route.binaryResponse) {

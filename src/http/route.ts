@@ -154,6 +154,10 @@ export interface Route<S extends RouteSchema = RouteSchema, A extends AuthKind =
   /** A success that is not JSON (a download), for the OpenAPI document; the handler answers a rawReply. */
   binaryResponse?: { status: number; contentType: string; description: string };
   schema: S;
+  /** Media type of the success answer when it is not JSON (a raw reply: the Prometheus text format). */
+  produces?: string;
+  /** Answered while the server drains at shutdown (probes); every other route answers 503 then. */
+  duringShutdown?: boolean;
   // Method syntax on purpose: it lets a table of differently-typed routes share the type AnyRoute.
   handler(input: HandlerInput<S, A>): Promise<HandlerOutput<S>>;
 }

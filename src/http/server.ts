@@ -16,6 +16,14 @@ import { SCIM_MEDIA_TYPE, WARNINGS_FIELD } from './schemas.js';
 import { faceOfUrl, renderError } from './error-dialects.js';
 import { authorizationToken, copyHeaders, type CopiedHeaders } from './request-headers.js';
 import { requestIdFrom } from './request-id.js';
+import type { RequestLog } from './request-log.js';
+import {
+  methodLabel,
+  NO_HTTP_METRICS,
+  UNMATCHED_ROUTE,
+  type HttpMetricsSink,
+  type RequestMeter,
+} from './request-metrics.js';
 import {
   isRawReply,
   isReply,
@@ -59,12 +67,18 @@ export interface HttpServerOptions {
   sharedPort?: boolean;
   /** Failed authentications per client address (429 once over budget). */
   authFailures: AuthFailureGate;
+  /** Request counters and latencies by route template (default: none). */
+  metrics?: HttpMetricsSink;
+  /** One JSON line per request, as MNEMO_LOG_REQUESTS says (default: none). */
+  requestLog?: RequestLog;
 }
 
 interface PathGroup {
   pattern: string;
   byMethod: Map<string, CompiledRoute>;
   methods: string[];
+  /** Meters by method label, made on first use (the method set is bounded by methodLabel). */
+  meters: Map<string, RequestMeter>;
 }
 
 interface Exchange {
@@ -81,6 +95,11 @@ interface Exchange {
   notices: [string, string][];
   /** Called once when the client goes away (a streamed body waiting for drain stops waiting). */
   abortWaiters: (() => void)[];
+  group: PathGroup;
+  method: string;
+  /** Who made the request, once authenticated (for the request log). */
+  principal: unknown;
+  bytesIn: number;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -93,19 +112,30 @@ export class HttpServer {
   private draining = false;
   private idleWaiters: (() => void)[] = [];
   private readonly cors: CorsPolicy;
+  private readonly metrics: HttpMetricsSink;
+  private readonly requestLog: RequestLog | undefined;
+  /** Requests that matched no route share one label: raw paths are never label values. */
+  private readonly unmatched: PathGroup = {
+    pattern: UNMATCHED_ROUTE,
+    byMethod: new Map(),
+    methods: [],
+    meters: new Map(),
+  };
 
   constructor(
     routes: AnyRoute[],
     private readonly options: HttpServerOptions,
   ) {
     this.cors = new CorsPolicy(options.corsOrigins);
+    this.metrics = options.metrics ?? NO_HTTP_METRICS;
+    this.requestLog = options.requestLog?.mode === 'off' ? undefined : options.requestLog;
     this.compiled = routes.map(compileRoute);
     for (const group of groupByPath(this.compiled)) {
       this.app.any(group.pattern, (res, req) => this.guarded(res, req, () => this.dispatch(res, req, group)));
     }
     this.app.any('/*', (res, req) =>
       this.guarded(res, req, () => {
-        const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+        const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false, this.unmatched);
         this.sendError(exchange, new MnemoError('not_found', `No route for ${req.getUrl()}`));
       }),
     );
@@ -118,7 +148,11 @@ export class HttpServer {
    * `face`'s dialect (a 401 with its WWW-Authenticate challenge). Must be called before `listen`.
    */
   mountFetch(path: string, face: Face, handle: FetchHandler): void {
-    this.app.any(path, (res, req) => this.guarded(res, req, () => this.serveFetch(res, req, face, handle)));
+    // Its own metrics label: the mount path is the template.
+    const group: PathGroup = { pattern: path, byMethod: new Map(), methods: [], meters: new Map() };
+    this.app.any(path, (res, req) =>
+      this.guarded(res, req, () => this.serveFetch(res, req, face, handle, group)),
+    );
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
@@ -170,7 +204,7 @@ export class HttpServer {
     } catch (err) {
       this.options.log.error({ err, url: req.getUrl() }, 'request dispatch failed');
       try {
-        const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+        const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false, this.unmatched);
         this.sendError(exchange, new MnemoError('internal', 'Internal server error'));
       } catch {
         // The response was already answered or aborted: nothing more to say on it.
@@ -183,14 +217,14 @@ export class HttpServer {
     if (method === 'OPTIONS') {
       const origin = req.getHeader('origin') || undefined;
       const requested = req.getHeader('access-control-request-headers') || undefined;
-      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false, group);
       this.write(exchange, 204, undefined, '', this.cors.preflightHeaders(origin, group.methods, requested));
       return;
     }
     const compiled =
       group.byMethod.get(method) ?? (method === 'HEAD' ? group.byMethod.get('GET') : undefined);
     if (!compiled) {
-      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
+      const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false, group);
       const error = new MnemoError(
         'method_not_allowed',
         `Method ${method} is not allowed on ${req.getUrl()}`,
@@ -201,10 +235,16 @@ export class HttpServer {
       this.sendError(exchange, error);
       return;
     }
-    this.serve(res, req, compiled, method === 'HEAD');
+    this.serve(res, req, compiled, method === 'HEAD', group);
   }
 
-  private exchange(res: uWS.HttpResponse, req: uWS.HttpRequest, face: Face, headOnly: boolean): Exchange {
+  private exchange(
+    res: uWS.HttpResponse,
+    req: uWS.HttpRequest,
+    face: Face,
+    headOnly: boolean,
+    group: PathGroup,
+  ): Exchange {
     const state: ResponseState = { aborted: false, finished: false };
     const abortWaiters: (() => void)[] = [];
     res.onAborted(() => {
@@ -224,6 +264,10 @@ export class HttpServer {
       rateHeaders: [],
       notices: [],
       abortWaiters,
+      group,
+      method: req.getCaseSensitiveMethod().toUpperCase(),
+      principal: undefined,
+      bytesIn: 0,
     };
   }
 
@@ -232,9 +276,10 @@ export class HttpServer {
     req: uWS.HttpRequest,
     compiled: CompiledRoute,
     headOnly: boolean,
+    group: PathGroup,
   ): void {
-    const exchange = this.exchange(res, req, compiled.route.face, headOnly);
-    if (this.draining) {
+    const exchange = this.exchange(res, req, compiled.route.face, headOnly, group);
+    if (this.draining && !compiled.route.duringShutdown) {
       this.sendError(exchange, new MnemoError('unavailable', 'The server is shutting down'), true);
       return;
     }
@@ -247,6 +292,8 @@ export class HttpServer {
     if (compiled.validateBody) {
       const length = headers.values['content-length'];
       const declared = length === undefined ? undefined : Number(length);
+      if (declared !== undefined && Number.isFinite(declared)) exchange.bytesIn = declared;
+      body = readBody(res, this.options.bodyLimitBytes, declared, exchange.state);
       // An upload route reads a multipart body up to its own limit; JSON bodies keep the server's.
       const { upload } = compiled.route;
       const limit =
@@ -288,6 +335,7 @@ export class HttpServer {
           throw await authFailures.answerFailure(ip, err);
         }
         principal = authenticated.principal as PrincipalByAuth[AuthKind];
+        exchange.principal = principal;
         if (authenticated.rate) await this.applyRateLimit(exchange, authenticated.rate, route);
       }
       let body: unknown;
@@ -295,13 +343,15 @@ export class HttpServer {
       let files: Record<string, UploadedFile> = {};
       if (bodyPromise) {
         const contentType = header('content-type');
+        const raw = await bodyPromise;
+        exchange.bytesIn = raw.byteLength;
         let parsed: unknown;
         if (route.upload && isMultipart(contentType)) {
-          const multipart = parseMultipart(await bodyPromise, contentType as string, route.upload);
+          const multipart = parseMultipart(raw, contentType as string, route.upload);
           parsed = multipart.fields;
           files = multipart.files;
         } else {
-          parsed = parseJsonBody(await bodyPromise);
+          parsed = parseJsonBody(raw);
         }
         // An empty body is {} (routes whose fields are all optional take it); a JSON `null` is not.
         body = parsed === undefined ? {} : parsed;
@@ -350,8 +400,14 @@ export class HttpServer {
     }
   }
 
-  private serveFetch(res: uWS.HttpResponse, req: uWS.HttpRequest, face: Face, handle: FetchHandler): void {
-    const exchange = this.exchange(res, req, face, false);
+  private serveFetch(
+    res: uWS.HttpResponse,
+    req: uWS.HttpRequest,
+    face: Face,
+    handle: FetchHandler,
+    group: PathGroup,
+  ): void {
+    const exchange = this.exchange(res, req, face, false, group);
     if (this.draining) {
       this.sendError(exchange, new MnemoError('unavailable', 'The server is shutting down'), true);
       return;
@@ -427,6 +483,7 @@ export class HttpServer {
       ['RateLimit-Reset', String(decision.resetSeconds)],
     ];
     if (!decision.allowed) {
+      this.metrics.rateLimitRejected(route.face);
       throw new MnemoError('rate_limited', `Rate limit of ${decision.limit} requests per minute exceeded`, {
         headers: { 'Retry-After': String(decision.retryAfterSeconds) },
       });
@@ -436,6 +493,7 @@ export class HttpServer {
   private toMnemoError(err: unknown, exchange: Exchange, route: AnyRoute): MnemoError {
     if (isMnemoError(err)) return err;
     if (isConnectionError(err)) {
+      this.metrics.redisUnavailableAnswered();
       this.options.log.warn(
         { requestId: exchange.requestId, err: (err as Error).message },
         'redis unavailable',
@@ -475,7 +533,8 @@ export class HttpServer {
     const { res, state } = exchange;
     if (state.aborted || state.finished) return;
     state.finished = true;
-    const latency = (performance.now() - exchange.started).toFixed(3);
+    const elapsedMs = performance.now() - exchange.started;
+    const latency = elapsedMs.toFixed(3);
     const cors = this.cors.responseHeaders(exchange.origin);
     res.cork(() => {
       res.writeStatus(statusLine(status));
@@ -489,6 +548,30 @@ export class HttpServer {
       if (exchange.headOnly) res.endWithoutBody(Buffer.byteLength(body), closeConnection);
       else res.end(body, closeConnection);
     });
+    this.meterOf(exchange).observe(status, elapsedMs / 1000);
+    if (this.requestLog?.wants(status, elapsedMs)) {
+      this.requestLog.write({
+        requestId: exchange.requestId,
+        route: exchange.group.pattern,
+        method: exchange.method,
+        status,
+        latencyMs: elapsedMs,
+        principal: exchange.principal,
+        bytesIn: exchange.bytesIn,
+        bytesOut: exchange.headOnly ? 0 : Buffer.byteLength(body),
+      });
+    }
+  }
+
+  private meterOf(exchange: Exchange): RequestMeter {
+    const label = methodLabel(exchange.method);
+    const { meters } = exchange.group;
+    let meter = meters.get(label);
+    if (!meter) {
+      meter = this.metrics.routeMeter(exchange.group.pattern, label);
+      meters.set(label, meter);
+    }
+    return meter;
   }
 
   /**
@@ -572,7 +655,7 @@ function groupByPath(routes: CompiledRoute[]): PathGroup[] {
     const shape = compiled.route.path.replace(/:[A-Za-z0-9_]+/g, ':p');
     let group = groups.get(shape);
     if (!group) {
-      group = { pattern: compiled.route.path, byMethod: new Map(), methods: [] };
+      group = { pattern: compiled.route.path, byMethod: new Map(), methods: [], meters: new Map() };
       groups.set(shape, group);
     }
     if (group.byMethod.has(compiled.route.method)) {

@@ -4,6 +4,7 @@ import type { EmbedItem, ExtractionRequest } from '../memory/background.js';
 import type { EnrichmentService } from '../memory/enrichment.js';
 import type { Reembedder } from '../memory/reembed.js';
 import type { RedisClient } from '../redis/clients.js';
+import { NO_JOB_OBSERVER, type JobObserver } from './job-observer.js';
 import { openQueue, QUEUES } from './queues.js';
 import type { ReembedJobData } from './reembed-jobs.js';
 import { tenantsNamed, type Tenant } from '../tenant.js';
@@ -19,6 +20,8 @@ export interface WorkerSettings {
   prefix: string;
   sweepIntervalMs: number;
   log: Logger;
+  /** Told of every attempt's outcome (metrics). */
+  observer?: JobObserver;
 }
 
 export interface RunningWorkers {
@@ -98,8 +101,11 @@ export async function startWorkers(
   const scheduler = openQueue(QUEUES.maintenance, { connection: settings.connection(), prefix, log });
   await scheduler.upsertJobScheduler('sweep-expired', { every: settings.sweepIntervalMs }, { name: 'sweep' });
 
+  const observer = settings.observer ?? NO_JOB_OBSERVER;
   for (const worker of workers) {
     worker.on('error', (err) => log.warn({ err: err.message, queue: worker.name }, 'worker error'));
+    worker.on('completed', () => observer.attempted(worker.name, 'completed', false));
+    worker.on('failed', (job) => observer.attempted(worker.name, 'failed', lastAttempt(job)));
   }
   return {
     close: async () => {

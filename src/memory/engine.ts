@@ -14,6 +14,7 @@ import { MemoryStore } from './memory-store.js';
 import { RecallService } from './recall-service.js';
 import { Reembedder } from './reembed.js';
 import { IndexManager, MEMORY_INDEX_RULES, type IndexEventRules } from './search/index-manager.js';
+import type { IndexObserver } from './search/index-observer.js';
 
 /** The memory engine's parts, assembled once by the composition root. */
 export interface MemoryEngine {
@@ -37,6 +38,8 @@ export interface EngineDeps {
   background: BackgroundWork;
   /** Index rules of event types other faces add (engram events). */
   extraIndexRules?: IndexEventRules;
+  /** Told about index builds, evictions and catch-ups (metrics). */
+  indexObserver?: IndexObserver;
 }
 
 export function createMemoryEngine(deps: EngineDeps): MemoryEngine {
@@ -51,6 +54,7 @@ export function createMemoryEngine(deps: EngineDeps): MemoryEngine {
     config.indexMaxBytes,
     log,
     config.vectorPrecision,
+    deps.indexObserver,
   );
   const [similarity, recency, importance] = config.scoreWeights as [number, number, number];
   const recall = new RecallService(indexes, new QueryEmbedder(embedder), {

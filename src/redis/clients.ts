@@ -23,6 +23,8 @@ export type RedisRole = 'command' | 'producer' | 'subscriber' | 'blocking' | 'bu
 export interface RedisFactoryOptions {
   /** The longest a request-path command may wait for Redis (MNEMO_REDIS_COMMAND_TIMEOUT_MS). */
   commandTimeoutMs: number;
+  /** Told of every connection error, by role (metrics). */
+  onConnectionError?: (role: RedisRole) => void;
 }
 
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
@@ -85,7 +87,10 @@ export class RedisFactory {
       if (wasReady) this.log.info({ role }, 'redis connection restored');
       wasReady = true;
     });
-    client.on('error', (err: Error) => this.log.debug({ role, err: err.message }, 'redis connection error'));
+    client.on('error', (err: Error) => {
+      this.options.onConnectionError?.(role);
+      this.log.debug({ role, err: err.message }, 'redis connection error');
+    });
     client.on('end', () => this.clients.delete(client));
     this.clients.add(client);
     return client;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChainableCommander } from 'ioredis';
@@ -97,6 +98,20 @@ export class Scripts {
 
   names(): string[] {
     return [...this.byName.keys()];
+  }
+
+  /**
+   * Makes sure Redis holds every script (SCRIPT EXISTS, then SCRIPT LOAD for the missing ones, as after a
+   * Redis restart or SCRIPT FLUSH); resolves with how many it had to load. ioredis would load a missing
+   * script on first use anyway: this lets a readiness probe say the scripts are there before traffic.
+   */
+  async ensureLoaded(): Promise<number> {
+    const sources = [...this.byName.values()];
+    const shas = sources.map((source) => createHash('sha1').update(source.lua).digest('hex'));
+    const present = (await this.client.script('EXISTS', ...shas)) as number[];
+    const missing = sources.filter((_, i) => present[i] !== 1);
+    for (const source of missing) await this.client.script('LOAD', source.lua);
+    return missing.length;
   }
 
   private argsFor(name: string, keys: string[], args: ScriptArg[]): ScriptArg[] {

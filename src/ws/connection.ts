@@ -8,6 +8,7 @@ import type { Fanout } from './fanout.js';
 import { frames, type ErrorCode } from './frames.js';
 import { parseClientMessage, type SubscribeMessage } from './protocol.js';
 import { Delivery, type Outlet } from './resume.js';
+import type { StreamStats } from './stream-stats.js';
 import { newSubscription, type Subscription } from './subscription.js';
 
 /** Limits of the event stream (MNEMO_WS_* variables). */
@@ -57,6 +58,7 @@ export class EventConnection implements Outlet {
     private readonly fanout: Fanout,
     private readonly limits: EventLimits,
     private readonly log: Logger,
+    private readonly stats: StreamStats,
   ) {}
 
   onMessage(message: ArrayBuffer, isBinary: boolean): void {
@@ -157,6 +159,7 @@ export class EventConnection implements Outlet {
     if (status === SENT) return;
     // Queued behind backpressure, or dropped at uWS's hard limit: past our limit the consumer is too slow.
     if (status === DROPPED || this.ws.getBufferedAmount() > this.limits.maxBackpressureBytes) {
+      this.stats.backpressureCloses++;
       this.close(CLOSE.tooSlow);
     }
   }
@@ -164,6 +167,7 @@ export class EventConnection implements Outlet {
   // --- Outlet (resume.ts) ------------------------------------------------------------------------------
 
   event(event: EventView): void {
+    this.stats.eventsSent++;
     this.send(event.bytes ?? event.json);
   }
 
@@ -207,6 +211,7 @@ export class EventConnection implements Outlet {
   }
 
   overflow(): void {
+    if (!this.closed) this.stats.backpressureCloses++;
     this.close(CLOSE.tooSlow);
   }
 

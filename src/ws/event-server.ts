@@ -9,6 +9,7 @@ import { EventConnection, type EventLimits, type SocketData } from './connection
 import type { EventEndpoint } from './endpoints.js';
 import type { Fanout } from './fanout.js';
 import { handleUpgrade, type Admission } from './handshake.js';
+import { newStreamStats, type StreamStats } from './stream-stats.js';
 
 export interface EventServerOptions {
   limits: EventLimits;
@@ -66,6 +67,9 @@ export class EventServer implements Invalidatable {
   ) {
     for (const endpoint of endpoints) app.ws<SocketData>(endpoint.path, this.behavior(endpoint));
   }
+
+  /** Events sent and backpressure closes on this instance (read by /metrics). */
+  readonly stats: StreamStats = newStreamStats();
 
   /** Open event sockets on this instance. */
   get socketCount(): number {
@@ -164,6 +168,7 @@ export class EventServer implements Invalidatable {
       this.options.fanout,
       this.options.limits,
       this.options.log,
+      this.stats,
     );
     data.connection = connection;
     this.connections.set(connection, data);

@@ -76,3 +76,15 @@ describe('secrets and ids', () => {
     expect(ids[0]).toMatch(/^[0-9a-hjkmnp-tv-z]{26}$/);
   });
 });
+
+describe('CredentialCache hit and miss counts (read by /metrics)', () => {
+  it('counts a hit for a live entry and a miss for an unknown or expired one', () => {
+    const cache = new CredentialCache<{ tags: string[] }>(1000);
+    expect(cache.get('a', 0)).toBeUndefined();
+    cache.set('a', { tags: [] }, cache.epoch, 0);
+    expect(cache.get('a', 500)).toBeDefined();
+    expect(cache.get('a', 500)).toBeDefined();
+    expect(cache.get('a', 2000)).toBeUndefined(); // expired
+    expect({ hits: cache.hits, misses: cache.misses }).toEqual({ hits: 2, misses: 2 });
+  });
+});

@@ -14,6 +14,8 @@ import { statsRoutes } from './layer/stats.js';
 import { layerWebhookRoutes } from './layer/webhooks.js';
 import { openApiRoutes } from './openapi.js';
 import { scimRoutes } from './scim/index.js';
+import { metricsRoutes } from './ops/metrics.js';
+import { probeRoutes } from './ops/probes.js';
 
 /** The route table of both faces. Each resource's routes live in their own file. */
 export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRoute[] {
@@ -31,6 +33,8 @@ export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRout
     ...engramApiRoutes(services),
     ...asyncApiRoutes(services),
     ...scimRoutes(services),
+    ...probeRoutes(services),
+    ...metricsRoutes(services),
     ...extra,
   ];
   routes.push(

@@ -3,6 +3,7 @@ import type { RedisClient } from '../../redis/clients.js';
 import type { Keys } from '../../redis/keys.js';
 import type { EventLog } from '../event-log.js';
 import { compareStreamIds, type StoredEvent } from '../events.js';
+import { NO_INDEX_OBSERVER, type IndexObserver } from './index-observer.js';
 import { toSearchDoc } from './search-doc.js';
 import { bufferToVector, type VectorPrecision } from './vector-store.js';
 import { WorkspaceIndex } from './workspace-index.js';
@@ -57,6 +58,7 @@ export class IndexManager {
     private readonly maxBytes: number,
     private readonly log: Logger,
     private readonly precision: VectorPrecision = 'int8',
+    private readonly observer: IndexObserver = NO_INDEX_OBSERVER,
   ) {}
 
   /** The workspace's index, up to date with every event written before this call. */
@@ -115,6 +117,7 @@ export class IndexManager {
     this.indexes.set(workspace, index);
     await this.catchUp(index);
     this.enforceBudget(workspace);
+    this.observer.built((performance.now() - started) / 1000);
     this.log.debug(
       { workspace, docs: index.size, ms: Math.round(performance.now() - started) },
       'index built',
@@ -191,9 +194,17 @@ export class IndexManager {
   }
 
   private async applyNewEvents(index: WorkspaceIndex): Promise<void> {
+    const started = performance.now();
+    const applied = await this.applyPages(index);
+    this.observer.caughtUp(applied, (performance.now() - started) / 1000);
+  }
+
+  /** Applies the events after the index's position; returns how many it applied. */
+  private async applyPages(index: WorkspaceIndex): Promise<number> {
+    let applied = 0;
     for (;;) {
       const page = await this.events.readNew(index.workspace, index.lastEventId, PAGE);
-      if (!page) return; // nothing new: the usual case, one cheap round trip
+      if (!page) return applied; // nothing new: the usual case, one cheap round trip
       // Trimming removes the oldest entries only. When our position is older than the oldest entry kept,
       // every kept entry is after us: if fewer are kept than were added since, some we never saw are gone.
       const expected = page.entriesAdded - index.entriesAdded;
@@ -205,14 +216,15 @@ export class IndexManager {
         this.indexes.delete(index.workspace);
         const rebuilt = await this.load(index.workspace);
         this.indexes.set(index.workspace, rebuilt);
-        return;
+        return applied;
       }
       await this.apply(index, page.events);
+      applied += page.events.length;
       if (page.events.length > 0) index.lastEventId = (page.events[page.events.length - 1] as StoredEvent).id;
       index.entriesAdded += page.events.length;
       // Indexes grow by catching up as much as by loading: the budget holds after either.
       if (this.indexes.get(index.workspace) === index) this.enforceBudget(index.workspace);
-      if (page.events.length < PAGE) return;
+      if (page.events.length < PAGE) return applied;
     }
   }
 
@@ -261,6 +273,7 @@ export class IndexManager {
       if (workspace === keep) continue;
       total -= index.bytes();
       this.indexes.delete(workspace);
+      this.observer.evicted();
       this.log.info({ workspace }, 'index evicted from memory (budget)');
     }
   }

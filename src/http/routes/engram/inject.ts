@@ -50,6 +50,7 @@ export function injectRoutes(services: Services) {
       handler: async ({ body, principal }) => {
         if (body.scope !== undefined && body.scopes !== undefined)
           throw fail.validation('Give scope or scopes, not both');
+        const started = performance.now();
         const outcome = await services.engrams.inject.inject(principal, {
           task: body.task,
           scope: body.scope,
@@ -57,6 +58,8 @@ export function injectRoutes(services: Services) {
           maxEngrams: body.max_engrams,
           budget: body.budget,
         });
+        // Inject ranks by keyword and scope; it has one mode.
+        services.metrics.recallObserved('inject', 'keyword', (performance.now() - started) / 1000);
         return {
           text: outcome.text,
           count: outcome.count,

@@ -102,17 +102,25 @@ export function recallRoutes(services: Services) {
     principal: EngramPrincipal,
     body: Omit<Static<typeof KeywordBody>, 'mode'>,
     mode: RecallMode,
-  ): Promise<RecallAnswer> =>
-    services.engrams.recall.recall(principal, {
-      query: body.query,
-      mode,
-      limit: body.limit,
-      scopes: body.scopes,
-      domain: body.domain,
-      type: body.type,
-      tags: body.tags,
-      timeoutMs: body.timeout_ms ?? services.config.embedTimeoutMs,
-    });
+  ): Promise<RecallAnswer> => {
+    const started = performance.now();
+    return services.engrams.recall
+      .recall(principal, {
+        query: body.query,
+        mode,
+        limit: body.limit,
+        scopes: body.scopes,
+        domain: body.domain,
+        type: body.type,
+        tags: body.tags,
+        timeoutMs: body.timeout_ms ?? services.config.embedTimeoutMs,
+      })
+      .then((answer) => {
+        const seconds = (performance.now() - started) / 1000;
+        services.metrics.recallObserved('engram_recall', answer.mode, seconds);
+        return answer;
+      });
+  };
   return [
     defineRoute({
       method: 'POST',

@@ -129,6 +129,7 @@ export function recallRoutes(services: Services) {
           filter: namespaceOf(body),
           mode: body.mode ?? 'hybrid',
         });
+        services.metrics.recallObserved('recall', result.mode, (performance.now() - started) / 1000);
         return {
           query: body.query,
           results: result.results.map((r) => ({
@@ -184,6 +185,7 @@ export function recallRoutes(services: Services) {
           tokenBudget: body.token_budget,
           filter: namespaceOf(body),
         });
+        services.metrics.recallObserved('context', result.mode, (performance.now() - started) / 1000);
         return {
           query: body.query,
           content: result.content,
