@@ -6,6 +6,8 @@ import type { LayerKeyService } from './auth/layer-keys.js';
 import type { OwnKeyService } from './auth/own-keys.js';
 import type { PlurKeyService } from './auth/plur-keys.js';
 import type { UserService } from './auth/users.js';
+import type { OidcLogin } from './auth/oidc/oidc-login.js';
+import type { SessionService } from './auth/oidc/session-service.js';
 import type { Config } from './config.js';
 import type { ReembedJobs } from './jobs/reembed-jobs.js';
 import type { Logger } from './log.js';
@@ -42,4 +44,7 @@ export interface Services {
   ownKeys: OwnKeyService;
   audit: AuditLog;
   engrams: EngramEngine;
+  /** Single sign-on (/auth/login, /auth/callback) and the end of sessions (/auth/logout). */
+  oidcLogin: OidcLogin;
+  sessions: SessionService;
 }

@@ -1,6 +1,7 @@
 import type { AdminKeyVerifier } from './admin-key.js';
 import { credentialRefused, type TAKES } from './credential-errors.js';
 import { LAYER_KEY_PATTERN } from './layer-keys.js';
+import { JWT_PATTERN } from './oidc/jwt-credentials.js';
 import { PLUR_KEY_PATTERN } from './plur-keys.js';
 
 /**
@@ -19,7 +20,9 @@ export function requireKindOf(
   const layer = LAYER_KEY_PATTERN.test(token);
   const plur = !layer && PLUR_KEY_PATTERN.test(token);
   const admin = !layer && !plur && adminKey.matches(token);
-  const accepted = kind === 'layer' ? layer : kind === 'engram' ? plur || admin : admin;
+  // A JWT (a session token or an IdP access token) is for the engram API; engram-auth.ts verifies it.
+  const jwt = !layer && !plur && !admin && JWT_PATTERN.test(token);
+  const accepted = kind === 'layer' ? layer : kind === 'engram' ? plur || admin || jwt : admin;
   if (accepted) return;
   const what = layer
     ? 'A workspace key (plm_...) is for the layer API'

@@ -296,7 +296,7 @@ export class HttpServer {
         ignored.length > 0 && compiled.warnsIn.has(status) ? withWarnings(payload, ignored) : payload;
       if (!serialize)
         throw new Error(`${route.method} ${route.path} declares no response schema for ${status}`);
-      this.write(exchange, status, 'application/json', serialize(shown), extra ? Object.entries(extra) : []);
+      this.write(exchange, status, 'application/json', serialize(shown), extra ? headerList(extra) : []);
     } catch (err) {
       this.sendError(exchange, this.toMnemoError(err, exchange, route));
     }
@@ -453,4 +453,13 @@ function withWarnings(payload: unknown, ignored: string[]): unknown {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
   const warnings = ignored.map((name) => `Field ${name} is not used by this route and was ignored`);
   return { ...(payload as Record<string, unknown>), [WARNINGS_FIELD]: warnings };
+}
+
+/** Reply headers as name/value pairs; a list of values is sent as one header line each (Set-Cookie). */
+function headerList(headers: Record<string, string | readonly string[]>): [string, string][] {
+  return Object.entries(headers).flatMap(([name, value]) =>
+    typeof value === 'string'
+      ? [[name, value] as [string, string]]
+      : value.map((v) => [name, v] as [string, string]),
+  );
 }

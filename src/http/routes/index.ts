@@ -1,6 +1,7 @@
 import type { Services } from '../../services.js';
 import type { AnyRoute } from '../route.js';
 import { asyncApiRoutes } from './asyncapi.js';
+import { oidcRoutes } from './auth/oidc.js';
 import { engramApiRoutes } from './engram/index.js';
 import { adminKeyRoutes } from './layer/admin-keys.js';
 import { adminMetricsRoutes } from './layer/admin-metrics.js';
@@ -27,6 +28,7 @@ export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRout
     ...memoryRoutes(services),
     ...engramApiRoutes(services),
     ...asyncApiRoutes(services),
+    ...oidcRoutes(services),
     ...extra,
   ];
   routes.push(

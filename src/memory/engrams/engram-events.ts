@@ -23,6 +23,7 @@ export const ENGRAM_EVENT_TYPES = [
   'user.updated',
   'user.disabled',
   'user.enabled',
+  'user.signed_out',
   'group.created',
   'group.member_added',
   'group.member_updated',
