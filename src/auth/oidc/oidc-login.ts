@@ -21,7 +21,8 @@ interface LoginState {
   st: string;
   n: string;
   v: string;
-  iss: string;
+  /** The issuer (not `iss`: that claim names this server, the signer of the cookie). */
+  idp: string;
   ru: string;
   r: string | null;
 }
@@ -68,7 +69,7 @@ export class OidcLogin {
       st: b64url(randomBytes(16)),
       n: b64url(randomBytes(16)),
       v: verifier,
-      iss: provider.settings.issuer,
+      idp: provider.settings.issuer,
       ru: input.callbackUrl,
       r: input.redirect ?? null,
     };
@@ -95,6 +96,7 @@ export class OidcLogin {
     code?: string;
     state?: string;
     error?: string;
+    iss?: string;
     stateCookie: string | undefined;
     origin: RequestOrigin;
     requestId: string;
@@ -112,9 +114,12 @@ export class OidcLogin {
     if (input.error !== undefined)
       throw fail.unauthorized(`The identity provider refused the sign-in: ${input.error.slice(0, 200)}`);
     if (input.code === undefined || input.code === '') throw fail.validation('query.code is missing');
-    const provider = this.providers.all().find((p) => p.settings.issuer === state.iss);
+    const provider = this.providers.all().find((p) => p.settings.issuer === state.idp);
     if (!provider)
       throw fail.validation('The sign-in in progress names an issuer that is no longer configured');
+    // RFC 9207: an IdP that names itself in the response must name the one the sign-in went to (mix-up).
+    if (input.iss !== undefined && input.iss.replace(/\/$/, '') !== provider.settings.issuer)
+      throw fail.validation('query.iss names another issuer than the sign-in in progress');
     const idToken = await this.exchange(provider, input.code, state);
     let claims;
     try {
