@@ -95,6 +95,7 @@ export class TestIdp {
         profile: ['preferred_username', 'mnemo_role', 'groups'],
         email: ['email'],
       },
+      scopes: ['openid', 'profile', 'email', 'api'],
       conformIdTokenClaims: false,
       ttl: { Interaction: 600, Session: 3600, Grant: 3600, AuthorizationCode: 60, IdToken: 3600 },
       cookies: { keys: ['test-idp-cookie-key-0123456789'] },

@@ -2,7 +2,7 @@ import { SignJWT, base64url, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomHex } from '../../src/ids.js';
 import { NO_LIMITS, Org } from '../helpers/engram.js';
-import { Browser, TestIdp, WEB_CLIENT } from '../helpers/oidc-idp.js';
+import { Browser, TestIdp, WEB_CLIENT, type SigningKey } from '../helpers/oidc-idp.js';
 import { ADMIN_KEY, startServer, type TestResponse, type TestServer } from '../helpers/server.js';
 import { connectEvents } from '../helpers/ws.js';
 
@@ -20,6 +20,10 @@ const SECRET_NEW = `new-session-secret-${randomHex(16)}`;
 let idp: TestIdp;
 let otherIdp: TestIdp;
 let server: TestServer;
+/** A second instance on the same Redis: what one instance changes, the other must honour at once. */
+let server2: TestServer;
+/** An instance whose secrets rotated: new sessions signed with SECRET_NEW, SECRET_OLD still verifies. */
+let rotated: TestServer;
 let org: Org;
 let otherOrg: Org;
 let platform: { id: string; scope: string };
@@ -58,6 +62,8 @@ beforeAll(async () => {
   org = { id: `sso-${randomHex(4)}` } as Org;
   otherOrg = { id: `sso-other-${randomHex(4)}` } as Org;
   server = await startServer(oidcConfig([SECRET_OLD]));
+  server2 = await startServer(oidcConfig([SECRET_OLD]));
+  rotated = await startServer(oidcConfig([SECRET_NEW, SECRET_OLD]));
   org = Object.assign(new Org(server, 'x'), { id: org.id });
   otherOrg = Object.assign(new Org(server, 'x'), { id: otherOrg.id });
   idp.configure([`${server.url}/auth/callback`]);
@@ -66,6 +72,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
+  await server2?.close();
+  await rotated?.close();
   await idp?.close();
   await otherIdp?.close();
 });
@@ -96,7 +104,6 @@ function expectRefused(res: TestResponse, label: string): void {
 describe('sign-in with the authorization code flow', () => {
   it('walks login, consent and callback, and answers a session token once', async () => {
     const { res, visited, json, browser } = await signIn('alice');
-    if (res.status !== 200) console.log(JSON.stringify({ json, visited }, null, 1));
     expect(res.status).toBe(200);
     // mnemo -> IdP authorize (PKCE S256, state, nonce) -> login form -> consent -> mnemo callback.
     const authorize = new URL(visited.find((u) => u.startsWith(`${idp.issuer}/auth?`)) as string);
@@ -132,5 +139,117 @@ describe('sign-in with the authorization code flow', () => {
       headers: { cookie: `mnemo_session=${json.token}` },
     });
     expect(byCookie.json).toMatchObject({ username: 'alice', credential: 'session' });
+  });
+});
+
+/** A token signed with a key of `by` (the IdP's real key unless told), for mnemo's audience unless told. */
+async function forge(
+  claims: Record<string, unknown> = {},
+  by: TestIdp = idp,
+  key: SigningKey = by.currentKey,
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = {
+    sub: `forged-${randomHex(3)}`,
+    iss: by.issuer,
+    aud: AUDIENCE,
+    iat: now,
+    exp: now + 300,
+    ...claims,
+  };
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'at+jwt' })
+    .sign(await importJWK(key.privateJwk, 'RS256'));
+}
+
+const usersOf = async (o: Org): Promise<string[]> =>
+  ((await o.admin('GET', '/api/v1/admin/users')).json.rows as { id: string; username: string }[])
+    .map((u) => `${u.id} ${u.username}`)
+    .sort();
+
+describe('IdP access tokens on /api/v1', () => {
+  it('accepts a client-credentials token of the IdP and provisions its subject as a viewer', async () => {
+    const token = await idp.clientCredentialsToken();
+    const who = await me(token);
+    expect(who.status).toBe(200);
+    expect(who.json).toMatchObject({
+      username: 'mnemo-bot',
+      org_id: org.id,
+      role: 'viewer',
+      credential: 'idp_token',
+    });
+    // The same subject is the same user the next time (keyed by issuer + sub).
+    const again = await me(await idp.clientCredentialsToken());
+    expect(again.json.username).toBe('mnemo-bot');
+    expect((await usersOf(org)).filter((u) => u.endsWith(' mnemo-bot'))).toHaveLength(1);
+  });
+
+  it('refuses forged, expired, unsigned and foreign tokens with the 401 problem, creating nobody', async () => {
+    // The forging works: the same recipe with the right claims is accepted.
+    expect((await me(await forge({ sub: 'forger-ok' }))).status).toBe(200);
+    const before = await usersOf(org);
+    const beforeOther = await usersOf(otherOrg);
+    const now = Math.floor(Date.now() / 1000);
+    const payload = base64url.encode(
+      JSON.stringify({ iss: idp.issuer, aud: AUDIENCE, sub: 'unsigned', exp: now + 300, iat: now }),
+    );
+    const publicKeyText = new TextEncoder().encode(JSON.stringify(idp.currentKey.publicJwk));
+    const hs256 = (secret: Uint8Array) =>
+      new SignJWT({ sub: 'hs256' })
+        .setProtectedHeader({ alg: 'HS256', kid: idp.currentKey.kid })
+        .setIssuer(idp.issuer)
+        .setAudience(AUDIENCE)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 300)
+        .sign(secret);
+    const stranger = await TestIdp.start(AUDIENCE);
+    try {
+      const cases: [string, string][] = [
+        ['wrong audience', await forge({ aud: 'https://someone-else.test/api' })],
+        ['the client id as audience (an ID token, not an access token)', await forge({ aud: WEB_CLIENT.id })],
+        ['wrong issuer', await forge({ iss: 'https://idp.evil.test' })],
+        ['expired beyond the skew', await forge({ exp: now - 120, iat: now - 600 })],
+        ['not valid yet', await forge({ nbf: now + 600 })],
+        ['alg none', `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${payload}.`],
+        ['HS256 with the public JWK as secret', await hs256(publicKeyText)],
+        ['HS256 with a session secret of mnemo', await hs256(new TextEncoder().encode(SECRET_OLD))],
+        ["the issuer's name, another org's IdP's key", await forge({ iss: idp.issuer }, otherIdp)],
+        ['an unconfigured IdP', await forge({}, stranger)],
+        ["an unconfigured IdP claiming the issuer's name", await forge({ iss: idp.issuer }, stranger)],
+        ['a garbled signature', `${(await forge()).slice(0, -6)}AAAAAA`],
+      ];
+      for (const [label, token] of cases) {
+        expectRefused(await me(token), label);
+        expectRefused(await server.request('GET', '/api/v1/engrams', { token }), `${label} (engrams)`);
+      }
+    } finally {
+      await stranger.close();
+    }
+    expect(await usersOf(org)).toEqual(before);
+    expect(await usersOf(otherOrg)).toEqual(beforeOther);
+  });
+
+  it("binds another organisation's IdP to that organisation only", async () => {
+    const secret = await org.engram(null, { statement: `Only ${org.id} knows this`, scope: `org:${org.id}` });
+    const token = await forge({ sub: 'other-bot' }, otherIdp);
+    const who = await server.request('GET', '/api/v1/me', { token, headers: { 'x-mnemo-org': org.id } });
+    expect(who.json).toMatchObject({ org_id: otherOrg.id, credential: 'idp_token' });
+    expect((await server.request('GET', `/api/v1/engrams/${secret.id}`, { token })).status).toBe(404);
+  });
+
+  it('keeps working when the IdP rotates its signing key (the JWKS is refetched for the new kid)', async () => {
+    const before = await idp.clientCredentialsToken();
+    expect((await me(before)).status).toBe(200);
+    const oldKey = idp.currentKey;
+    await idp.rotate();
+    const after = await idp.clientCredentialsToken();
+    const kidOf = (t: string) =>
+      JSON.parse(Buffer.from(t.split('.')[0] as string, 'base64url').toString()).kid;
+    expect(kidOf(after)).toBe(idp.currentKey.kid);
+    expect(kidOf(after)).not.toBe(oldKey.kid);
+    expect((await me(after)).status).toBe(200);
+    expect((await server2.request('GET', '/api/v1/me', { token: after })).status).toBe(200);
+    // The old key is still published, so tokens signed before the rotation stay valid until they expire.
+    expect((await me(await forge({ sub: 'signed-before-rotation' }, idp, oldKey))).status).toBe(200);
   });
 });
