@@ -1,5 +1,6 @@
 import { SignJWT, base64url, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionTokens } from '../../src/auth/oidc/session-tokens.js';
 import { randomHex } from '../../src/ids.js';
 import { NO_LIMITS, Org } from '../helpers/engram.js';
 import { Browser, TestIdp, WEB_CLIENT, type SigningKey } from '../helpers/oidc-idp.js';
@@ -251,5 +252,223 @@ describe('IdP access tokens on /api/v1', () => {
     expect((await server2.request('GET', '/api/v1/me', { token: after })).status).toBe(200);
     // The old key is still published, so tokens signed before the rotation stay valid until they expire.
     expect((await me(await forge({ sub: 'signed-before-rotation' }, idp, oldKey))).status).toBe(200);
+  });
+});
+
+/** Waits for a socket to close (the server closes it; nothing here sleeps). */
+async function closedWithin(closed: Promise<{ code: number }>, ms = 10_000): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(-1), ms)));
+  const code = await Promise.race([closed.then((c) => c.code), timeout]);
+  clearTimeout(timer);
+  return code;
+}
+
+describe('sessions', () => {
+  it('open the engram event socket, by bearer token and by cookie', async () => {
+    const { json } = await signIn('alice');
+    const byBearer = await connectEvents(server, json.token, { path: '/api/v1/events' });
+    const byCookie = await connectEvents(server, '', {
+      path: '/api/v1/events',
+      via: 'query',
+      headers: { cookie: `mnemo_session=${json.token}` },
+    });
+    try {
+      await byBearer.subscribe({ types: ['engram.*'] });
+      await byCookie.subscribe({ types: ['engram.*'] });
+      const made = await org.as(json.token, 'POST', '/api/v1/engrams', {
+        statement: 'Sessions can write as editors',
+        scope: platform.scope,
+      });
+      expect(made.status).toBe(201);
+      for (const client of [byBearer, byCookie]) {
+        const event = await client.waitFor((f) => f.type === 'engram.created' && f.data?.id === made.json.id);
+        expect(event.actor).toEqual({ type: 'user', id: json.user_id });
+      }
+    } finally {
+      await byBearer.close();
+      await byCookie.close();
+    }
+  });
+
+  it('end at POST /auth/logout on every instance, with their open sockets', async () => {
+    const { json } = await signIn('alice');
+    const token = json.token as string;
+    expect((await server2.request('GET', '/api/v1/me', { token })).status).toBe(200);
+    const socket = await connectEvents(server2, token, { path: '/api/v1/events' });
+    try {
+      const out = await server.request('POST', '/auth/logout', { token });
+      expect(out.status).toBe(200);
+      expect(out.json).toEqual({ ended: true });
+      expect(out.headers.getSetCookie()).toEqual([
+        'mnemo_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax',
+      ]);
+      expectRefused(await me(token), 'after logout');
+      expectRefused(await server2.request('GET', '/api/v1/me', { token }), 'after logout, other instance');
+      expect(await closedWithin(socket.closed)).toBe(4001);
+      expectRefused(await server.request('POST', '/auth/logout', { token }), 'logout twice');
+    } finally {
+      await socket.close();
+    }
+    // Another session of the same user is not ended by it.
+    expect((await me((await signIn('alice')).json.token)).status).toBe(200);
+  });
+
+  it('verify with the previous secret after a rotation; the new secret is unknown to the old instance', async () => {
+    const { json } = await signIn('alice');
+    expect((await rotated.request('GET', '/api/v1/me', { token: json.token })).json.credential).toBe(
+      'session',
+    );
+    const fresh = await new SessionTokens([SECRET_NEW], 3600, 30).mint(json.user_id, org.id);
+    expect((await rotated.request('GET', '/api/v1/me', { token: fresh.token })).status).toBe(200);
+    expectRefused(await me(fresh.token), 'signed with a secret this instance does not have');
+    // A session token of one organisation names its organisation: a forged org claim fails the signature.
+    const [h, p, sig] = (json.token as string).split('.');
+    const claims = JSON.parse(Buffer.from(p as string, 'base64url').toString());
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, org: otherOrg.id })).toString('base64url')}.${sig}`;
+    expectRefused(await me(tampered), 'tampered org claim');
+  });
+
+  it('cut off a deactivated user at once: their session, on every instance, and their open socket', async () => {
+    const { json } = await signIn('bob');
+    const token = json.token as string;
+    expect((await me(token)).json).toMatchObject({ username: 'bob', role: 'viewer', credential: 'session' });
+    expect((await server2.request('GET', '/api/v1/me', { token })).status).toBe(200);
+    const socket = await connectEvents(server2, token, { path: '/api/v1/events' });
+    try {
+      const off = await org.admin('PATCH', `/api/v1/admin/users/${json.user_id}`, { active: false });
+      expect(off.status).toBe(200);
+      expectRefused(await me(token), 'deactivated');
+      expectRefused(await server2.request('GET', '/api/v1/me', { token }), 'deactivated, other instance');
+      expect(await closedWithin(socket.closed)).toBe(4001);
+      // Signing in again does not bring them back: the IdP still knows them, mnemo does not let them in.
+      const again = await signIn('bob');
+      expect(again.res.status).toBe(401);
+      expect(again.json).toMatchObject({ status: 401, type: 'https://mnemo.dev/errors/unauthorized' });
+      // Reactivated, the existing session works again (it was never revoked, only its user).
+      expect((await org.admin('PATCH', `/api/v1/admin/users/${json.user_id}`, { active: true })).status).toBe(
+        200,
+      );
+      expect((await me(token)).status).toBe(200);
+    } finally {
+      await socket.close();
+    }
+  });
+});
+
+describe('just-in-time users', () => {
+  it('keys users by issuer and subject, never by a matching username or email', async () => {
+    const existing = await org.admin('POST', '/api/v1/admin/users', {
+      username: 'carol',
+      email: 'carol@example.com',
+      role: 'admin',
+    });
+    expect(existing.status).toBe(201);
+    idp.accounts.carol = { preferred_username: 'carol', email: 'carol@example.com' };
+    const { json } = await signIn('carol');
+    expect(json.user_id).not.toBe(existing.json.id);
+    expect(json.username).toMatch(/^carol-[0-9a-f]{8}$/);
+    expect((await me(json.token)).json).toMatchObject({ role: 'viewer', username: json.username });
+    // The same identity signs in to the same user.
+    expect((await signIn('carol')).json.user_id).toBe(json.user_id);
+  });
+
+  it('follows the role and groups claims at each sign-in', async () => {
+    idp.accounts.dave = {
+      preferred_username: 'dave',
+      mnemo_role: 'editor',
+      groups: ['platform', 'unknown-team'],
+    };
+    const first = await signIn('dave');
+    expect((await me(first.json.token)).json.scopes).toContain(platform.scope);
+    idp.accounts.dave = { preferred_username: 'dave', mnemo_role: 'viewer', groups: [] };
+    const second = await signIn('dave');
+    const who = await me(second.json.token);
+    expect(who.json.role).toBe('viewer');
+    expect(who.json.scopes).not.toContain(platform.scope);
+    // The changes applied to the earlier session too (its cached principal was dropped).
+    expect((await me(first.json.token)).json).toMatchObject({ role: 'viewer', scopes: who.json.scopes });
+    expect((await usersOf(org)).filter((u) => u.endsWith(' dave'))).toHaveLength(1);
+  });
+});
+
+describe('bad input to /auth/*', () => {
+  it('answers problems and starts nothing', async () => {
+    const before = await usersOf(org);
+    const offsite = await server.request('GET', '/auth/login?redirect=//evil.example/x');
+    expect(offsite.status).toBe(400);
+    expect(offsite.headers.get('content-type')).toBe('application/problem+json');
+    expect(offsite.headers.get('set-cookie')).toBeNull();
+    for (const bad of ['/\\evil.example', 'https://evil.example', 'console']) {
+      expect((await server.request('GET', `/auth/login?redirect=${encodeURIComponent(bad)}`)).status).toBe(
+        400,
+      );
+    }
+    expect((await server.request('GET', '/auth/login?org=nobody-here')).status).toBe(404);
+    expect((await server.request('GET', '/auth/login?org=bad%20org')).status).toBe(400);
+
+    const noState = await server.request('GET', '/auth/callback?code=abc&state=def');
+    expect(noState.status).toBe(400);
+    expect(noState.json.detail).toMatch(/No sign-in is in progress/);
+
+    // A sign-in started in this browser, then a callback with another state (a forged or replayed link).
+    const browser = new Browser();
+    const started = await browser.get(`${server.url}/auth/login`);
+    expect(started.status).toBe(302);
+    expect(started.headers.get('location')).toMatch(new RegExp(`^${idp.issuer}/auth\\?`));
+    expect(started.headers.getSetCookie()[0]).toMatch(
+      /^mnemo_login=[\w-]+\.[\w-]+\.[\w-]+; Path=\/auth\/callback; Max-Age=600; HttpOnly; SameSite=Lax$/,
+    );
+    const state = new URL(started.headers.get('location') as string).searchParams.get('state') as string;
+    const wrong = await browser.get(`${server.url}/auth/callback?code=abc&state=not-the-state`);
+    expect(wrong.status).toBe(400);
+    const denied = await browser.get(`${server.url}/auth/callback?error=access_denied&state=${state}`);
+    expect(denied.status).toBe(401);
+    const badCode = await browser.get(`${server.url}/auth/callback?code=made-up&state=${state}`);
+    expect(badCode.status).toBe(401);
+    expect(((await badCode.json()) as { detail: string }).detail).toMatch(/refused the code/);
+    const mixUp = await browser.get(
+      `${server.url}/auth/callback?code=x&state=${state}&iss=${otherIdp.issuer}`,
+    );
+    expect(mixUp.status).toBe(400);
+    // A state cookie signed with another secret is no sign-in at all.
+    const forgedCookie = await new SessionTokens([SECRET_NEW], 3600, 30).signPayload(
+      { st: 's', n: 'n', v: 'v', idp: idp.issuer, ru: 'http://x/auth/callback', r: null },
+      'mnemo-login-state',
+      600,
+    );
+    const forged = await server.request('GET', '/auth/callback?code=x&state=s', {
+      headers: { cookie: `mnemo_login=${forgedCookie}` },
+    });
+    expect(forged.status).toBe(400);
+
+    // Logout takes a session only.
+    expectRefused(
+      await server.request('POST', '/auth/logout', { token: `plur_sk_${randomHex(24)}` }),
+      'unknown',
+    );
+    const anon = await server.request('POST', '/auth/logout');
+    expect(anon.status).toBe(401);
+    const byAdmin = await server.request('POST', '/auth/logout', {
+      token: ADMIN_KEY,
+      headers: { 'x-mnemo-org': org.id },
+    });
+    expect(byAdmin.status).toBe(422);
+    expect(await usersOf(org)).toEqual(before);
+  });
+
+  it('redirects a browser to a path of this server after signing in, with the session cookie', async () => {
+    const target = '/console/?tab=1';
+    const { visited, browser } = await signIn(
+      'alice',
+      `${server.url}/auth/login?redirect=${encodeURIComponent(target)}`,
+    );
+    // The callback answered 302 to the path (which this test server does not serve), setting the cookie.
+    expect(visited.at(-2)).toMatch(new RegExp(`^${server.url}/auth/callback\\?`));
+    expect(visited.at(-1)).toBe(`${server.url}${target}`);
+    const token = browser.cookies.get('mnemo_session') as string;
+    expect(
+      (await server.request('GET', '/api/v1/me', { headers: { cookie: `mnemo_session=${token}` } })).status,
+    ).toBe(200);
   });
 });
