@@ -31,6 +31,7 @@ export const BOT_CLIENT = { id: 'mnemo-bot', secret: 'bot-client-secret-for-test
 export class TestIdp {
   readonly keys: SigningKey[] = [];
   private provider: Provider | undefined;
+  private handler: ReturnType<Provider['callback']> | undefined;
   private redirectUris: string[] = [];
 
   private constructor(
@@ -41,9 +42,9 @@ export class TestIdp {
   ) {}
 
   static async start(audience: string, accounts: Record<string, IdpAccount> = {}): Promise<TestIdp> {
-    let idp: TestIdp | undefined;
+    const holder: { idp?: TestIdp } = {};
     const server = http.createServer((req, res) => {
-      const handle = idp?.provider?.callback();
+      const handle = holder.idp?.handler;
       if (!handle) {
         res.statusCode = 503;
         res.end('not configured yet');
@@ -53,7 +54,8 @@ export class TestIdp {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    idp = new TestIdp(server, `http://127.0.0.1:${port}`, audience, accounts);
+    const idp = new TestIdp(server, `http://127.0.0.1:${port}`, audience, accounts);
+    holder.idp = idp;
     await idp.addKey();
     return idp;
   }
@@ -85,7 +87,7 @@ export class TestIdp {
           scope: 'api',
         },
       ],
-      jwks: { keys: this.keys.map((k) => k.privateJwk) } as Configuration['jwks'],
+      jwks: { keys: this.keys.map((k) => k.privateJwk) },
       findAccount: (_ctx, id) => ({
         accountId: id,
         claims: () => ({ sub: id, ...(accounts[id] ?? {}) }),
@@ -119,6 +121,7 @@ export class TestIdp {
     // oidc-provider logs a warning per dev interaction; the test output stays readable without them.
     provider.on('server_error', () => undefined);
     this.provider = provider;
+    this.handler = provider.callback();
   }
 
   /** A new signing key first in the JWKS (the old ones stay, as at a real rotation), provider rebuilt. */
