@@ -420,6 +420,10 @@ describe('bad input to /auth/*', () => {
       /^mnemo_login=[\w-]+\.[\w-]+\.[\w-]+; Path=\/auth\/callback; Max-Age=600; HttpOnly; SameSite=Lax$/,
     );
     const state = new URL(started.headers.get('location') as string).searchParams.get('state') as string;
+    const forScript = await server.request('GET', '/auth/login', { headers: { accept: 'application/json' } });
+    expect(forScript.status).toBe(200);
+    expect(forScript.json.location).toMatch(new RegExp(`^${idp.issuer}/auth\\?`));
+    expect(forScript.headers.get('location')).toBeNull();
     const wrong = await browser.get(`${server.url}/auth/callback?code=abc&state=not-the-state`);
     expect(wrong.status).toBe(400);
     const denied = await browser.get(`${server.url}/auth/callback?error=access_denied&state=${state}`);

@@ -50,7 +50,9 @@ export function oidcRoutes(services: Services) {
       summary: 'Start single sign-on: redirects (302) to the identity provider (authorization code + PKCE).',
       description:
         'org picks the identity provider of an organisation when several are configured; redirect is a path ' +
-        'of this server to go to after signing in (without it the callback answers the token as JSON).',
+        'of this server to go to after signing in (without it the callback answers the token as JSON). ' +
+        'A script that asks for Accept: application/json gets 200 with the same location (and cookie) to ' +
+        'navigate to itself.',
       tags: ['auth'],
       errors: ['not_found'],
       schema: {
@@ -58,7 +60,7 @@ export function oidcRoutes(services: Services) {
           org: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
           redirect: Type.Optional(Type.String({ maxLength: 2048 })),
         }),
-        response: { 302: Redirect },
+        response: { 200: Redirect, 302: Redirect },
       },
       handler: async (input) => {
         const { query } = input;
@@ -67,11 +69,13 @@ export function oidcRoutes(services: Services) {
           ...(query.redirect !== undefined ? { redirect: query.redirect } : {}),
           callbackUrl: callbackUrl(input.header('host')),
         });
+        const accept = input.header('accept') ?? '';
+        const asJson = accept.includes('application/json') && !accept.includes('text/html');
         return reply(
-          302,
+          asJson ? 200 : 302,
           { location: started.location },
           {
-            Location: started.location,
+            ...(asJson ? {} : { Location: started.location }),
             'Set-Cookie': setCookie(LOGIN_COOKIE, started.state, {
               path: LOGIN_COOKIE_PATH,
               maxAgeSeconds: 600,
