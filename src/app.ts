@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminKeyVerifier, resolveAdminKey } from './auth/admin-key.js';
 import { AuditAdmin } from './auth/audit-admin.js';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter.js';
-import { EngramAuthenticator } from './auth/engram-auth.js';
+import { EngramAuthenticator, INVALID_TOKEN } from './auth/engram-auth.js';
 import { GroupService } from './auth/groups.js';
 import { ScopeMetadataService } from './auth/scope-metadata.js';
 import { CredentialInvalidation } from './auth/invalidation.js';
@@ -11,6 +11,13 @@ import { OwnKeyService } from './auth/own-keys.js';
 import { PlurKeyService } from './auth/plur-keys.js';
 import { ScimTokenService } from './auth/scim-tokens.js';
 import { UserService } from './auth/users.js';
+import { IdentityProviders } from './auth/oidc/identity-providers.js';
+import { JwtCredentials } from './auth/oidc/jwt-credentials.js';
+import { OidcLogin } from './auth/oidc/oidc-login.js';
+import { oidcIssuers } from './auth/oidc/oidc-settings.js';
+import { OidcUsers } from './auth/oidc/oidc-users.js';
+import { SessionService } from './auth/oidc/session-service.js';
+import { SessionTokens } from './auth/oidc/session-tokens.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { describeRedisTarget, type Config } from './config.js';
 import { buildAuthenticators } from './http/authenticators.js';
@@ -143,12 +150,39 @@ export async function startMnemo(
     const users = new UserService(identityDeps);
     const groups = new GroupService(identityDeps);
     const plurKeys = new PlurKeyService(command, scripts, keys, users, events, audit, invalidateLocal, log);
-    const engramAuth = new EngramAuthenticator(adminKey, plurKeys, users, groups, {
-      defaultOrg: config.defaultOrg,
-      rpm: config.engramRateLimitRpm,
-      writeRpm: config.engramWriteRateLimitRpm,
-      cacheTtlMs: config.credentialCacheTtlMs,
+    // Single sign-on: sessions minted here (HS256) and access tokens of the trusted IdPs (JWKS).
+    const sessionTokens = new SessionTokens(
+      config.sessionSecrets,
+      config.sessionTtlSeconds,
+      config.oidcClockSkewSeconds,
+    );
+    const identityProviders = new IdentityProviders(oidcIssuers(config), {
+      jwksCooldownMs: config.oidcJwksCooldownMs,
+      skewSeconds: config.oidcClockSkewSeconds,
     });
+    const oidcUsers = new OidcUsers(identityDeps, users, groups);
+    const jwtCredentials = new JwtCredentials(
+      sessionTokens,
+      identityProviders,
+      oidcUsers,
+      command,
+      keys,
+      log,
+      INVALID_TOKEN,
+    );
+    const engramAuth = new EngramAuthenticator(
+      adminKey,
+      plurKeys,
+      users,
+      groups,
+      {
+        defaultOrg: config.defaultOrg,
+        rpm: config.engramRateLimitRpm,
+        writeRpm: config.engramWriteRateLimitRpm,
+        cacheTtlMs: config.credentialCacheTtlMs,
+      },
+      jwtCredentials,
+    );
     invalidation.register(engramAuth.invalidation);
     const scimTokens = new ScimTokenService(
       command,
@@ -260,6 +294,8 @@ export async function startMnemo(
       // A process of a MNEMO_PROCESSES group answers for the whole group.
       metricsText: options.sharedPort ? groupMetrics(metrics.registry) : () => metrics.registry.metrics(),
       readiness,
+      oidcLogin: new OidcLogin(identityProviders, sessionTokens, oidcUsers, audit, config.oidcScopes),
+      sessions: new SessionService(identityDeps, config.oidcClockSkewSeconds),
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigProblem, type Env, type VarDoc, bool, int, list, num, oneOf, str } from './config-spec.js';
 import { isWorkspaceId } from './workspace.js';
+import { oidcConfigProblems } from './auth/oidc/oidc-settings.js';
 
 /**
  * The one place that reads process.env. Every variable is declared once below with its default, parser and
@@ -510,6 +511,104 @@ export const VARS = {
     int(1, 3_600_000),
     'With MNEMO_LOG_REQUESTS=errors, requests taking longer than this are logged too.',
   ),
+  // --- OIDC single sign-on and sessions (src/auth/oidc/) -----------------------------------------------
+  oidcIssuer: declare(
+    'MNEMO_OIDC_ISSUER',
+    undefined as string | undefined,
+    optional,
+    'OpenID Connect issuer URL (discovery at <issuer>/.well-known/openid-configuration); https, except loopback issuers. Unset: no single sign-on.',
+  ),
+  oidcClientId: declare(
+    'MNEMO_OIDC_CLIENT_ID',
+    undefined as string | undefined,
+    optional,
+    'Client id mnemo signs users in with at the issuer (authorization code flow with PKCE).',
+  ),
+  oidcClientSecret: declare(
+    'MNEMO_OIDC_CLIENT_SECRET',
+    undefined as string | undefined,
+    optional,
+    'Client secret for the code exchange (client_secret_basic); unset for a public client.',
+  ),
+  oidcAudience: declare(
+    'MNEMO_OIDC_AUDIENCE',
+    undefined as string | undefined,
+    optional,
+    'Audience an IdP-issued access token must carry to be accepted on /api/v1 (default: the client id).',
+  ),
+  oidcOrg: declare(
+    'MNEMO_OIDC_ORG',
+    undefined as string | undefined,
+    optional,
+    "Organisation the issuer's users belong to (default: MNEMO_DEFAULT_ORG).",
+  ),
+  oidcUsernameClaim: declare(
+    'MNEMO_OIDC_USERNAME_CLAIM',
+    'preferred_username',
+    str,
+    'Claim that names a signed-in user (falls back to sub when absent).',
+  ),
+  oidcEmailClaim: declare('MNEMO_OIDC_EMAIL_CLAIM', 'email', str, "Claim holding the user's email."),
+  oidcGroupsClaim: declare(
+    'MNEMO_OIDC_GROUPS_CLAIM',
+    undefined as string | undefined,
+    optional,
+    "Claim listing the user's groups (paths of existing mnemo groups); set, it syncs memberships at each sign-in.",
+  ),
+  oidcRoleClaim: declare(
+    'MNEMO_OIDC_ROLE_CLAIM',
+    undefined as string | undefined,
+    optional,
+    'Claim holding the organisation role (viewer, editor or admin; a list gives the strongest); unset: MNEMO_OIDC_DEFAULT_ROLE.',
+  ),
+  oidcDefaultRole: declare(
+    'MNEMO_OIDC_DEFAULT_ROLE',
+    'viewer',
+    oneOf('viewer', 'editor', 'admin'),
+    'Role of a just-in-time user whose token names no role.',
+  ),
+  oidcScopes: declare(
+    'MNEMO_OIDC_SCOPES',
+    'openid profile email',
+    str,
+    'Scopes requested at sign-in (space separated; openid is always included).',
+  ),
+  oidcIssuers: declare(
+    'MNEMO_OIDC_ISSUERS',
+    undefined as string | undefined,
+    optional,
+    'Several issuers (one per organisation) as a JSON array of {issuer, client_id, client_secret, audience, org, username_claim, email_claim, groups_claim, role_claim, default_role}; used with or instead of MNEMO_OIDC_ISSUER.',
+  ),
+  oidcJwksCooldownMs: declare(
+    'MNEMO_OIDC_JWKS_COOLDOWN_MS',
+    30_000,
+    int(0, 3_600_000),
+    "After fetching an issuer's JWKS, a token with an unknown key id does not refetch it for this long (rate limit).",
+  ),
+  oidcClockSkewSeconds: declare(
+    'MNEMO_OIDC_CLOCK_SKEW_SECONDS',
+    30,
+    int(0, 600),
+    'Clock skew tolerated on exp, nbf and iat of ID tokens, access tokens and sessions.',
+  ),
+  publicUrl: declare(
+    'MNEMO_PUBLIC_URL',
+    undefined as string | undefined,
+    optional,
+    "The server's public base URL (https://mnemo.example.com): the OIDC redirect URI is <it>/auth/callback and cookies are Secure when it is https. Unset: taken from the request's Host (development).",
+  ),
+  sessionSecrets: declare(
+    'MNEMO_SESSION_SECRETS',
+    [] as string[],
+    list,
+    'Secrets (at least 32 characters each) signing session tokens, HS256: current,previous. New sessions use the first; tokens of any listed one verify, so a secret rotates without logging anyone out. Needed with OIDC.',
+  ),
+  sessionTtlSeconds: declare(
+    'MNEMO_SESSION_TTL_SECONDS',
+    3600,
+    int(60, 86_400 * 30),
+    'Lifetime of a session token minted at sign-in.',
+  ),
 } as const;
 
 type VarKey = keyof typeof VARS;
@@ -614,6 +713,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<VarValues>
       `MNEMO_METRICS_TOKEN: expected at least ${MIN_METRICS_TOKEN} characters (got ${metricsToken.length})`,
     );
   }
+  problems.push(...oidcConfigProblems(values as VarValues));
   if (problems.length > 0) throw new ConfigError(problems);
   const { redisUrl: _ignored, ...rest } = values as VarValues;
   return Object.freeze({ ...rest, dataDir: path.resolve(rest.dataDir), redis });

@@ -8,6 +8,8 @@ import type { OwnKeyService } from './auth/own-keys.js';
 import type { PlurKeyService } from './auth/plur-keys.js';
 import type { ScimTokenService } from './auth/scim-tokens.js';
 import type { UserService } from './auth/users.js';
+import type { OidcLogin } from './auth/oidc/oidc-login.js';
+import type { SessionService } from './auth/oidc/session-service.js';
 import type { Config } from './config.js';
 import type { ReembedJobs } from './jobs/reembed-jobs.js';
 import type { PackJobs } from './jobs/pack-jobs.js';
@@ -73,4 +75,7 @@ export interface Services {
   metricsText: () => Promise<string>;
   /** GET /readyz: Redis, scripts, shutdown. */
   readiness: Readiness;
+  /** Single sign-on (/auth/login, /auth/callback) and the end of sessions (/auth/logout). */
+  oidcLogin: OidcLogin;
+  sessions: SessionService;
 }

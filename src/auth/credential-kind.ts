@@ -1,6 +1,7 @@
 import type { AdminKeyVerifier } from './admin-key.js';
 import { credentialRefused, type TAKES } from './credential-errors.js';
 import { LAYER_KEY_PATTERN } from './layer-keys.js';
+import { JWT_PATTERN } from './oidc/jwt-credentials.js';
 import { PLUR_KEY_PATTERN } from './plur-keys.js';
 import { SCIM_TOKEN_PATTERN } from './scim-tokens.js';
 
@@ -21,8 +22,10 @@ export function requireKindOf(
   const plur = !layer && PLUR_KEY_PATTERN.test(token);
   const scim = !layer && !plur && SCIM_TOKEN_PATTERN.test(token);
   const admin = !layer && !plur && !scim && adminKey.matches(token);
+  // A JWT (a session token or an IdP access token) is for the engram API; engram-auth.ts verifies it.
+  const jwt = !layer && !plur && !scim && !admin && JWT_PATTERN.test(token);
   const accepted =
-    kind === 'layer' ? layer : kind === 'engram' ? plur || admin : kind === 'scim' ? scim : admin;
+    kind === 'layer' ? layer : kind === 'engram' ? plur || admin || jwt : kind === 'scim' ? scim : admin;
   if (accepted) return;
   const what = layer
     ? 'A workspace key (plm_...) is for the layer API'

@@ -7,6 +7,7 @@ import type { GroupService } from './groups.js';
 import { orgTag, userTag } from './identity-scripts.js';
 import type { Invalidatable } from './invalidation.js';
 import { PLUR_KEY_PATTERN, plurKeyTag, type PlurKeyService } from './plur-keys.js';
+import { JWT_PATTERN, type JwtCredential, type JwtCredentials } from './oidc/jwt-credentials.js';
 import type { Authenticated, EngramPrincipal } from './principal.js';
 import { OrgScopeAccess } from './scope-access.js';
 import type { UserService } from './users.js';
@@ -47,6 +48,8 @@ export class EngramAuthenticator {
     private readonly users: UserService,
     private readonly groups: GroupService,
     private readonly settings: EngramAuthSettings,
+    /** Session tokens and IdP access tokens (src/auth/oidc); absent: JWTs are refused like any unknown token. */
+    private readonly jwt?: JwtCredentials,
   ) {
     this.cache = new CredentialCache(settings.cacheTtlMs);
     this.invalidation = {
@@ -70,6 +73,11 @@ export class EngramAuthenticator {
         orgHeader === undefined || orgHeader.trim() === '' ? this.settings.defaultOrg : orgHeader.trim();
       if (!isWorkspaceId(org)) throw fail.validation('X-Mnemo-Org must be 1-64 characters of [A-Za-z0-9._-]');
       entry = await this.cached(`admin:${org}`, () => this.loadAdmin(org));
+    } else if (this.jwt?.enabled && JWT_PATTERN.test(token)) {
+      const jwt = this.jwt;
+      entry = await this.cached(`jwt:${sha256Hex(token)}`, async () =>
+        this.loadJwtUser(await jwt.resolve(token)),
+      );
     } else {
       throw fail.unauthorized(INVALID_TOKEN);
     }
@@ -85,14 +93,14 @@ export class EngramAuthenticator {
     };
   }
 
-  /** Tags whose invalidation revokes the credential outright (its key). */
+  /** Tags whose invalidation revokes the credential outright (its key, its session). */
   revocationTags(principal: EngramPrincipal): string[] {
-    return principal.invalidationTags.filter((tag) => tag.startsWith('plur:'));
+    return principal.invalidationTags.filter(isRevocationTag);
   }
 
   /** Tags whose invalidation changes what the credential may do (role, activation, memberships, groups). */
   refreshTags(principal: EngramPrincipal): string[] {
-    return principal.invalidationTags.filter((tag) => !tag.startsWith('plur:'));
+    return principal.invalidationTags.filter((tag) => !isRevocationTag(tag));
   }
 
   private async cached(cacheKey: string, load: () => Promise<CachedPrincipal>): Promise<CachedPrincipal> {
@@ -118,6 +126,7 @@ export class EngramAuthenticator {
     if (!user || !user.active) throw fail.unauthorized(INVALID_TOKEN);
     const parsed = record.expires_at === null ? null : Date.parse(record.expires_at);
     const expiresAt = parsed !== null && Number.isFinite(parsed) ? parsed : null;
+    const tags = [plurKeyTag(hash), userTag(org, user.id), orgTag(org)];
     return {
       principal: {
         kind: 'engram',
@@ -128,6 +137,8 @@ export class EngramAuthenticator {
         role: user.role,
         isOrgAdmin: user.role === 'admin',
         keyId: record.id,
+        credential: 'api_key',
+        sessionId: null,
         expiresAt,
         credentialId: `plur:${record.id}`,
         actor: { type: 'user', id: user.id },
@@ -139,10 +150,44 @@ export class EngramAuthenticator {
           memberships,
           groupPaths,
         ),
-        invalidationTags: [plurKeyTag(hash), userTag(org, user.id), orgTag(org)],
+        invalidationTags: tags,
       },
       expiresAt,
-      tags: [plurKeyTag(hash), userTag(org, user.id), orgTag(org)],
+      tags,
+    };
+  }
+
+  /** A session or IdP token's user, refused when missing or deactivated; it opens their personal scope. */
+  private async loadJwtUser(credential: JwtCredential): Promise<CachedPrincipal> {
+    const { org, userId, expiresAt } = credential;
+    const tenant = orgTenant(org);
+    const [user, memberships, groupPaths] = await Promise.all([
+      this.users.getUser(tenant, userId),
+      this.groups.membershipsOf(tenant, userId),
+      this.groups.groupPaths(tenant),
+    ]);
+    if (!user || !user.active) throw fail.unauthorized(INVALID_TOKEN);
+    const tags = [...credential.tags, userTag(org, user.id), orgTag(org)];
+    return {
+      principal: {
+        kind: 'engram',
+        org,
+        tenant,
+        userId: user.id,
+        username: user.username,
+        role: user.role,
+        isOrgAdmin: user.role === 'admin',
+        keyId: null,
+        credential: credential.kind,
+        sessionId: credential.sessionId,
+        expiresAt,
+        credentialId: credential.credentialId,
+        actor: { type: 'user', id: user.id },
+        access: new OrgScopeAccess(org, user.username, user.role, memberships, groupPaths),
+        invalidationTags: tags,
+      },
+      expiresAt,
+      tags,
     };
   }
 
@@ -159,6 +204,8 @@ export class EngramAuthenticator {
         role: 'admin',
         isOrgAdmin: true,
         keyId: null,
+        credential: 'admin_key',
+        sessionId: null,
         expiresAt: null,
         // One rate-limit bucket family (and event-socket quota) per organisation the admin key acts on, so
         // one organisation's traffic never throttles another's.
@@ -172,3 +219,6 @@ export class EngramAuthenticator {
     };
   }
 }
+
+/** A key's or a session's own tag: invalidating it ends the credential rather than changing its access. */
+const isRevocationTag = (tag: string): boolean => tag.startsWith('plur:') || tag.startsWith('session:');

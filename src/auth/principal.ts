@@ -31,8 +31,12 @@ export interface EngramPrincipal extends EngramCaller {
   username: string;
   /** Role in the organisation. */
   role: Role;
-  /** Engram-API key id; null for the admin key. */
+  /** Engram-API key id; null for the admin key, a session and an IdP token. */
   keyId: string | null;
+  /** Which kind of credential it is (GET /api/v1/me says so). */
+  credential: EngramCredentialKind;
+  /** The session id of a session token (what POST /auth/logout ends); null otherwise. */
+  sessionId: string | null;
   /** When the key expires (ms since the epoch); null when it never does. */
   expiresAt: number | null;
   /** Rate-limit bucket family: plur:<key id>, or plur-admin:<org> for the admin key (one per organisation). */
@@ -60,6 +64,10 @@ export interface MetricsPrincipal {
   kind: 'metrics';
   via: 'admin' | 'metrics-token' | 'public';
 }
+/** api_key: a user's plur_sk_ key; admin_key: the bootstrap admin key; session: mnemo's session token from
+ * single sign-on; idp_token: an access token of a trusted identity provider. */
+export const ENGRAM_CREDENTIAL_KINDS = ['api_key', 'admin_key', 'session', 'idp_token'] as const;
+export type EngramCredentialKind = (typeof ENGRAM_CREDENTIAL_KINDS)[number];
 
 export interface PrincipalByAuth {
   none: undefined;

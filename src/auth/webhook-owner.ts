@@ -52,6 +52,9 @@ function principal(
     isOrgAdmin: true,
     keyId: null,
     expiresAt: null,
+    // The owner's reading rights stand in for the webhook; no credential of theirs is involved.
+    credential: userId === null ? 'admin_key' : 'api_key',
+    sessionId: null,
     credentialId: `webhook-owner:${org}:${userId ?? 'admin'}`,
     actor: userId === null ? { type: 'admin', id: 'admin-key' } : { type: 'user', id: userId },
     access,

@@ -1,5 +1,6 @@
 import { requireKindOf } from '../auth/credential-kind.js';
 import type { Services } from '../services.js';
+import { SESSION_COOKIE, cookieValue } from './cookies.js';
 import type { Authenticators } from './server.js';
 
 /** How each route `auth` kind turns a request's credential into a principal. */
@@ -16,9 +17,11 @@ export function buildAuthenticators(services: Services): Authenticators {
       return services.layerKeys.authenticate(token);
     },
     // Engram API: a user's plur_sk_ key, or the admin key acting on the org named by X-Mnemo-Org.
+    // A browser signed in by single sign-on sends its session as the mnemo_session cookie instead.
     engram: async (request) => {
-      requireKindOf(request.token, 'engram', services.adminKey);
-      return services.engramAuth.authenticate(request.token, request.header('x-mnemo-org'));
+      const token = request.token ?? cookieValue(request.header('cookie'), SESSION_COOKIE);
+      requireKindOf(token, 'engram', services.adminKey);
+      return services.engramAuth.authenticate(token, request.header('x-mnemo-org'));
     },
     // SCIM (/scim/v2): a plur_scim_ token of one organisation, and nothing else.
     scim: async ({ token }) => {

@@ -68,10 +68,15 @@ export interface Reply<B = unknown> {
   [REPLY]: true;
   status: number;
   body: B;
-  headers?: Record<string, string>;
+  /** A list sends the header once per value (Set-Cookie). */
+  headers?: Record<string, string | readonly string[]>;
 }
 
-export function reply<B>(status: number, body: B, headers?: Record<string, string>): Reply<B> {
+export function reply<B>(
+  status: number,
+  body: B,
+  headers?: Record<string, string | readonly string[]>,
+): Reply<B> {
   return { [REPLY]: true, status, body, ...(headers ? { headers } : {}) };
 }
 

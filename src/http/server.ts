@@ -394,7 +394,7 @@ export class HttpServer {
       if (!serialize)
         throw new Error(`${route.method} ${route.path} declares no response schema for ${status}`);
       const contentType = route.face === 'scim' ? SCIM_MEDIA_TYPE : 'application/json';
-      this.write(exchange, status, contentType, serialize(shown), extra ? Object.entries(extra) : []);
+      this.write(exchange, status, contentType, serialize(shown), extra ? headerList(extra) : []);
     } catch (err) {
       this.sendError(exchange, this.toMnemoError(err, exchange, route));
     }
@@ -716,4 +716,13 @@ function withWarnings(payload: unknown, ignored: string[]): unknown {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return payload;
   const warnings = ignored.map((name) => `Field ${name} is not used by this route and was ignored`);
   return { ...(payload as Record<string, unknown>), [WARNINGS_FIELD]: warnings };
+}
+
+/** Reply headers as name/value pairs; a list of values is sent as one header line each (Set-Cookie). */
+function headerList(headers: Record<string, string | readonly string[]>): [string, string][] {
+  return Object.entries(headers).flatMap(([name, value]) =>
+    typeof value === 'string'
+      ? [[name, value] as [string, string]]
+      : value.map((v) => [name, v] as [string, string]),
+  );
 }

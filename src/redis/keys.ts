@@ -204,6 +204,14 @@ export class Keys {
   audit(tenant: Tenant): string {
     return `${this.ws(tenant)}:audit`;
   }
+  /** HASH "<issuer> <sub>" -> user id: the users single sign-on provisioned, by identity (never by email). */
+  oidcIdentities(tenant: Tenant): string {
+    return `${this.ws(tenant)}:oidc-ids`;
+  }
+  /** STRING with a TTL: the session (its jti) was ended by POST /auth/logout before it expired. */
+  revokedSession(tenant: Tenant, sessionId: string): string {
+    return `${this.ws(tenant)}:ses-revoked:${sessionId}`;
+  }
 
   /** SET of workspaces that have working entries with a TTL (visited by the expiry sweeper). */
   ttlWorkspaces(): string {

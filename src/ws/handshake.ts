@@ -3,6 +3,7 @@ import type * as uWS from 'uWebSockets.js';
 import type { AuthFailureGate } from '../auth/auth-failure-limiter.js';
 import { credentialRefused } from '../auth/credential-errors.js';
 import { MnemoError, isMnemoError } from '../errors.js';
+import { SESSION_COOKIE, cookieValue } from '../http/cookies.js';
 import { renderError } from '../http/error-dialects.js';
 import { copyHeaders } from '../http/request-headers.js';
 import { requestIdFrom } from '../http/request-id.js';
@@ -61,11 +62,15 @@ export function handleUpgrade(
   // Copied now: the request is gone after this callback returns.
   const headers = copyHeaders(req);
   const header = (name: string): string | undefined => headers.values[name.toLowerCase()] || undefined;
-  const { token, subprotocol, malformed } = upgradeToken(
+  const offered = upgradeToken(
     header('authorization') ?? '',
     header('sec-websocket-protocol') ?? '',
     req.getQuery() ?? '',
   );
+  const { subprotocol, malformed } = offered;
+  // A browser signed in by single sign-on carries its session cookie (SameSite=Lax: never cross-site).
+  const token =
+    offered.token ?? (endpoint.face === 'engram' ? cookieValue(header('cookie'), SESSION_COOKIE) : undefined);
   const handshake: Handshake = {
     endpoint,
     res,

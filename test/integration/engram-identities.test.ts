@@ -122,6 +122,7 @@ describe('admin endpoints', () => {
         `group:${org.id}/platform/infra`,
       ],
       scope_metadata: [],
+      credential: 'api_key',
     });
 
     const removed = await org.admin(
@@ -363,6 +364,7 @@ describe('credentials', () => {
       role: 'admin',
       scopes: [`org:${org.id}`, 'global'],
       scope_metadata: [],
+      credential: 'admin_key',
     });
     const fallback = await a.request('GET', '/api/v1/me', { token: ADMIN_KEY });
     expect(fallback.json.org_id).toBe('default');

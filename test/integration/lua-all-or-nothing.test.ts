@@ -468,6 +468,37 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
     },
     call: (k) => ({ keys: ['id', 'rec'].map(k), args: ['h', 'o', LONE, 'inv', LONE] }),
   },
+  createOidcUser: {
+    // A stale link (its user gone) and a taken username: the new user must still be created whole.
+    seed: async (k) => {
+      await redis.hset(k('ids'), `https://idp ${LONE}`, 'u-gone');
+      await redis.hset(k('usernames'), LONE, 'u-other');
+    },
+    call: (k) => ({
+      keys: ['users', 'usernames', 'ids', 'stream', 'audit'].map(k),
+      args: [
+        ...ctx(k('')),
+        `https://idp ${LONE}`,
+        'u1',
+        LONE,
+        `${LONE}-fallback`,
+        JSON.stringify({ role: 'viewer', active: true, deep: nested(1100) }),
+        audit,
+        '100',
+      ],
+    }),
+    check: async (k, reply) => {
+      expect(JSON.parse(reply as string)).toMatchObject({
+        id: 'u1',
+        username: `${LONE}-fallback`.replace(/\ud83d|\udfff/g, '\ufffd'),
+      });
+      expect(await redis.hget(k('ids'), `https://idp ${LONE}`)).toBe('u1');
+    },
+  },
+  revokeSession: identity(
+    ['revoked', 'stream', 'audit'],
+    ['60000', JSON.stringify({ user_id: LONE, deep: nested(1100) }), 'inv', `session:${LONE}`, audit, '100'],
+  ),
   createGroup: identity(
     ['groups', 'paths', 'stream', 'audit'],
     ['g1', LONE, JSON.stringify({ id: 'g1', name: LONE }), 'inv', 'org:o', audit, '100'],

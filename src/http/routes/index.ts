@@ -1,6 +1,7 @@
 import type { Services } from '../../services.js';
 import type { AnyRoute } from '../route.js';
 import { asyncApiRoutes } from './asyncapi.js';
+import { oidcRoutes } from './auth/oidc.js';
 import { engramApiRoutes } from './engram/index.js';
 import { adminKeyRoutes } from './layer/admin-keys.js';
 import { adminMetricsRoutes } from './layer/admin-metrics.js';
@@ -35,6 +36,7 @@ export function buildRoutes(services: Services, extra: AnyRoute[] = []): AnyRout
     ...scimRoutes(services),
     ...probeRoutes(services),
     ...metricsRoutes(services),
+    ...oidcRoutes(services),
     ...extra,
   ];
   routes.push(

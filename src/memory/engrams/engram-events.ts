@@ -24,6 +24,7 @@ export const ENGRAM_EVENT_TYPES = [
   'user.updated',
   'user.disabled',
   'user.enabled',
+  'user.signed_out',
   'group.created',
   'group.updated',
   'group.deleted',

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { ENGRAM_CREDENTIAL_KINDS } from '../../../auth/principal.js';
 import { ROLES } from '../../../auth/roles.js';
 import type { Services } from '../../../services.js';
 import { defineRoute } from '../../route.js';
@@ -26,6 +27,10 @@ export function meRoutes(services: Services) {
             role: StringEnum(ROLES),
             scopes: Type.Array(Type.String()),
             scope_metadata: Type.Array(ScopeMetadataShape),
+            credential: StringEnum(ENGRAM_CREDENTIAL_KINDS, {
+              description:
+                'Which credential made the call: api_key (plur_sk_), admin_key, session (single sign-on) or idp_token (an access token of the identity provider).',
+            }),
           }),
         },
       },
@@ -35,6 +40,7 @@ export function meRoutes(services: Services) {
         role: principal.role,
         scopes: [...principal.access.readableScopes],
         scope_metadata: await services.scopeMetadata.readableBy(principal),
+        credential: principal.credential,
       }),
     }),
   ];
