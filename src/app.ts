@@ -15,6 +15,7 @@ import { buildAuthenticators } from './http/authenticators.js';
 import type { AnyRoute } from './http/route.js';
 import { buildRoutes } from './http/routes/index.js';
 import { HttpServer } from './http/server.js';
+import { loadConsole } from './http/console-site.js';
 import { ReembedJobs } from './jobs/reembed-jobs.js';
 import type { Logger } from './log.js';
 import { AuditLog } from './memory/audit/audit-log.js';
@@ -171,6 +172,7 @@ export async function startMnemo(
       rateLimiter: new RateLimiter(scripts, keys),
       sharedPort: options.sharedPort ?? false,
       authFailures,
+      staticSites: await loadConsole(config.consoleDir, log),
     });
     const eventServer = new EventServer(http.app, eventEndpoints(services), {
       limits: {

@@ -341,6 +341,12 @@ export const VARS = {
     int(1, 1000),
     'Subscriptions one event socket may hold at a time.',
   ),
+  consoleDir: declare(
+    'MNEMO_CONSOLE_DIR',
+    '',
+    str,
+    'Directory of the built admin console served at /ui/ (empty: dist/ui of the package, built by npm run build; off: no console).',
+  ),
 } as const;
 
 type VarKey = keyof typeof VARS;

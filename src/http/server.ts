@@ -17,6 +17,8 @@ import { authorizationToken, copyHeaders, type CopiedHeaders } from './request-h
 import { requestIdFrom } from './request-id.js';
 import { isRawReply, isReply, type AnyRoute, type AuthKind, type Face } from './route.js';
 import { statusLine } from './status.js';
+import type { StaticSite } from './static-site.js';
+import { mountStaticSite } from './static-route.js';
 
 /**
  * The HTTP core on uWebSockets.js. uWS discipline lives here and nowhere else: everything needed from the
@@ -48,6 +50,8 @@ export interface HttpServerOptions {
   sharedPort?: boolean;
   /** Failed authentications per client address (429 once over budget). */
   authFailures: AuthFailureGate;
+  /** Static front-ends served beside the API (the admin console at /ui/). */
+  staticSites?: readonly StaticSite[];
 }
 
 interface PathGroup {
@@ -90,6 +94,7 @@ export class HttpServer {
     for (const group of groupByPath(this.compiled)) {
       this.app.any(group.pattern, (res, req) => this.guarded(res, req, () => this.dispatch(res, req, group)));
     }
+    for (const site of options.staticSites ?? []) mountStaticSite(this.app, site, options.log);
     this.app.any('/*', (res, req) =>
       this.guarded(res, req, () => {
         const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false);
