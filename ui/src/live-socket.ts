@@ -82,8 +82,8 @@ export class LiveSocket {
     this.socket = socket;
     socket.onopen = () => {
       this.attempts = 0;
+      // 'live' is shown once the server confirms the subscription: from then on no event is missed.
       this.subscribe(this.lastId);
-      this.handlers.onState({ state: 'live' });
     };
     socket.onmessage = (message: MessageEvent<string>) => this.receive(message.data);
     socket.onclose = (close) => {
@@ -128,6 +128,7 @@ export class LiveSocket {
     if (!frame || typeof frame !== 'object') return;
     if ('op' in frame) {
       const control = frame as { op: string; message?: string; code?: string };
+      if (control.op === 'subscribed') this.handlers.onState({ state: 'live' });
       if (control.op === 'error')
         this.handlers.onError(`${control.code ?? 'error'}: ${control.message ?? ''}`);
       return;
