@@ -115,7 +115,12 @@ describe('signing in', () => {
     ];
     for (const { key, who, views } of cases) {
       const page = await openConsole();
-      await signIn(page, key);
+      if (key === layerKey) {
+        // The keyboard alone: Tab to the key field, type, Enter.
+        await page.keyboard.press('Tab');
+        await page.keyboard.type(key);
+        await page.keyboard.press('Enter');
+      } else await signIn(page, key);
       await page.getByTestId('who').getByText(who).waitFor();
       const tabs = await page
         .getByRole('navigation', { name: 'Views' })
@@ -126,6 +131,13 @@ describe('signing in', () => {
       expect(page.url()).not.toContain(key);
       expect(await page.evaluate('localStorage.length')).toBe(0);
       expect((page as Page & { cspProblems?: string[] }).cspProblems).toEqual([]);
+      if (key === layerKey) {
+        // Views are reachable by keyboard: the tabs come first in the tab order.
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', { name: 'Memories' }).waitFor();
+      }
       await page.context().close();
     }
   });
@@ -242,6 +254,34 @@ describe('the admin views', () => {
     expect(after.json.detail).toContain('Unknown or revoked API key');
   });
 
+  it('manages the organisation: a user, a group with a member, and a key issued and revoked in the console', async () => {
+    const page = await openConsole();
+    await signIn(page, ADMIN_KEY);
+    await page.getByRole('button', { name: 'Keys and people' }).click();
+    await page.getByRole('textbox', { name: 'Username' }).fill('frank');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.getByTestId('users').getByRole('cell', { name: 'frank', exact: true }).waitFor();
+
+    await page.getByRole('textbox', { name: 'Group name' }).fill('ops');
+    await page.getByRole('button', { name: 'Add group' }).click();
+    await page.getByTestId('groups').getByRole('cell', { name: 'ops', exact: true }).waitFor();
+    await page.getByRole('combobox', { name: 'Group' }).selectOption({ label: 'ops' });
+    await page.getByRole('combobox', { name: 'Member' }).selectOption({ label: 'frank' });
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByTestId('groups').getByText('frank (viewer)').waitFor();
+
+    await page.getByRole('button', { name: 'Issue a key for frank' }).click();
+    const issued = (await page.getByTestId('new-key').textContent())!;
+    expect(issued).toMatch(/^plur_sk_/);
+    const me = await server.request('GET', '/api/v1/me', { token: issued });
+    expect(me.status).toBe(200);
+    expect(me.json.username).toBe('frank');
+    const row = page.getByTestId('org-keys').getByRole('row').filter({ hasText: 'frank' });
+    await row.getByRole('button', { name: /^Revoke/ }).click();
+    await row.getByText('revoked').waitFor();
+    expect((await server.request('GET', '/api/v1/me', { token: issued })).status).toBe(401);
+  });
+
   it('shows health, and readiness and metrics as available or not', async () => {
     const page = await openConsole('dark');
     await signIn(page, ADMIN_KEY);
@@ -264,7 +304,7 @@ describe('the engram views', () => {
   it('lists, searches, promotes, pins and retires engrams, with feedback counts', async () => {
     const org = new Org(server, 'console-engrams');
     const admin = await org.user('erin', 'admin');
-    await org.engram(admin, {
+    const deploys = await org.engram(admin, {
       statement: 'Deploys must run migrations first.',
       type: 'procedural',
       scope: `org:${org.id}`,
@@ -301,6 +341,12 @@ describe('the engram views', () => {
     await page.getByText(`Pinned ${id}.`).waitFor();
     await page.getByRole('button', { name: `Helpful: ${id}`, exact: true }).click();
     await page.getByText(`Feedback recorded for ${id}.`).waitFor();
+    await page.getByRole('button', { name: `Edit ${deploys.id}` }).click();
+    await page.getByLabel(`Statement of ${deploys.id}`).fill('Deploys run migrations before the code.');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(`Saved ${deploys.id}.`).waitFor();
+    const edited = (await org.as(admin, 'GET', `/api/v1/engrams/${deploys.id}`)).json;
+    expect(edited.data.statement).toBe('Deploys run migrations before the code.');
     await page.getByRole('button', { name: `Retire ${id}` }).click();
     await page.getByText(`Retired ${id}.`).waitFor();
     const row = (await org.as(admin, 'GET', `/api/v1/engrams/${id}`)).json;
