@@ -171,10 +171,13 @@ describe('the layer views', () => {
     await remember(key, 'bob likes green tea', 'bob');
     await page.getByTestId('events').getByText('bob likes green tea').first().waitFor();
     expect(await page.getByTestId('events').textContent()).not.toContain('alice writes something unseen');
-    await page.getByRole('button', { name: 'Reconnect' }).click();
-    await waitLive(page);
+    // Disconnected, a write happens; connecting again replays it from the last id seen.
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByTestId('live-state').getByText('Disconnected', { exact: true }).waitFor();
     await remember(key, 'bob also likes oolong', 'bob');
+    await page.getByRole('button', { name: 'Connect (resume)' }).click();
     await page.getByTestId('events').getByText('bob also likes oolong').first().waitFor();
+    await waitLive(page);
     // Resuming replays nothing twice: each event id is listed once.
     const ids = await page
       .getByTestId('events')

@@ -38,6 +38,7 @@ export class LiveSocket {
   private socket: WebSocket | undefined;
   private lastId: string | undefined;
   private stopped = false;
+  private suspended = false;
   private attempts = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -63,10 +64,18 @@ export class LiveSocket {
     this.subscribe(undefined);
   }
 
-  /** Drops the connection and reconnects at once, resuming from the last event id. */
-  reconnect(): void {
+  /** Closes the connection until `connect()`; events meanwhile are replayed then (resume from the last id). */
+  disconnect(): void {
+    this.suspended = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.socket?.close(1000, 'disconnected');
+  }
+
+  connect(): void {
+    if (!this.suspended) return;
+    this.suspended = false;
     this.attempts = 0;
-    this.socket?.close(1000, 'reconnect');
+    this.open();
   }
 
   close(): void {
@@ -90,6 +99,10 @@ export class LiveSocket {
       if (this.socket !== socket) return;
       this.socket = undefined;
       if (this.stopped) return;
+      if (this.suspended) {
+        this.handlers.onState({ state: 'closed', reason: 'disconnected' });
+        return;
+      }
       if (close.code === 4001) {
         this.handlers.onState({ state: 'closed', reason: close.reason || 'credential revoked or expired' });
         return;

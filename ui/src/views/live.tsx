@@ -18,6 +18,7 @@ export function LiveView(props: { credential: Credential }) {
   const [events, setEvents] = useState<LiveEvent[]>([]);
   const [held, setHeld] = useState<LiveEvent[]>([]);
   const [paused, setPaused] = useState(false);
+  const [connected, setConnected] = useState(true);
   const [state, setState] = useState<LiveState>({ state: 'connecting' });
   const [error, setError] = useState<string | null>(null);
   const [types, setTypes] = useState('');
@@ -64,6 +65,11 @@ export function LiveView(props: { credential: Credential }) {
     pausedRef.current = !pausedRef.current;
     setPaused(pausedRef.current);
   };
+  const toggleConnection = (): void => {
+    if (connected) socket.current?.disconnect();
+    else socket.current?.connect();
+    setConnected(!connected);
+  };
   const shown = scope === '' ? events : events.filter((e) => e.data?.scope === scope);
 
   return (
@@ -100,8 +106,8 @@ export function LiveView(props: { credential: Credential }) {
         <button type="button" onClick={togglePause} aria-pressed={paused}>
           {paused ? `Resume (${held.length} held)` : 'Pause'}
         </button>
-        <button type="button" onClick={() => socket.current?.reconnect()}>
-          Reconnect
+        <button type="button" onClick={toggleConnection}>
+          {connected ? 'Disconnect' : 'Connect (resume)'}
         </button>
       </form>
       <ErrorNote error={error} />
@@ -146,7 +152,7 @@ function describe(state: LiveState): string {
     case 'reconnecting':
       return `Reconnecting (${state.reason})`;
     case 'closed':
-      return `Closed: ${state.reason}`;
+      return state.reason === 'disconnected' ? 'Disconnected' : `Closed: ${state.reason}`;
   }
 }
 
