@@ -205,6 +205,28 @@ describe('the layer views', () => {
     await shot(page, 'memories');
   });
 
+  it('inspects a superseded fact and follows it to the fact that replaced it', async () => {
+    const first = await server.request('POST', '/v1/remember', {
+      token: key,
+      body: { content: 'I live in Paris', user_id: 'gina', source: 'user_message' },
+    });
+    const second = await server.request('POST', '/v1/remember', {
+      token: key,
+      body: { content: 'I live in Berlin', user_id: 'gina', source: 'user_message' },
+    });
+    const old = first.json.facts[0].id as string;
+    const current = second.json.facts[0].id as string;
+    expect(second.json.facts[0].superseded).toEqual([old]);
+    await page.getByRole('button', { name: 'Memories' }).click();
+    await page.getByRole('textbox', { name: 'Memory id' }).fill(old);
+    await page.getByRole('button', { name: 'Inspect', exact: true }).click();
+    const inspector = page.getByTestId('inspector');
+    await inspector.getByText(/^Superseded/).waitFor();
+    await inspector.getByRole('button', { name: current }).click();
+    await inspector.getByRole('heading', { name: `Memory ${current}` }).waitFor();
+    expect(await inspector.textContent()).toContain('Berlin');
+  });
+
   it('erases a user after a confirmation, and their memories are gone from search', async () => {
     await remember(key, 'Dave keeps his bike in the garage', 'dave');
     await page.getByRole('search').getByLabel('Search').fill('bike garage');

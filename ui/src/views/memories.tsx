@@ -36,6 +36,7 @@ export function MemoriesView(props: { credential: Credential }) {
   const [inspected, setInspected] = useState<Record<string, unknown> | null>(null);
   const [stats, setStats] = useState<Stats | null>(null);
   const [notice, setNotice] = useState('');
+  const [memoryId, setMemoryId] = useState('');
   const search = useAction();
   const loadStats = (): void => {
     void api<Stats>(credential, 'GET', '/v1/stats').then(setStats, () => setStats(null));
@@ -91,6 +92,19 @@ export function MemoriesView(props: { credential: Credential }) {
         <button type="submit" disabled={search.busy}>
           Recall
         </button>
+      </form>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (memoryId.trim()) inspect(memoryId.trim());
+        }}
+      >
+        <label>
+          Memory id
+          <input name="memory-id" value={memoryId} onInput={(e) => setMemoryId(e.currentTarget.value)} />
+        </label>
+        <button type="submit">Inspect</button>
       </form>
       <ErrorNote error={search.error} />
       {notice && <Info>{notice}</Info>}
@@ -153,12 +167,18 @@ function Inspector(props: {
   onClose: () => void;
 }) {
   const { memory } = props;
-  const supersededBy = typeof memory.superseded_by === 'string' ? memory.superseded_by : null;
-  const validTo = typeof memory.valid_to === 'string' ? memory.valid_to : null;
+  // A semantic memory's triple and its history: superseded facts are kept with valid_to and successor.
+  const fact = (memory.fact ?? {}) as {
+    status?: string;
+    valid_to?: string | null;
+    superseded_by?: string | null;
+  };
+  const supersededBy = fact.superseded_by ?? null;
+  const validTo = fact.valid_to ?? null;
   return (
     <section class="panel" aria-labelledby="inspect-title" data-testid="inspector">
       <h3 id="inspect-title">Memory {typeof memory.id === 'string' ? memory.id : ''}</h3>
-      {memory.status === 'superseded' && (
+      {fact.status === 'superseded' && (
         <p class="warn">
           Superseded {validTo ? `on ${validTo}` : ''}
           {supersededBy && (
