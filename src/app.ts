@@ -32,6 +32,7 @@ import { Metrics } from './metrics/metrics.js';
 import { groupMetrics } from './metrics/process-group.js';
 import { watchSources } from './metrics/scrape-sources.js';
 import { Readiness } from './readiness.js';
+import { loadConsole } from './http/console-site.js';
 import { ReembedJobs } from './jobs/reembed-jobs.js';
 import { PackJobs } from './jobs/pack-jobs.js';
 import type { Logger } from './log.js';
@@ -317,6 +318,7 @@ export async function startMnemo(
       authFailures,
       metrics,
       requestLog: new RequestLog(log, config.logRequests, config.slowRequestMs),
+      staticSites: await loadConsole(config.consoleDir, log),
     });
     // MCP (Streamable HTTP, stateless): the tools call the same route handlers, as the caller.
     const mcp = new McpEndpoint({

@@ -609,6 +609,12 @@ export const VARS = {
     int(60, 86_400 * 30),
     'Lifetime of a session token minted at sign-in.',
   ),
+  consoleDir: declare(
+    'MNEMO_CONSOLE_DIR',
+    '',
+    str,
+    'Directory of the built admin console served at /ui/ (empty: dist/ui of the package, built by npm run build; off: no console).',
+  ),
 } as const;
 
 type VarKey = keyof typeof VARS;

@@ -129,7 +129,11 @@ export class UserService {
       result = await runAccessChange(
         this.deps,
         'updateUser',
-        [this.deps.keys.users(tenant), this.deps.keys.scimUserNames(tenant), this.deps.keys.usernames(tenant)],
+        [
+          this.deps.keys.users(tenant),
+          this.deps.keys.scimUserNames(tenant),
+          this.deps.keys.usernames(tenant),
+        ],
         call,
         [userId, JSON.stringify(patch)],
         {

@@ -105,7 +105,9 @@ function operation(route: AnyRoute, path: string): JsonObject {
       description: status.startsWith('2') ? 'Success' : (TITLE_BY_STATUS.get(Number(status)) ?? 'Error'),
       ...(route.schema.body && status.startsWith('2') ? { headers: IGNORED_FIELDS_DOC } : {}),
       content: {
-        [(status.startsWith('2') && route.produces) || successMediaType(route.face)]: { schema: plain(schema) },
+        [(status.startsWith('2') && route.produces) || successMediaType(route.face)]: {
+          schema: plain(schema),
+        },
       },
     };
   }

@@ -36,6 +36,8 @@ import {
 } from './route.js';
 import { statusLine } from './status.js';
 import { fetchRequest, type FetchHandler } from './fetch-exchange.js';
+import type { StaticSite } from './static-site.js';
+import { mountStaticSite } from './static-route.js';
 
 /**
  * The HTTP core on uWebSockets.js. uWS discipline lives here and nowhere else: everything needed from the
@@ -71,6 +73,8 @@ export interface HttpServerOptions {
   metrics?: HttpMetricsSink;
   /** One JSON line per request, as MNEMO_LOG_REQUESTS says (default: none). */
   requestLog?: RequestLog;
+  /** Static front-ends served beside the API (the admin console at /ui/). */
+  staticSites?: readonly StaticSite[];
 }
 
 interface PathGroup {
@@ -133,6 +137,7 @@ export class HttpServer {
     for (const group of groupByPath(this.compiled)) {
       this.app.any(group.pattern, (res, req) => this.guarded(res, req, () => this.dispatch(res, req, group)));
     }
+    for (const site of options.staticSites ?? []) mountStaticSite(this.app, site, options.log);
     this.app.any('/*', (res, req) =>
       this.guarded(res, req, () => {
         const exchange = this.exchange(res, req, faceOfUrl(req.getUrl()), false, this.unmatched);
