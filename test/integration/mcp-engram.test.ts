@@ -286,6 +286,7 @@ describe('engram tools', () => {
       ['engram.unpin', 'success', 'mcp'],
       ['engram.pin', 'success', 'mcp'],
       ['engram.pin', 'denied', 'mcp'],
+      ['engram.create', 'success', 'mcp'],
     ]);
     expect(pins[0]?.user_agent).toBeTruthy();
   });
