@@ -26,6 +26,7 @@ let editor: TestUser;
 let adminMcp: McpSession;
 let editorMcp: McpSession;
 const pack = skillPack({ name: 'remote', engrams: engrams(2, 'Always roll out') });
+const packV2 = skillPack({ name: 'remote', version: '2.0.0', engrams: engrams(2, 'Always roll out') });
 
 const text = (result: { content: unknown[] }) => (result.content[0] as { text: string }).text;
 
@@ -33,6 +34,8 @@ beforeAll(async () => {
   files = http.createServer((req, res) => {
     if (req.url === '/pack.tar.gz')
       res.writeHead(200, { 'content-type': 'application/gzip' }).end(pack.archive);
+    else if (req.url === '/pack-v2.tar.gz')
+      res.writeHead(200, { 'content-type': 'application/gzip' }).end(packV2.archive);
     else res.writeHead(404).end();
   });
   files.on('connection', () => connections++);
@@ -129,6 +132,17 @@ describe('plur_packs_* tools', () => {
     // The same pack again changes nothing (the route's 200).
     const again = await adminMcp.ok('plur_packs_install', { source: `${base}/pack.tar.gz` });
     expect(again).toMatchObject({ already_installed: true, pack: { name: 'remote' } });
+
+    // Another version is the route's 409 unless upgrade is set; with it, one step.
+    const conflict = await adminMcp.call('plur_packs_install', { source: `${base}/pack-v2.tar.gz` });
+    expect(conflict.isError).toBe(true);
+    expect(conflict.structuredContent).toMatchObject({ status: 409 });
+    const upgraded = await adminMcp.call('plur_packs_install', {
+      source: `${base}/pack-v2.tar.gz`,
+      upgrade: true,
+    });
+    expect(upgraded.structuredContent).toMatchObject({ upgraded: true, pack: { version: '2.0.0' } });
+    expect(text(upgraded)).toMatch(/^Upgraded to remote@2\.0\.0 in org:/);
 
     const audit = (await server.services.audit.recent(org.id, 50)).filter((e) => e.action === 'pack.install');
     expect(audit.map((e) => [e.outcome, e.channel])).toEqual(
