@@ -14,10 +14,15 @@ export interface RouteArgs {
   body?: unknown;
 }
 
-/** A route's answer as a tool sees it: the status and the body the route would have serialized. */
+/**
+ * A route's answer as a tool sees it: the status and the body the route would have serialized. For a raw
+ * reply (a download) the body is the reply's text as is, a string or a Buffer of bytes, and `raw` carries its
+ * media type and headers (Content-Disposition, say).
+ */
 export interface RouteAnswer<B = unknown> {
   status: number;
   body: B;
+  raw?: { contentType: string; headers: Record<string, string> };
 }
 
 /**
@@ -71,7 +76,12 @@ export class RouteCaller {
       origin: caller.origin,
       files: {},
     });
-    if (isRawReply(result)) return { status: result.status, body: result.text as B };
+    if (isRawReply(result))
+      return {
+        status: result.status,
+        body: result.text as B,
+        raw: { contentType: result.contentType, headers: { ...(result.headers ?? {}) } },
+      };
     if (isReply(result)) return { status: result.status, body: result.body as B };
     return { status: route.status ?? 200, body: result as B };
   }

@@ -1,7 +1,7 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import type { Services } from '../../services.js';
 import type { HttpMethod } from '../route.js';
-import type { CallerContext, RouteArgs } from './route-call.js';
+import type { CallerContext, RouteAnswer, RouteArgs } from './route-call.js';
 
 /** Which credential a tool is offered to: engram keys get the PLUR tools, layer keys the memory tools. */
 export type ToolAudience = 'engram' | 'layer';
@@ -11,12 +11,12 @@ export interface ToolCall {
   caller: CallerContext;
   /** Runs a REST route as the caller and returns the body it answers (see RouteCaller). */
   route<B = Record<string, unknown>>(method: HttpMethod, path: string, args?: RouteArgs): Promise<B>;
-  /** The same, with the status (201 created vs 200 existing, say). */
+  /** The same, with the status (201 created vs 200 existing, say) and, for a raw reply, its media type and headers. */
   routeWithStatus<B = Record<string, unknown>>(
     method: HttpMethod,
     path: string,
     args?: RouteArgs,
-  ): Promise<{ status: number; body: B }>;
+  ): Promise<RouteAnswer<B>>;
   /** Charges one read to the caller's rate limit, for a tool that reads a service without a route. */
   charge(): Promise<void>;
   services: Services;

@@ -8,6 +8,7 @@ import { recallTools } from './engram-recall.js';
 import { sessionTools } from './engram-sessions.js';
 import { statusTools } from './engram-status.js';
 import { layerTools } from './layer-memory.js';
+import { packTools } from './packs.js';
 
 /** The schemas of the route table, for tools whose input is a route's own. */
 export interface RouteSchemas {
@@ -26,6 +27,7 @@ const TOOL_FILES: readonly ToolFile[] = [
   () => sessionTools,
   () => statusTools,
   layerTools,
+  packTools,
 ];
 
 /** Every tool, checked once: unique names, and every route a tool uses exists. */

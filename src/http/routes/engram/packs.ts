@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { fail } from '../../../errors.js';
 import type { AdminCall } from '../../../auth/admin-guard.js';
 import type { EngramPrincipal } from '../../../auth/principal.js';
+import type { RequestOrigin } from '../../../memory/audit/audit-log.js';
 import { ENGRAM_TYPES } from '../../../memory/engrams/model.js';
 import { PACK_NAME_PATTERN } from '../../../memory/packs/pack-format.js';
 import { fetchLimited } from '../../../net/limited-fetch.js';
@@ -124,10 +125,12 @@ export function packRoutes(services: Services) {
     requestId: string;
     ip: string;
     header(name: string): string | undefined;
+    origin?: RequestOrigin | undefined;
   }): AdminCall => ({
     caller: input.principal,
     requestId: input.requestId,
-    origin: { channel: 'rest', ip: input.ip, userAgent: input.header('user-agent') },
+    // MCP calls these routes too; the audit entry names the transport that did.
+    origin: input.origin ?? { channel: 'rest', ip: input.ip, userAgent: input.header('user-agent') },
   });
   return [
     defineRoute({
