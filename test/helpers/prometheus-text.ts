@@ -119,8 +119,7 @@ function parseSample(raw: string, n: number, fail: (line: number, why: string) =
   // Prometheus reads values with Go's ParseFloat, so NaN and Inf in any case (prom-client writes "Nan" for
   // the event-loop lag figures before their first sample).
   const isNaNText = text.toLowerCase() === 'nan';
-  const value =
-    text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : isNaNText ? NaN : Number(text);
+  const value = text === '+Inf' ? Infinity : text === '-Inf' ? -Infinity : isNaNText ? NaN : Number(text);
   if (Number.isNaN(value) && !isNaNText) fail(n, `bad value ${text}`);
   if (!/^[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf|nan)$/i.test(text))
     fail(n, `bad value ${text}`);
