@@ -10,6 +10,14 @@ import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '.
  * asynchronous-replication window are counted; with MNEMO_REDIS_WAIT_REPLICAS=1 there are none.
  */
 let cluster: TestCluster;
+/** Pids of the masters a test killed: probes must go to a node that still runs. */
+const killed = new Set<number>();
+
+function liveNode(): { port: number } {
+  const node = cluster.nodes.find((n) => !killed.has(n.pid));
+  if (!node) throw new Error('no live node');
+  return node;
+}
 
 interface Outcome {
   statuses: Map<number, number>;
@@ -20,9 +28,7 @@ interface Outcome {
 
 /** The pid of the master serving `workspace`'s hash slot. */
 async function masterOf(workspace: string): Promise<number> {
-  const first = cluster.nodes[0];
-  if (!first) throw new Error('no nodes');
-  const probe = new Redis({ host: '127.0.0.1', port: first.port, password: cluster.password });
+  const probe = new Redis({ host: '127.0.0.1', port: liveNode().port, password: cluster.password });
   try {
     const slot = await probe.cluster('KEYSLOT', `{${workspace}}`);
     const ranges = await probe.cluster('SLOTS');
@@ -36,12 +42,13 @@ async function masterOf(workspace: string): Promise<number> {
 }
 
 /** A workspace whose master is alive and has its replica attached (an earlier test may have killed one). */
-async function replicatedWorkspace(name: string): Promise<string> {
+async function replicatedWorkspace(name: string, onMaster?: number): Promise<string> {
   for (;;) {
     const workspace = uniqueWorkspace(name);
     const pid = await masterOf(workspace);
+    if (onMaster !== undefined && pid !== onMaster) continue;
     const node = cluster.nodes.find((n) => n.pid === pid);
-    if (!node) continue;
+    if (!node || killed.has(pid)) continue;
     const probe = new Redis({ host: '127.0.0.1', port: node.port, password: cluster.password });
     const replication = await probe.info('replication').finally(() => probe.disconnect());
     if (/connected_slaves:[1-9]/.test(replication)) return workspace;
@@ -93,7 +100,9 @@ async function killMasterUnderLoad(
   // Some acknowledged traffic first, then the master goes.
   const deadline = Date.now() + 60_000;
   while (acknowledged.length < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  process.kill(await masterOf(workspace), 'SIGKILL');
+  const victim = await masterOf(workspace);
+  killed.add(victim);
+  process.kill(victim, 'SIGKILL');
   killedAt = Date.now();
   // Until writes fail and then succeed again by themselves, or (a failover nobody noticed) 100 more writes.
   const until = Date.now() + afterKillMs;
@@ -124,7 +133,10 @@ describe('a Redis Cluster master killed with -9 under load', () => {
   it('answers 503 (never 500) while the replica is promoted, then serves again by itself', async () => {
     const server = await startServer({ redisUrl: cluster.url });
     try {
-      const outcome = await killMasterUnderLoad(server, await replicatedWorkspace('failover'));
+      // The first node (a master: redis-cli makes the first three masters) goes, so the later probes must
+      // find a node that still runs.
+      const first = cluster.nodes[0]?.pid;
+      const outcome = await killMasterUnderLoad(server, await replicatedWorkspace('failover', first));
       const seen = [...outcome.statuses.keys()].sort();
       console.info(
         `failover: statuses ${JSON.stringify(Object.fromEntries(outcome.statuses))}, ` +
