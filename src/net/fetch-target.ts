@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { fail } from '../errors.js';
+import { isPublicAddress } from './outbound-url.js';
 
 /**
  * The rule for every URL the server fetches on a client's behalf (pack installs by URL, webhook
@@ -15,40 +16,8 @@ export interface OutboundPolicy {
   allowPrivate: boolean;
 }
 
-/** Ranges a fetched URL must not reach: private, loopback, link-local (cloud metadata), CGNAT, multicast. */
-const BLOCKED = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 3],
-] as const)
-  BLOCKED.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['64:ff9b::', 96],
-] as const)
-  BLOCKED.addSubnet(net, prefix, 'ipv6');
-
-/** True when `address` (an IP literal) is one a fetched URL must not reach. */
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return BLOCKED.check(address, 'ipv4');
-  if (family !== 6) return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return BLOCKED.check(mapped[1] as string, 'ipv4');
-  return BLOCKED.check(address, 'ipv6');
-}
+/** True when `address` (an IP literal) is one a fetched URL must not reach: the ranges of outbound-url.ts. */
+export const isPrivateAddress = (address: string): boolean => !isPublicAddress(address);
 
 /**
  * Parses and checks what can be checked without DNS: a valid absolute URL, https (http too with
