@@ -298,7 +298,6 @@ export class HttpServer {
       const length = headers.values['content-length'];
       const declared = length === undefined ? undefined : Number(length);
       if (declared !== undefined && Number.isFinite(declared)) exchange.bytesIn = declared;
-      body = readBody(res, this.options.bodyLimitBytes, declared, exchange.state);
       // An upload route reads a multipart body up to its own limit; JSON bodies keep the server's.
       const { upload } = compiled.route;
       const limit =
