@@ -151,7 +151,7 @@ export function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<
 }
 
 const CONNECTION_ERROR =
-  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|MaxRetriesPerRequest|LOADING|All nodes failed|ClusterAllFailed|Command timed out|Socket timeout|enableOfflineQueue|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|Too many Cluster redirections|\bMOVED \d+|\bASK \d+|WriteNotReplicated/i;
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|max retries per request|MaxRetriesPerRequest|LOADING|All nodes failed|ClusterAllFailed|Command timed out|Socket timeout|enableOfflineQueue|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|Too many Cluster redirections|Node is disconnected|Cluster is disconnected|None of startup nodes|Failed to refresh slots cache|slots allocation group|READONLY|\bMOVED \d+|\bASK \d+|WriteNotReplicated/i;
 
 /** True for errors that mean "Redis cannot be reached right now" (answered 503), as opposed to bugs. */
 export function isConnectionError(err: unknown): boolean {
