@@ -83,7 +83,13 @@ describe('standalone worker', () => {
       expect(queueKeys.length).toBeGreaterThan(0);
       // BullMQ adds no hash tag of its own: without one in the prefix its scripts fail on a Cluster.
       for (const name of queueKeys) expect(name.startsWith(`${FILE_PREFIX}:{~bull}:mnemo-embed:`)).toBe(true);
-      await expect.poll(async () => redis.zcard(`${FILE_PREFIX}:{~bull}:mnemo-embed:completed`)).toBe(0);
+      // The embedded event is written while the job is still active: wait until BullMQ has moved it out of
+      // the active list (the same script that finishes a job removes it), then nothing may be left.
+      const queue = `${FILE_PREFIX}:{~bull}:mnemo-embed`;
+      const unfinished = async () =>
+        (await redis.llen(`${queue}:active`)) + (await redis.llen(`${queue}:wait`)) + (await redis.zcard(`${queue}:delayed`));
+      await expect.poll(unfinished, { timeout: 15_000 }).toBe(0);
+      expect(await redis.zcard(`${queue}:completed`)).toBe(0);
       for (const name of queueKeys) {
         if ((await redis.type(name)) !== 'hash') continue;
         expect(JSON.stringify(await redis.hgetall(name))).not.toContain(secret);
