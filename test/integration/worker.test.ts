@@ -87,7 +87,9 @@ describe('standalone worker', () => {
       // the active list (the same script that finishes a job removes it), then nothing may be left.
       const queue = `${FILE_PREFIX}:{~bull}:mnemo-embed`;
       const unfinished = async () =>
-        (await redis.llen(`${queue}:active`)) + (await redis.llen(`${queue}:wait`)) + (await redis.zcard(`${queue}:delayed`));
+        (await redis.llen(`${queue}:active`)) +
+        (await redis.llen(`${queue}:wait`)) +
+        (await redis.zcard(`${queue}:delayed`));
       await expect.poll(unfinished, { timeout: 15_000 }).toBe(0);
       expect(await redis.zcard(`${queue}:completed`)).toBe(0);
       for (const name of queueKeys) {
