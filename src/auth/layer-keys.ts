@@ -1,12 +1,11 @@
-import { MnemoError } from '../errors.js';
 import { credentialRefused } from './credential-errors.js';
 import { prefixedId, randomHex } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { RedisClient } from '../redis/clients.js';
 import type { Keys } from '../redis/keys.js';
-import { ScriptError } from '../redis/script-errors.js';
 import type { Scripts } from '../redis/scripts.js';
 import { CredentialCache } from './credential-cache.js';
+import { CredentialRecords } from './credential-records.js';
 import type { Authenticated, LayerKeyPrincipal } from './principal.js';
 import { sha256Hex } from './secrets.js';
 import { layerTenant } from '../tenant.js';
@@ -42,22 +41,27 @@ interface CachedKey {
   tags: readonly string[];
 }
 
-/** Last-used times are written at most this often per key and instance. */
-const TOUCH_INTERVAL_MS = 60_000;
-
 export class LayerKeyService {
   readonly cache: CredentialCache<CachedKey>;
-  private readonly lastTouched = new Map<string, number>();
+  private readonly records: CredentialRecords<LayerKeyRecord>;
 
   constructor(
-    private readonly redis: RedisClient,
-    private readonly scripts: Scripts,
-    private readonly keys: Keys,
+    redis: RedisClient,
+    scripts: Scripts,
+    keys: Keys,
     private readonly defaultRpm: number,
     cacheTtlMs: number,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     this.cache = new CredentialCache(cacheTtlMs);
+    this.records = new CredentialRecords(
+      redis,
+      scripts,
+      keys.credentialKeyspace('layer'),
+      toRecord,
+      keys.credentialInvalidationChannel(),
+      (err) => log.debug({ err }, 'could not record key use'),
+    );
   }
 
   async create(input: {
@@ -81,62 +85,30 @@ export class LayerKeyService {
       last_used_at: null,
       is_active: true,
     };
-    await this.scripts.run(
-      'createLayerKey',
-      [
-        this.keys.layerKeyByHash(hash),
-        this.keys.layerKeyById(keyId),
-        this.keys.layerKeysOfWorkspace(input.workspaceId),
-      ],
-      [
-        hash,
-        keyId,
-        record.workspace_id,
-        record.label ?? '',
-        record.env,
-        record.rate_limit_rpm === null ? '' : String(record.rate_limit_rpm),
-        record.created_at,
-        now.getTime(),
-        record.key_prefix,
-      ],
-    );
+    await this.records.store(hash, keyId, record.workspace_id, now, {
+      key_id: keyId,
+      workspace_id: record.workspace_id,
+      label: record.label ?? '',
+      env: record.env,
+      rate_limit_rpm: record.rate_limit_rpm === null ? '' : String(record.rate_limit_rpm),
+      created_at: record.created_at,
+      key_prefix: record.key_prefix,
+    });
     return { key, record };
   }
 
   /** Keys of a workspace, newest first. */
   async list(workspaceId: string): Promise<LayerKeyRecord[]> {
-    const ids = await this.redis.zrevrange(this.keys.layerKeysOfWorkspace(workspaceId), 0, -1);
-    if (ids.length === 0) return [];
-    const hashes = await this.redis.mget(ids.map((id) => this.keys.layerKeyById(id)));
-    const pipeline = this.redis.pipeline();
-    for (const hash of hashes) pipeline.hgetall(this.keys.layerKeyByHash(hash ?? 'missing'));
-    const rows = (await pipeline.exec()) ?? [];
-    return rows
-      .map(([err, row]) => (err ? undefined : toRecord(row as Record<string, string>)))
-      .filter((r): r is LayerKeyRecord => r !== undefined);
+    return this.records.ofOwner(workspaceId);
   }
 
   /** Revokes a key; false when the id is unknown. Revoking twice is not an error. */
   async revoke(keyId: string): Promise<boolean> {
-    const idKey = this.keys.layerKeyById(keyId);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const hash = await this.redis.get(idKey);
-      if (hash === null) return false;
-      try {
-        await this.scripts.run(
-          'revokeLayerKey',
-          [idKey, this.keys.layerKeyByHash(hash)],
-          [hash, new Date().toISOString(), this.keys.credentialInvalidationChannel(), `layer:${hash}`],
-        );
-        // This instance drops the key even if its subscriber is momentarily behind.
-        this.cache.invalidate(`layer:${hash}`);
-        return true;
-      } catch (err) {
-        if (err instanceof ScriptError && err.kind === 'not_found') return false;
-        if (!(err instanceof ScriptError && err.kind === 'mismatch')) throw err;
-      }
-    }
-    throw new MnemoError('conflict', 'The key changed while it was being revoked; try again');
+    const revoked = await this.records.revoke({ id: keyId, tag: (hash) => `layer:${hash}` });
+    if (revoked.outcome === 'unknown') return false;
+    // This instance drops the key even if its subscriber is momentarily behind.
+    this.cache.invalidate(`layer:${revoked.hash}`);
+    return true;
   }
 
   /** Resolves a bearer token to its principal; throws 401 for anything but an active key. */
@@ -145,8 +117,7 @@ export class LayerKeyService {
     if (known) return known;
     const hash = sha256Hex(token as string);
     const epoch = this.cache.epoch;
-    const row = await this.redis.hgetall(this.keys.layerKeyByHash(hash));
-    const record = toRecord(row);
+    const record = await this.records.byHash(hash);
     if (!record || !record.is_active) throw credentialRefused.unknown();
     const principal: LayerKeyPrincipal = {
       kind: 'layer-key',
@@ -158,7 +129,7 @@ export class LayerKeyService {
       rateLimitRpm: record.rate_limit_rpm ?? this.defaultRpm,
     };
     this.cache.set(hash, { principal, tags: [`layer:${hash}`, `workspace:${record.workspace_id}`] }, epoch);
-    this.touch(hash);
+    this.records.touch(hash);
     return this.authenticated(principal);
   }
 
@@ -172,23 +143,12 @@ export class LayerKeyService {
     const hash = sha256Hex(token);
     const cached = this.cache.get(hash);
     if (!cached) return undefined;
-    this.touch(hash);
+    this.records.touch(hash);
     return this.authenticated(cached.principal);
   }
 
   private authenticated(principal: LayerKeyPrincipal): Authenticated<LayerKeyPrincipal> {
     return { principal, rate: { credentialId: `layer:${principal.keyId}`, rpm: principal.rateLimitRpm } };
-  }
-
-  /** Records last use, at most once a minute per key on this instance, off the request path. */
-  private touch(hash: string): void {
-    const now = Date.now();
-    if (now - (this.lastTouched.get(hash) ?? 0) < TOUCH_INTERVAL_MS) return;
-    this.lastTouched.set(hash, now);
-    if (this.lastTouched.size > 100_000) this.lastTouched.clear();
-    this.scripts
-      .run('touchLayerKey', [this.keys.layerKeyByHash(hash)], [new Date(now).toISOString()])
-      .catch((err: unknown) => this.log.debug({ err }, 'could not record key use'));
   }
 }
 

@@ -1,13 +1,13 @@
-import { fail, MnemoError } from '../errors.js';
+import { fail } from '../errors.js';
 import { prefixedId, randomHex } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { AuditLog } from '../memory/audit/audit-log.js';
 import type { EventLog } from '../memory/event-log.js';
 import type { RedisClient } from '../redis/clients.js';
 import type { Keys } from '../redis/keys.js';
-import { ScriptError } from '../redis/script-errors.js';
 import type { Scripts } from '../redis/scripts.js';
 import { auditContext, requireOrgAdmin, type AdminCall } from './admin-guard.js';
+import { CredentialRecords } from './credential-records.js';
 import type { UserService } from './users.js';
 import { sha256Hex } from './secrets.js';
 
@@ -36,22 +36,28 @@ export interface PlurKeyRecord {
   personal: boolean;
 }
 
-/** Last-used times are written at most this often per key and instance. */
-const TOUCH_INTERVAL_MS = 60_000;
-
 export class PlurKeyService {
-  private readonly lastTouched = new Map<string, number>();
+  private readonly records: CredentialRecords<PlurKeyRecord>;
 
   constructor(
-    private readonly redis: RedisClient,
-    private readonly scripts: Scripts,
-    private readonly keys: Keys,
+    redis: RedisClient,
+    scripts: Scripts,
+    keys: Keys,
     private readonly users: UserService,
     private readonly events: EventLog,
     private readonly audit: AuditLog,
     private readonly invalidateLocal: (tag: string) => void,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.records = new CredentialRecords(
+      redis,
+      scripts,
+      keys.credentialKeyspace('plur'),
+      toRecord,
+      keys.credentialInvalidationChannel(),
+      (err) => log.debug({ err }, 'could not record key use'),
+    );
+  }
 
   /**
    * An organisation admin issues a key for a user. A key for someone else never carries that user's
@@ -96,22 +102,16 @@ export class PlurKeyService {
       active: true,
       personal: input.personal,
     };
-    await this.scripts.run(
-      'createPlurKey',
-      [this.keys.plurKeyByHash(hash), this.keys.plurKeyById(record.id), this.keys.plurKeysOfOrg(org)],
-      [
-        hash,
-        record.id,
-        org,
-        user.id,
-        record.label ?? '',
-        record.created_at,
-        now.getTime(),
-        record.expires_at ?? '',
-        record.key_prefix,
-        record.personal ? '1' : '0',
-      ],
-    );
+    await this.records.store(hash, record.id, org, now, {
+      key_id: record.id,
+      org,
+      user_id: user.id,
+      label: record.label ?? '',
+      created_at: record.created_at,
+      expires_at: record.expires_at ?? '',
+      key_prefix: record.key_prefix,
+      personal: record.personal ? '1' : '0',
+    });
     await this.audit.record(
       this.audit.entry(auditContext(call), 'apikey.issue', { type: 'apikey', id: record.id }),
     );
@@ -130,15 +130,7 @@ export class PlurKeyService {
 
   /** Every key record of an organisation, newest first. */
   async recordsOf(org: string): Promise<PlurKeyRecord[]> {
-    const ids = await this.redis.zrevrange(this.keys.plurKeysOfOrg(org), 0, -1);
-    if (ids.length === 0) return [];
-    const hashes = await this.redis.mget(ids.map((id) => this.keys.plurKeyById(id)));
-    const pipeline = this.redis.pipeline();
-    for (const hash of hashes) pipeline.hgetall(this.keys.plurKeyByHash(hash ?? 'missing'));
-    const rows = (await pipeline.exec()) ?? [];
-    return rows
-      .map(([err, row]) => (err ? undefined : toRecord(row as Record<string, string>)))
-      .filter((r): r is PlurKeyRecord => r !== undefined && r.org === org);
+    return (await this.records.ofOwner(org)).filter((record) => record.org === org);
   }
 
   /** Revokes a key of the caller's organisation; false when there is no such key there. */
@@ -157,50 +149,32 @@ export class PlurKeyService {
     allowed: (record: PlurKeyRecord) => boolean,
   ): Promise<'revoked' | 'already' | 'unknown'> {
     const { org } = call.caller;
-    const idKey = this.keys.plurKeyById(keyId);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const hash = await this.redis.get(idKey);
-      if (hash === null) return 'unknown';
-      const current = toRecord(await this.redis.hgetall(this.keys.plurKeyByHash(hash)));
-      if (!current || current.org !== org || !allowed(current)) return 'unknown';
-      try {
-        const changed = await this.scripts.run<number>(
-          'revokePlurKey',
-          [idKey, this.keys.plurKeyByHash(hash)],
-          [hash, org, new Date().toISOString(), this.keys.credentialInvalidationChannel(), plurKeyTag(hash)],
-        );
-        this.invalidateLocal(plurKeyTag(hash));
-        if (changed === 1) {
-          await this.audit.record(
-            this.audit.entry(auditContext(call), 'apikey.revoke', { type: 'apikey', id: keyId }),
-          );
-          const record = toRecord(await this.redis.hgetall(this.keys.plurKeyByHash(hash)));
-          if (record) await this.announce(call, 'apikey.revoked', record);
-        }
-        return changed === 1 ? 'revoked' : 'already';
-      } catch (err) {
-        if (err instanceof ScriptError && err.kind === 'not_found') return 'unknown';
-        if (!(err instanceof ScriptError && err.kind === 'mismatch')) throw err;
-      }
+    const revoked = await this.records.revoke({
+      id: keyId,
+      owner: { field: 'org', value: org },
+      allowed: (record) => record.org === org && allowed(record),
+      tag: plurKeyTag,
+    });
+    if (revoked.outcome === 'unknown') return 'unknown';
+    this.invalidateLocal(plurKeyTag(revoked.hash));
+    if (revoked.outcome === 'revoked') {
+      await this.audit.record(
+        this.audit.entry(auditContext(call), 'apikey.revoke', { type: 'apikey', id: keyId }),
+      );
+      const record = await this.records.byHash(revoked.hash);
+      if (record) await this.announce(call, 'apikey.revoked', record);
     }
-    throw new MnemoError('conflict', 'The key changed while it was being revoked; try again');
+    return revoked.outcome;
   }
 
   /** The record of a presented key's hash (one lookup), or undefined. */
   async lookup(hash: string): Promise<PlurKeyRecord | undefined> {
-    return toRecord(await this.redis.hgetall(this.keys.plurKeyByHash(hash)));
+    return this.records.byHash(hash);
   }
 
   /** Records last use, at most once a minute per key on this instance, off the request path. */
   touch(hash: string): void {
-    const now = Date.now();
-    if (now - (this.lastTouched.get(hash) ?? 0) < TOUCH_INTERVAL_MS) return;
-    this.lastTouched.set(hash, now);
-    if (this.lastTouched.size > 100_000) this.lastTouched.clear();
-    // touchLayerKey only sets last_used_at on an existing record: the same operation fits these records.
-    this.scripts
-      .run('touchLayerKey', [this.keys.plurKeyByHash(hash)], [new Date(now).toISOString()])
-      .catch((err: unknown) => this.log.debug({ err }, 'could not record key use'));
+    this.records.touch(hash);
   }
 
   /** Key events carry no secret: id, user, label, times. */

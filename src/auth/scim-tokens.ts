@@ -1,4 +1,4 @@
-import { fail, MnemoError } from '../errors.js';
+import { fail } from '../errors.js';
 import { prefixedId, randomHex } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { AuditLog } from '../memory/audit/audit-log.js';
@@ -6,11 +6,11 @@ import type { ScopeAccess } from '../memory/engrams/access.js';
 import type { EventLog } from '../memory/event-log.js';
 import type { RedisClient } from '../redis/clients.js';
 import type { Keys } from '../redis/keys.js';
-import { ScriptError } from '../redis/script-errors.js';
 import type { Scripts } from '../redis/scripts.js';
 import { orgTenant } from '../tenant.js';
 import { auditContext, requireOrgAdmin, type AdminCall } from './admin-guard.js';
 import { CredentialCache } from './credential-cache.js';
+import { CredentialRecords } from './credential-records.js';
 import type { Invalidatable } from './invalidation.js';
 import type { Authenticated, ScimPrincipal } from './principal.js';
 import { sha256Hex } from './secrets.js';
@@ -42,7 +42,6 @@ export interface ScimTokenSettings {
   cacheTtlMs: number;
 }
 
-const TOUCH_INTERVAL_MS = 60_000;
 const INVALID_TOKEN = 'Invalid or revoked SCIM token';
 
 /** A SCIM token reads no memory: it administers identities only. */
@@ -57,19 +56,27 @@ const noScopes = (org: string): ScopeAccess => ({
 
 export class ScimTokenService {
   private readonly cache: CredentialCache<{ principal: ScimPrincipal; tags: readonly string[] }>;
-  private readonly lastTouched = new Map<string, number>();
+  private readonly records: CredentialRecords<ScimTokenRecord>;
   readonly invalidation: Invalidatable;
 
   constructor(
-    private readonly redis: RedisClient,
-    private readonly scripts: Scripts,
-    private readonly keys: Keys,
+    redis: RedisClient,
+    scripts: Scripts,
+    keys: Keys,
     private readonly events: EventLog,
     private readonly audit: AuditLog,
     private readonly settings: ScimTokenSettings,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     this.cache = new CredentialCache(settings.cacheTtlMs);
+    this.records = new CredentialRecords(
+      redis,
+      scripts,
+      keys.credentialKeyspace('scim'),
+      toRecord,
+      keys.credentialInvalidationChannel(),
+      (err) => log.debug({ err }, 'could not record SCIM token use'),
+    );
     this.invalidation = {
       invalidate: (tag) => this.cache.invalidate(tag),
       clear: () => this.cache.clear(),
@@ -93,11 +100,14 @@ export class ScimTokenService {
       revoked_at: null,
       active: true,
     };
-    await this.scripts.run(
-      'createScimToken',
-      [this.keys.scimTokenByHash(hash), this.keys.scimTokenById(record.id), this.keys.scimTokensOfOrg(org)],
-      [hash, record.id, org, label ?? '', record.created_at, now.getTime(), record.token_prefix, actor.id],
-    );
+    await this.records.store(hash, record.id, org, now, {
+      token_id: record.id,
+      org,
+      label: label ?? '',
+      created_at: record.created_at,
+      token_prefix: record.token_prefix,
+      created_by: actor.id,
+    });
     await this.audit.record(
       this.audit.entry(auditContext(call), 'scim.token_issue', { type: 'scim_token', id: record.id }),
     );
@@ -111,52 +121,28 @@ export class ScimTokenService {
     await this.audit.record(
       this.audit.entry(auditContext(call), 'scim.token_list', { type: 'org', id: org }),
     );
-    const ids = await this.redis.zrevrange(this.keys.scimTokensOfOrg(org), 0, -1);
-    if (ids.length === 0) return [];
-    const hashes = await this.redis.mget(ids.map((id) => this.keys.scimTokenById(id)));
-    const pipeline = this.redis.pipeline();
-    for (const hash of hashes) pipeline.hgetall(this.keys.scimTokenByHash(hash ?? 'missing'));
-    const rows = (await pipeline.exec()) ?? [];
-    return rows
-      .map(([err, row]) => (err ? undefined : toRecord(row as Record<string, string>)))
-      .filter((r): r is ScimTokenRecord => r !== undefined && r.org === org);
+    return (await this.records.ofOwner(org)).filter((record) => record.org === org);
   }
 
   /** Revokes a token of the caller's organisation; false when there is no such token there. */
   async revoke(call: AdminCall, tokenId: string): Promise<boolean> {
     await requireOrgAdmin(this.audit, call, 'scim.token_revoke', { type: 'scim_token', id: tokenId });
     const { org } = call.caller;
-    const idKey = this.keys.scimTokenById(tokenId);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const hash = await this.redis.get(idKey);
-      if (hash === null) return false;
-      try {
-        const changed = await this.scripts.run<number>(
-          'revokeScimToken',
-          [idKey, this.keys.scimTokenByHash(hash)],
-          [
-            hash,
-            org,
-            new Date().toISOString(),
-            this.keys.credentialInvalidationChannel(),
-            scimTokenTag(hash),
-          ],
-        );
-        this.cache.invalidate(scimTokenTag(hash));
-        if (changed === 1) {
-          await this.audit.record(
-            this.audit.entry(auditContext(call), 'scim.token_revoke', { type: 'scim_token', id: tokenId }),
-          );
-          const record = toRecord(await this.redis.hgetall(this.keys.scimTokenByHash(hash)));
-          if (record) await this.announce(call, 'scim_token.revoked', record);
-        }
-        return true;
-      } catch (err) {
-        if (err instanceof ScriptError && err.kind === 'not_found') return false;
-        if (!(err instanceof ScriptError && err.kind === 'mismatch')) throw err;
-      }
+    const revoked = await this.records.revoke({
+      id: tokenId,
+      owner: { field: 'org', value: org },
+      tag: scimTokenTag,
+    });
+    if (revoked.outcome === 'unknown') return false;
+    this.cache.invalidate(scimTokenTag(revoked.hash));
+    if (revoked.outcome === 'revoked') {
+      await this.audit.record(
+        this.audit.entry(auditContext(call), 'scim.token_revoke', { type: 'scim_token', id: tokenId }),
+      );
+      const record = await this.records.byHash(revoked.hash);
+      if (record) await this.announce(call, 'scim_token.revoked', record);
     }
-    throw new MnemoError('conflict', 'The token changed while it was being revoked; try again');
+    return true;
   }
 
   /** The principal of a presented SCIM token (cached per instance, dropped on revocation everywhere). */
@@ -166,25 +152,14 @@ export class ScimTokenService {
     let entry = this.cache.get(hash);
     if (!entry) {
       const epoch = this.cache.epoch;
-      const record = toRecord(await this.redis.hgetall(this.keys.scimTokenByHash(hash)));
+      const record = await this.records.byHash(hash);
       if (!record || !record.active) throw fail.unauthorized(INVALID_TOKEN);
       entry = { principal: principalOf(record, hash), tags: [scimTokenTag(hash)] };
       this.cache.set(hash, entry, epoch);
     }
-    this.touch(hash);
+    this.records.touch(hash);
     const { principal } = entry;
     return { principal, rate: { credentialId: principal.credentialId, rpm: this.settings.rpm } };
-  }
-
-  private touch(hash: string): void {
-    const now = Date.now();
-    if (now - (this.lastTouched.get(hash) ?? 0) < TOUCH_INTERVAL_MS) return;
-    this.lastTouched.set(hash, now);
-    if (this.lastTouched.size > 10_000) this.lastTouched.clear();
-    // touchLayerKey only sets last_used_at on an existing record: the same operation fits these records.
-    this.scripts
-      .run('touchLayerKey', [this.keys.scimTokenByHash(hash)], [new Date(now).toISOString()])
-      .catch((err: unknown) => this.log.debug({ err }, 'could not record SCIM token use'));
   }
 
   /** Token events carry no secret: id, label, times. */

@@ -1,6 +1,17 @@
 import type { Tenant } from '../tenant.js';
 
 /**
+ * Where one kind of credential lives under `{~auth}`: its record under the secret's SHA-256 (one lookup per
+ * presented secret), an id -> hash pointer (admins name credentials by id), and its owner's list (a
+ * workspace's layer keys, an organisation's engram keys or SCIM tokens), newest first.
+ */
+export interface CredentialKeyspace {
+  byHash(hash: string): string;
+  byId(id: string): string;
+  ofOwner(owner: string): string;
+}
+
+/**
  * Every Redis key and channel name is built here and nowhere else.
  *
  * Per-tenant keys carry the hash tag `{<tenant>}` (src/tenant.ts: a layer workspace `W` or an engram
@@ -58,6 +69,26 @@ export class Keys {
   /** ZSET: SCIM token ids of one organisation scored by creation time (ms). */
   scimTokensOfOrg(org: string): string {
     return `${this.prefix}:{~auth}:scim:org:${org}`;
+  }
+  /** Where each credential kind lives (src/auth/credential-records.ts): the three keys above, per kind. */
+  credentialKeyspace(kind: 'layer' | 'plur' | 'scim'): CredentialKeyspace {
+    if (kind === 'layer')
+      return {
+        byHash: (hash) => this.layerKeyByHash(hash),
+        byId: (id) => this.layerKeyById(id),
+        ofOwner: (workspace) => this.layerKeysOfWorkspace(workspace),
+      };
+    if (kind === 'plur')
+      return {
+        byHash: (hash) => this.plurKeyByHash(hash),
+        byId: (id) => this.plurKeyById(id),
+        ofOwner: (org) => this.plurKeysOfOrg(org),
+      };
+    return {
+      byHash: (hash) => this.scimTokenByHash(hash),
+      byId: (id) => this.scimTokenById(id),
+      ofOwner: (org) => this.scimTokensOfOrg(org),
+    };
   }
   /** Pub/sub channel announcing credentials that must be dropped from every instance's cache. */
   credentialInvalidationChannel(): string {

@@ -69,7 +69,7 @@ const NOT_WAITED_FOR = new Set([
   'readNewEvents',
   'rateLimit',
   'authFailure',
-  'touchLayerKey',
+  'touchCredential',
   'touchEngrams',
 ]);
 

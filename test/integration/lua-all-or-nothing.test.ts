@@ -454,20 +454,6 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
       args: [...ctx(k('')), 'g1', 'inv', 'org:o', audit, '100'],
     }),
   },
-  createScimToken: {
-    seed: async () => undefined,
-    call: (k) => ({
-      keys: ['rec', 'id', 'list'].map(k),
-      args: ['h', 'scim_1', LONE, LONE, LONE, 'not ms', LONE, LONE],
-    }),
-  },
-  revokeScimToken: {
-    seed: async (k) => {
-      await redis.set(k('id'), 'h');
-      await redis.hset(k('rec'), 'token_id', 'scim_1', 'org', 'o', 'is_active', '1');
-    },
-    call: (k) => ({ keys: ['id', 'rec'].map(k), args: ['h', 'o', LONE, 'inv', LONE] }),
-  },
   createOidcUser: {
     // A stale link (its user gone) and a taken username: the new user must still be created whole.
     seed: async (k) => {
@@ -530,35 +516,21 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
       args: [...ctx(k('')), 'g1', 'u1', JSON.stringify({ role: LONE }), 'inv', 'user:o:u1', audit, '100'],
     }),
   },
-  createLayerKey: {
+  storeCredential: {
     seed: async () => undefined,
     call: (k) => ({
       keys: ['rec', 'id', 'list'].map(k),
-      args: ['h', 'key_1', LONE, LONE, 'live', '', LONE, 'not ms', LONE],
+      args: ['h', 'key_1', 'not ms', 'key_id', 'key_1', 'label', LONE, 'org', LONE],
     }),
   },
-  createPlurKey: {
-    seed: async () => undefined,
-    call: (k) => ({
-      keys: ['rec', 'id', 'list'].map(k),
-      args: ['h', 'key_1', LONE, LONE, LONE, LONE, 'not ms', '', LONE, '1'],
-    }),
-  },
-  revokeLayerKey: {
+  revokeCredential: {
     seed: async (k) => {
       await redis.set(k('id'), 'h');
-      await redis.hset(k('rec'), 'key_id', 'key_1', 'is_active', '1', 'label', LONE);
+      await redis.hset(k('rec'), 'key_id', 'key_1', 'org', 'o', 'is_active', '1', 'label', LONE);
     },
-    call: (k) => ({ keys: ['id', 'rec'].map(k), args: ['h', LONE, 'inv', LONE] }),
+    call: (k) => ({ keys: ['id', 'rec'].map(k), args: ['h', 'org', 'o', LONE, 'inv', LONE] }),
   },
-  revokePlurKey: {
-    seed: async (k) => {
-      await redis.set(k('id'), 'h');
-      await redis.hset(k('rec'), 'key_id', 'key_1', 'org', 'o', 'revoked_at', '');
-    },
-    call: (k) => ({ keys: ['id', 'rec'].map(k), args: ['h', 'o', LONE, 'inv', LONE] }),
-  },
-  touchLayerKey: {
+  touchCredential: {
     seed: async (k) => void (await redis.hset(k('rec'), 'key_id', 'key_1')),
     call: (k) => ({ keys: [k('rec')], args: [LONE] }),
   },

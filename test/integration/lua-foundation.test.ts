@@ -83,15 +83,15 @@ describe('rateLimit-2', () => {
   });
 });
 
-describe('layer key scripts', () => {
+describe('credential scripts', () => {
   const create = (hash: string, id: string, ws: string) =>
     scripts.run<number>(
-      'createLayerKey',
+      'storeCredential',
       [keys.layerKeyByHash(hash), keys.layerKeyById(id), keys.layerKeysOfWorkspace(ws)],
-      [hash, id, ws, 'label', 'live', '', '2026-01-01T00:00:00.000Z', 1, 'plm_live_abc...'],
+      [hash, id, 1, 'key_id', id, 'workspace_id', ws, 'label', 'label', 'env', 'live'],
     );
 
-  it('createLayerKey stores record, pointer and list entry, and refuses a duplicate', async () => {
+  it('storeCredential stores record, pointer and list entry, and refuses a duplicate', async () => {
     const hash = randomHex(32);
     const id = `key_${randomHex(8)}`;
     expect(await create(hash, id, 'w1')).toBe(1);
@@ -102,7 +102,19 @@ describe('layer key scripts', () => {
     await expect(create(hash, id, 'w1')).rejects.toMatchObject({ kind: 'conflict' });
   });
 
-  it('revokeLayerKey deactivates once, publishes the invalidation, and reports unknown ids', async () => {
+  it('storeCredential refuses field lists that are not pairs, writing nothing', async () => {
+    const hash = randomHex(32);
+    const id = `key_${randomHex(8)}`;
+    const odd = scripts.run(
+      'storeCredential',
+      [keys.layerKeyByHash(hash), keys.layerKeyById(id), keys.layerKeysOfWorkspace('w0')],
+      [hash, id, 1, 'key_id'],
+    );
+    await expect(odd).rejects.toMatchObject({ kind: 'invalid_input' });
+    expect(await redis.exists(keys.layerKeyByHash(hash), keys.layerKeyById(id))).toBe(0);
+  });
+
+  it('revokeCredential deactivates once, publishes the invalidation, and reports unknown ids', async () => {
     const hash = randomHex(32);
     const id = `key_${randomHex(8)}`;
     await create(hash, id, 'w2');
@@ -111,45 +123,57 @@ describe('layer key scripts', () => {
     const messages: string[] = [];
     await sub.subscribe(channel);
     sub.on('message', (_c: string, m: string) => messages.push(m));
-    const args = [hash, '2026-01-02T00:00:00.000Z', channel, `layer:${hash}`];
+    const args = [hash, '', '', '2026-01-02T00:00:00.000Z', channel, `layer:${hash}`];
     expect(
-      await scripts.run('revokeLayerKey', [keys.layerKeyById(id), keys.layerKeyByHash(hash)], args),
+      await scripts.run('revokeCredential', [keys.layerKeyById(id), keys.layerKeyByHash(hash)], args),
     ).toBe(1);
     expect(
-      await scripts.run('revokeLayerKey', [keys.layerKeyById(id), keys.layerKeyByHash(hash)], args),
+      await scripts.run('revokeCredential', [keys.layerKeyById(id), keys.layerKeyByHash(hash)], args),
     ).toBe(0);
     expect(await redis.hget(keys.layerKeyByHash(hash), 'is_active')).toBe('0');
     await expect.poll(() => messages).toEqual([`layer:${hash}`]);
     await sub.quit();
 
     const unknown = scripts.run(
-      'revokeLayerKey',
+      'revokeCredential',
       [keys.layerKeyById('key_none'), keys.layerKeyByHash('none')],
       args,
     );
     await expect(unknown).rejects.toBeInstanceOf(ScriptError);
     await expect(unknown).rejects.toMatchObject({ kind: 'not_found' });
     const wrongHash = scripts.run(
-      'revokeLayerKey',
+      'revokeCredential',
       [keys.layerKeyById(id), keys.layerKeyByHash(hash)],
       ['other', ...args.slice(1)],
     );
     await expect(wrongHash).rejects.toMatchObject({ kind: 'mismatch' });
   });
 
-  it('touchLayerKey writes last use only on existing records', async () => {
+  it("revokeCredential treats another owner's credential as unknown and leaves it active", async () => {
+    const hash = randomHex(32);
+    const id = `key_${randomHex(8)}`;
+    await create(hash, id, 'w4');
+    const ids = [keys.layerKeyById(id), keys.layerKeyByHash(hash)];
+    const revokeAs = (owner: string) =>
+      scripts.run('revokeCredential', ids, [hash, 'workspace_id', owner, 'now', 'inv', 'x']);
+    await expect(revokeAs('w5')).rejects.toMatchObject({ kind: 'not_found' });
+    expect(await redis.hget(keys.layerKeyByHash(hash), 'is_active')).toBe('1');
+    expect(await revokeAs('w4')).toBe(1);
+  });
+
+  it('touchCredential writes last use only on existing records', async () => {
     const hash = randomHex(32);
     await create(hash, `key_${randomHex(8)}`, 'w3');
     expect(
-      await scripts.run('touchLayerKey', [keys.layerKeyByHash(hash)], ['2026-03-03T00:00:00.000Z']),
+      await scripts.run('touchCredential', [keys.layerKeyByHash(hash)], ['2026-03-03T00:00:00.000Z']),
     ).toBe(1);
     expect(await redis.hget(keys.layerKeyByHash(hash), 'last_used_at')).toBe('2026-03-03T00:00:00.000Z');
     const missing = keys.layerKeyByHash(randomHex(32));
-    expect(await scripts.run('touchLayerKey', [missing], ['2026-03-03T00:00:00.000Z'])).toBe(0);
+    expect(await scripts.run('touchCredential', [missing], ['2026-03-03T00:00:00.000Z'])).toBe(0);
     expect(await redis.exists(missing)).toBe(0);
   });
 
   it('refuses a call with the wrong number of keys before reaching Redis', async () => {
-    await expect(scripts.run('touchLayerKey', [], [])).rejects.toThrow(/takes 1 keys, got 0/);
+    await expect(scripts.run('touchCredential', [], [])).rejects.toThrow(/takes 1 keys, got 0/);
   });
 });

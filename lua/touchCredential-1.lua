@@ -1,6 +1,7 @@
 --[[
-  Record when a layer-API key was last used, without recreating a record that no longer exists.
-  Callers write at most once a minute per key and instance, so this is not a write per request.
+  Record when a credential (layer key, engram-API key, SCIM token) was last used, without recreating a
+  record that no longer exists.
+  Callers write at most once a minute per credential and instance, so this is not a write per request.
 
   Input:
     KEYS[1] record by hash (HASH)
