@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
-import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import { defineRoute } from '../../src/http/route.js';
 import { readScripts } from '../../src/redis/scripts.js';
+import { startServerWithHeldRoute } from '../helpers/held-route.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { startServer } from '../helpers/server.js';
 
@@ -97,35 +96,13 @@ describe('GET /livez and GET /readyz', () => {
   });
 
   it('during shutdown /readyz answers 503 "shutting down" while /livez still answers 200', async () => {
-    let release: () => void = () => undefined;
-    let entered: () => void = () => undefined;
-    const inHandler = new Promise<void>((resolve) => (entered = resolve));
-    const server = await startServer(
-      {},
-      {
-        extraRoutes: () => [
-          defineRoute({
-            method: 'GET',
-            path: '/v1/test/hold',
-            face: 'layer',
-            auth: 'none',
-            summary: 'holds until released',
-            schema: { response: { 200: Type.Object({ finished: Type.Boolean() }) } },
-            handler: () =>
-              new Promise<{ finished: boolean }>((resolve) => {
-                entered();
-                release = () => resolve({ finished: true });
-              }),
-          }),
-        ],
-      },
-    );
+    const { server, path, entered, release } = await startServerWithHeldRoute();
     const probe = keepAlive(server.port);
     let closed: Promise<void> | undefined;
     try {
       expect((await probe.get('/readyz')).status).toBe(200);
-      const held = fetch(`${server.url}/v1/test/hold`);
-      await inHandler;
+      const held = fetch(`${server.url}${path}`);
+      await entered;
       closed = server.close();
       const ready = await probe.get('/readyz');
       expect(ready.status).toBe(503);

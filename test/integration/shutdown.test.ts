@@ -1,36 +1,13 @@
-import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import { defineRoute } from '../../src/http/route.js';
+import { startServerWithHeldRoute } from '../helpers/held-route.js';
 import { startTestRedis } from '../helpers/redis.js';
 import { startServer } from '../helpers/server.js';
 
 describe('graceful shutdown', () => {
   it('finishes in-flight requests, refuses new connections, then closes', async () => {
-    let release: () => void = () => undefined;
-    let entered: () => void = () => undefined;
-    const inHandler = new Promise<void>((resolve) => (entered = resolve));
-    const server = await startServer(
-      {},
-      {
-        extraRoutes: () => [
-          defineRoute({
-            method: 'GET',
-            path: '/v1/test/hold',
-            face: 'layer',
-            auth: 'none',
-            summary: 'holds until released',
-            schema: { response: { 200: Type.Object({ finished: Type.Boolean() }) } },
-            handler: () =>
-              new Promise<{ finished: boolean }>((resolve) => {
-                entered();
-                release = () => resolve({ finished: true });
-              }),
-          }),
-        ],
-      },
-    );
-    const inFlight = fetch(`${server.url}/v1/test/hold`);
-    await inHandler;
+    const { server, path, entered, release } = await startServerWithHeldRoute();
+    const inFlight = fetch(`${server.url}${path}`);
+    await entered;
     const closed = server.close();
     // While draining, the listener is gone: a new connection is refused.
     await expect(fetch(`${server.url}/health`, { headers: { connection: 'close' } })).rejects.toThrow();
