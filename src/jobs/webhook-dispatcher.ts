@@ -10,9 +10,9 @@ import type { DeliveryJob, WebhookQueue } from '../memory/webhooks/webhook-queue
 import type { WebhookStore } from '../memory/webhooks/webhook-store.js';
 import type { PubSub } from '../redis/pubsub.js';
 import { tenantName, type Tenant } from '../tenant.js';
-import { engramEventPermitted } from '../ws/endpoints.js';
-import { storedView, type EventView } from '../ws/event-view.js';
-import { Filter } from '../ws/subscription.js';
+import { engramEventPermitted } from '../memory/engrams/event-access.js';
+import { storedView, type EventView } from '../memory/event-view.js';
+import { Filter } from '../memory/event-filter.js';
 
 /**
  * The outbox reader. Each tenant's event stream is the outbox of its webhooks: one instance at a time (the

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { isConnectionError } from '../redis/clients.js';
 import { CLOSE, type CloseReason } from './close-codes.js';
 import type { EventEndpoint, Grant } from './endpoints.js';
-import type { EventView } from './event-view.js';
+import type { EventView } from '../memory/event-view.js';
 import type { Fanout } from './fanout.js';
 import { frames, type ErrorCode } from './frames.js';
 import { parseClientMessage, type SubscribeMessage } from './protocol.js';

@@ -5,7 +5,8 @@ import type { EngramAuthenticator } from '../auth/engram-auth.js';
 import type { Authenticated, EngramPrincipal, LayerKeyPrincipal } from '../auth/principal.js';
 import type { Face } from '../http/route.js';
 import type { Services } from '../services.js';
-import type { EventView } from './event-view.js';
+import { engramEventPermitted } from '../memory/engrams/event-access.js';
+import type { EventView } from '../memory/event-view.js';
 import type { Tenant } from '../tenant.js';
 
 /**
@@ -76,20 +77,6 @@ function layerKeyGrant({ principal }: Authenticated<LayerKeyPrincipal>): Grant {
     // The tag revocation publishes (LayerKeyService.revoke), and the workspace-wide one.
     tags: [`layer:${principal.keyHash}`, `workspace:${principal.workspaceId}`],
   };
-}
-
-/**
- * Engram-API sockets see the engram events of the scopes their principal reads, the organisation's
- * episodes, their own sessions, and (organisation admins) everything else of the organisation's tenant:
- * identity and key events. A layer workspace of the same name is another tenant, never seen here.
- */
-export function engramEventPermitted(principal: EngramPrincipal, event: EventView): boolean {
-  if (event.type.startsWith('engram.')) return event.scope !== null && principal.access.canRead(event.scope);
-  if (event.type === 'episode.captured' || event.type === 'memory.episode.added') return true;
-  if (principal.isOrgAdmin) return true;
-  if (event.type.startsWith('session.'))
-    return event.owner !== null && event.owner === (principal.userId ?? 'admin');
-  return false;
 }
 
 function engramEndpoint(path: string, auth: EngramAuthenticator, adminKey: AdminKeyVerifier): EventEndpoint {

@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import type { EventLog } from '../memory/event-log.js';
 import { isConnectionError } from '../redis/clients.js';
 import type { PubSub } from '../redis/pubsub.js';
-import { liveView, type EventView } from './event-view.js';
+import { liveView, type EventView } from '../memory/event-view.js';
 import type { ReplaySource } from './resume.js';
 import type { Tenant } from '../tenant.js';
 

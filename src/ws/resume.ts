@@ -1,6 +1,6 @@
 import type { EventPage } from '../memory/event-log.js';
 import { compareStreamIds as compare, type StoredEvent } from '../memory/events.js';
-import { storedView, type EventView } from './event-view.js';
+import { storedView, type EventView } from '../memory/event-view.js';
 import { NEW_EVENTS_ONLY, type Subscription } from './subscription.js';
 
 /**

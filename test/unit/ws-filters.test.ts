@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { liveView, storedView, type EventView } from '../../src/ws/event-view.js';
-import { Filter, newSubscription } from '../../src/ws/subscription.js';
+import { liveView, storedView, type EventView } from '../../src/memory/event-view.js';
+import { Filter } from '../../src/memory/event-filter.js';
+import { newSubscription } from '../../src/ws/subscription.js';
 
 const event = (type: string, data: Record<string, unknown> = {}): EventView =>
   liveView(JSON.stringify({ id: '1-0', type, ts: 't', workspace: 'w', actor: {}, data }))!;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { EventPage } from '../../src/memory/event-log.js';
 import { compareStreamIds, type StoredEvent } from '../../src/memory/events.js';
-import { liveView, type EventView } from '../../src/ws/event-view.js';
+import { liveView, type EventView } from '../../src/memory/event-view.js';
 import { Delivery, type Outlet, type ReplaySource } from '../../src/ws/resume.js';
-import { newSubscription, type FilterSpec, type Subscription } from '../../src/ws/subscription.js';
+import type { FilterSpec } from '../../src/memory/event-filter.js';
+import { newSubscription, type Subscription } from '../../src/ws/subscription.js';
 
 /**
  * Delivery against an in-memory stream whose reads can be held, so the interleavings that matter (a live
