@@ -1,16 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import { fail, MnemoError } from '../errors.js';
-import {
-  assertPublicUrl,
-  guardedLookup,
-  PrivateAddressError,
-  refusedTarget,
-  type OutboundPolicy,
-} from './fetch-target.js';
+import { parseFetchUrl } from './fetch-target.js';
+import { checkedLookup, OutboundUrlRefused, type OutboundPolicy } from './outbound-url.js';
 
 /**
- * GET of a client-named URL with every limit a server needs: the outbound rule of fetch-target.ts checked
+ * GET of a client-named URL with every limit a server needs: the outbound rule of outbound-url.ts checked
  * on the URL and on each redirect's target (and on every address DNS returns, before connecting), at most
  * `maxRedirects` redirects, a deadline for the whole exchange, and a body cap enforced while reading (a
  * declared Content-Length over the cap is refused before the body is read).
@@ -23,7 +18,7 @@ export interface FetchLimits extends OutboundPolicy {
 
 export async function fetchLimited(raw: string, limits: FetchLimits, field = 'url'): Promise<Buffer> {
   const deadline = AbortSignal.timeout(limits.timeoutMs);
-  let url = assertPublicUrl(raw, limits, field);
+  let url = parseFetchUrl(raw, limits, field);
   for (let hop = 0; ; hop++) {
     const answer = await getOnce(url, limits, deadline, field);
     if (answer.kind === 'body') return answer.body;
@@ -35,7 +30,7 @@ export async function fetchLimited(raw: string, limits: FetchLimits, field = 'ur
     } catch {
       throw fail.unprocessable(`${field}: a redirect named an invalid location`);
     }
-    url = assertPublicUrl(next, limits, field);
+    url = parseFetchUrl(next, limits, field);
   }
 }
 
@@ -46,7 +41,7 @@ function getOnce(url: URL, limits: FetchLimits, signal: AbortSignal, field: stri
   return new Promise<Answer>((resolve, reject) => {
     const req = client.get(
       url,
-      { lookup: guardedLookup(limits), signal, headers: { accept: '*/*' } },
+      { lookup: checkedLookup(limits), signal, headers: { accept: '*/*' } },
       (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400 && res.headers.location) {
@@ -89,7 +84,7 @@ const tooLarge = (field: string, max: number) =>
 
 function transportError(err: Error, field: string, signal: AbortSignal): MnemoError {
   if (err instanceof MnemoError) return err;
-  if (err instanceof PrivateAddressError) return refusedTarget(field, err.address);
+  if (err instanceof OutboundUrlRefused) return fail.validation(`${field} refused: ${err.message}`);
   if (signal.aborted) return fail.unprocessable(`${field}: the download did not finish in time`);
   return fail.unprocessable(`${field}: could not be fetched (${err.message})`);
 }

@@ -4,7 +4,8 @@ import { isMnemoError } from '../../src/errors.js';
 import { parseMultipart } from '../../src/http/multipart.js';
 import { parsePack, packFiles } from '../../src/memory/packs/pack-format.js';
 import { readTar, readTarGz, writeTarGz } from '../../src/memory/packs/tar-archive.js';
-import { assertPublicUrl, isPrivateAddress } from '../../src/net/fetch-target.js';
+import { parseFetchUrl } from '../../src/net/fetch-target.js';
+import { isPublicAddress } from '../../src/net/outbound-url.js';
 import { engrams, skillFiles, tar, tarHeader } from '../helpers/packs.js';
 
 /** The pack archive reader and format, the multipart parser and the outbound URL rule, without I/O. */
@@ -238,17 +239,17 @@ describe('outbound URL rule', () => {
       '::ffff:10.0.0.1',
       'not-an-ip',
     ])
-      expect(isPrivateAddress(a), a).toBe(true);
+      expect(isPublicAddress(a), a).toBe(false);
     for (const a of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])
-      expect(isPrivateAddress(a), a).toBe(false);
+      expect(isPublicAddress(a), a).toBe(true);
   });
 
   it('wants https without credentials and no private literal, unless private URLs are allowed', () => {
     const strict = { allowPrivate: false };
-    expect(assertPublicUrl('https://example.com/p.tar.gz', strict).hostname).toBe('example.com');
-    expect(refusal(() => assertPublicUrl('http://example.com/', strict)).detail).toMatch(/https/);
-    expect(refusal(() => assertPublicUrl('https://[fe80::1]/', strict)).detail).toMatch(/private/);
-    expect(refusal(() => assertPublicUrl('https://a:b@example.com/', strict)).detail).toMatch(/credentials/);
-    expect(assertPublicUrl('http://127.0.0.1:8080/x', { allowPrivate: true }).port).toBe('8080');
+    expect(parseFetchUrl('https://example.com/p.tar.gz', strict).hostname).toBe('example.com');
+    expect(refusal(() => parseFetchUrl('http://example.com/', strict)).detail).toMatch(/https/);
+    expect(refusal(() => parseFetchUrl('https://[fe80::1]/', strict)).detail).toMatch(/private/);
+    expect(refusal(() => parseFetchUrl('https://a:b@example.com/', strict)).detail).toMatch(/credentials/);
+    expect(parseFetchUrl('http://127.0.0.1:8080/x', { allowPrivate: true }).port).toBe('8080');
   });
 });
