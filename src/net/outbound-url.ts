@@ -3,8 +3,8 @@ import { Resolver } from 'node:dns/promises';
 import net from 'node:net';
 
 /**
- * The rule for every URL mnemo calls on a user's behalf (webhooks, pack installs by URL): https only, and every address the host
- * resolves to must be public. Loopback, private, carrier-grade NAT, link-local (which holds the cloud
+ * The rule for every URL mnemo calls on a user's behalf (webhooks, pack installs by URL): https only, and
+ * every address the host resolves to must be public. Loopback, private, carrier-grade NAT, link-local (which holds the cloud
  * metadata endpoints 169.254.169.254 and fd00:ec2::254), multicast, reserved and documentation ranges are
  * refused, so a registered URL cannot reach the service's own network. The check is made at registration
  * and again for the connection itself (`checkedLookup`): a name that later resolves elsewhere (DNS
