@@ -58,6 +58,14 @@ export function PacksView(props: { credential: Credential }) {
   const [job, setJob] = useState<JobStatus | null>(null);
   const list = useAction();
   const install = useAction();
+  /** Cleared when the view goes away, so a running job is no longer polled. */
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
 
   const load = async (): Promise<void> => {
     const answer = await list.run(() => api<{ rows: PackRow[] }>(credential, 'GET', '/api/v1/packs'));
@@ -83,7 +91,12 @@ export function PacksView(props: { credential: Credential }) {
   const follow = async (accepted: JobAccepted): Promise<void> => {
     let status: JobStatus = { ...accepted, result: null, error: null };
     setJob(status);
-    while (status.state !== 'completed' && status.state !== 'failed' && status.state !== 'unknown') {
+    while (
+      mounted.current &&
+      status.state !== 'completed' &&
+      status.state !== 'failed' &&
+      status.state !== 'unknown'
+    ) {
       await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
       status = await api<JobStatus>(credential, 'GET', `/api/v1/packs/jobs/${seg(accepted.job_id)}`);
       setJob(status);
