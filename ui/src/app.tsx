@@ -38,9 +38,10 @@ function returnedFromSso(): boolean {
 }
 
 export function App() {
-  const [credential, setCredential] = useState<Credential | null>(remembered);
+  // Back from the IdP, the session is who is signed in now, whatever this tab held before.
+  const [ssoPending, setSsoPending] = useState(returnedFromSso);
+  const [credential, setCredential] = useState<Credential | null>(() => (ssoPending ? null : remembered()));
   const [view, setView] = useState<ViewId>('live');
-  const [ssoPending, setSsoPending] = useState(() => !credential && returnedFromSso());
   const [ssoError, setSsoError] = useState<string | null>(null);
 
   const signedIn = (next: Credential | null): void => {
