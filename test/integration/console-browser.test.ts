@@ -467,7 +467,8 @@ describe('the audit view', () => {
     // A time range the wrong way round is the server's 400, shown as its sentence.
     await page.getByLabel(/^From/).fill('2026-06-02T10:00:00');
     await page.getByLabel(/^To/).fill('2026-06-01T10:00:00');
-    await page.getByRole('button', { name: 'Apply filters' }).click();
+    // By keyboard: Enter in a filter field applies the filters.
+    await page.getByLabel('Action', { exact: true }).press('Enter');
     await page.getByRole('alert').getByText('query.from must not be after query.to').waitFor();
   });
 
@@ -585,11 +586,13 @@ describe('the packs view', () => {
     expect(tarText).toContain('console-export/engrams.yaml');
     expect(tarText).toContain('Console rule changed by hand');
 
-    // Uninstall asks first; cancelling keeps the pack, confirming retires its engrams.
-    await page.getByRole('button', { name: 'Uninstall console-small' }).click();
+    // Uninstall asks first; cancelling (Escape, by keyboard) keeps the pack, confirming retires its engrams.
+    await page.getByRole('button', { name: 'Uninstall console-small' }).focus();
+    await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog');
     await dialog.getByText('Uninstall pack “console-small”?').waitFor();
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
     expect((await org.as(admin, 'GET', '/api/v1/packs')).json.total_count).toBe(3);
     await page.getByRole('button', { name: 'Uninstall console-small' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Uninstall', exact: true }).click();
