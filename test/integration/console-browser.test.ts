@@ -437,6 +437,10 @@ describe('the audit view', () => {
     const actions = () => rows.locator('tbody tr td:nth-child(3)').allTextContents();
     expect(new Set(await actions())).toEqual(new Set(['engram.create']));
     await shot(page, 'audit');
+    // A smaller laptop screen: the page fits its width (no sideways scrolling).
+    await page.setViewportSize({ width: 1024, height: 700 });
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // The next page with the cursor: the rest of the 55, nothing twice, and no more to load.
     await page.getByRole('button', { name: 'Load more' }).click();
@@ -572,6 +576,9 @@ describe('the packs view', () => {
     await page.getByRole('button', { name: 'Packs', exact: true }).click();
     await smallRow.getByText('modified since install').waitFor();
     await shot(page, 'packs');
+    await page.setViewportSize({ width: 1024, height: 700 });
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // Export the organisation scope as a .tar.gz download (fetched with the key, saved from a Blob).
     await page.getByLabel('Scope to export').fill(`org:${org.id}`);
