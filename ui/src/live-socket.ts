@@ -1,6 +1,7 @@
 /**
  * One event-stream connection that survives disconnects: the credential travels in the
- * `Sec-WebSocket-Protocol` offer (`bearer, <key>`), never in the URL, and after a drop it reconnects and
+ * `Sec-WebSocket-Protocol` offer (`bearer, <key>`) or, for a single sign-on session, as the HttpOnly
+ * session cookie the browser sends itself; never in the URL, and after a drop it reconnects and
  * subscribes again with `since` = the last event id it delivered, so the server replays what was missed
  * (no gap, no duplicate). A 4001 close (revoked or expired credential) is final.
  */
@@ -87,7 +88,9 @@ export class LiveSocket {
   private open(): void {
     this.handlers.onState({ state: 'connecting' });
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const socket = new WebSocket(`${scheme}://${location.host}${this.path}`, ['bearer', this.token]);
+    // An empty token is a single sign-on session: the browser sends its HttpOnly cookie with the upgrade.
+    const offer = this.token === '' ? [] : ['bearer', this.token];
+    const socket = new WebSocket(`${scheme}://${location.host}${this.path}`, offer);
     this.socket = socket;
     socket.onopen = () => {
       this.attempts = 0;
