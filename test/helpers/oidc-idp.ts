@@ -30,6 +30,8 @@ export const BOT_CLIENT = { id: 'mnemo-bot', secret: 'bot-client-secret-for-test
 
 export class TestIdp {
   readonly keys: SigningKey[] = [];
+  /** Requests the IdP has received, so a test can show that something never contacted it. */
+  requests = 0;
   private provider: Provider | undefined;
   private handler: ReturnType<Provider['callback']> | undefined;
   private redirectUris: string[] = [];
@@ -44,6 +46,7 @@ export class TestIdp {
   static async start(audience: string, accounts: Record<string, IdpAccount> = {}): Promise<TestIdp> {
     const holder: { idp?: TestIdp } = {};
     const server = http.createServer((req, res) => {
+      if (holder.idp) holder.idp.requests++;
       const handle = holder.idp?.handler;
       if (!handle) {
         res.statusCode = 503;

@@ -392,6 +392,28 @@ describe('just-in-time users', () => {
   });
 });
 
+describe('GET /auth/sso', () => {
+  it('says whether single sign-on is configured, without contacting the IdP or setting a cookie', async () => {
+    const before = idp.requests;
+    const on = await server.request('GET', '/auth/sso');
+    expect(on.status).toBe(200);
+    expect(on.json).toEqual({ enabled: true });
+    expect(on.headers.get('set-cookie')).toBeNull();
+    expect(on.headers.get('cache-control')).toBe('no-store');
+    expect(idp.requests).toBe(before);
+
+    const plain = await startServer();
+    try {
+      expect((await plain.request('GET', '/auth/sso')).json).toEqual({ enabled: false });
+      const login = await plain.request('GET', '/auth/login');
+      expect(login.status).toBe(404);
+      expect(login.json.detail).toBe('Single sign-on is not configured');
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
 describe('bad input to /auth/*', () => {
   it('answers problems and starts nothing', async () => {
     const before = await usersOf(org);

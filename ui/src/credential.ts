@@ -69,18 +69,13 @@ export function ssoLoginUrl(org?: string): string {
   return `/auth/login?${params.toString()}`;
 }
 
-/**
- * True when the server has single sign-on configured: /auth/login answers 404 otherwise. Asked as JSON,
- * so nothing navigates; the state cookie it sets is replaced when the user really starts signing in.
- */
+/** True when the server has single sign-on configured (GET /auth/sso: no IdP contact, no cookie). */
 export async function ssoAvailable(): Promise<boolean> {
   try {
-    const res = await fetch(ssoLoginUrl(), {
-      headers: { accept: 'application/json' },
-      credentials: 'same-origin',
-      cache: 'no-store',
-    });
-    return res.ok;
+    const res = await fetch('/auth/sso', { headers: { accept: 'application/json' }, cache: 'no-store' });
+    if (!res.ok) return false;
+    const body = (await res.json()) as { enabled?: unknown };
+    return body.enabled === true;
   } catch {
     return false;
   }

@@ -51,6 +51,11 @@ export class OidcLogin {
     private readonly scopes: string,
   ) {}
 
+  /** Whether any identity provider is configured to sign users in. */
+  get enabled(): boolean {
+    return this.providers.enabled;
+  }
+
   /** The IdP's authorization URL to send the browser to, and the signed state to keep in its cookie. */
   async begin(input: { org?: string; redirect?: string; callbackUrl: string }): Promise<{
     location: string;

@@ -44,6 +44,19 @@ export function oidcRoutes(services: Services) {
   return [
     defineRoute({
       method: 'GET',
+      path: '/auth/sso',
+      face: 'engram',
+      auth: 'none',
+      summary: 'Whether single sign-on is configured (what a sign-in page asks before it offers it).',
+      description:
+        'Answers without contacting the identity provider and without setting a cookie; the providers ' +
+        'themselves are not listed.',
+      tags: ['auth'],
+      schema: { response: { 200: Type.Object({ enabled: Type.Boolean() }) } },
+      handler: async () => reply(200, { enabled: services.oidcLogin.enabled }, NO_STORE),
+    }),
+    defineRoute({
+      method: 'GET',
       path: '/auth/login',
       face: 'engram',
       auth: 'none',
