@@ -31,6 +31,8 @@ const GUARD = fileURLToPath(new URL('../helpers/loopback-only-fetch.ts', import.
 let server: TestServer;
 let org: Org;
 let editor: TestUser;
+/** The key PLUR holds (the editor's own, minted for it), revoked by the last test. */
+let plurKey: { key: string; id: string };
 let hiddenScope: string;
 let hiddenId: string;
 let home: string;
@@ -43,6 +45,7 @@ beforeAll(async () => {
   server = await startEngramServer();
   org = new Org(server, 'plurclient');
   editor = await org.user('editor', 'editor');
+  plurKey = (await org.as(editor, 'POST', '/api/v1/me/api-keys', { label: 'plur-mcp' })).json;
   // A group the editor is not in, holding an engram the editor must never see.
   const hidden = await org.group('hidden');
   hiddenScope = hidden.scope;
@@ -57,11 +60,11 @@ beforeAll(async () => {
     [
       'stores:',
       `  - url: ${server.url}`,
-      `    token: ${editor.key}`,
+      `    token: ${plurKey.key}`,
       `    scope: org:${org.id}`,
       '    shared: true',
       `  - url: ${server.url}`,
-      `    token: ${editor.key}`,
+      `    token: ${plurKey.key}`,
       `    scope: ${hiddenScope}`,
       '    shared: true',
       '',
@@ -105,6 +108,14 @@ afterAll(async () => {
 
 const call = async (name: string, args: Record<string, unknown> = {}) =>
   (await client.callTool({ name, arguments: args })) as CallToolResult;
+
+/** Waits until PLUR's stderr (its warnings) matches; fails the test when it never does. */
+async function stderrMatching(pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!pattern.test(stderr) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(stderr).toMatch(pattern);
+}
 
 /** PLUR answers JSON as its text content. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -185,6 +196,11 @@ describe('@plur-ai/mcp with mnemo as its remote store', () => {
       outbox: true,
       warning: expect.stringMatching(/Remote write failed/),
     });
+    await stderrMatching(
+      new RegExp(
+        `Remote store append failed: 403 .*write access to scope ${hiddenScope.replace(/[/.]/g, '\\$&')}`,
+      ),
+    );
     const rest = await org.as(editor, 'POST', '/api/v1/engrams', {
       statement: 'Sneak into the hidden group',
       scope: hiddenScope,
@@ -203,5 +219,31 @@ describe('@plur-ai/mcp with mnemo as its remote store', () => {
     // Nothing left this machine: the only refusals are PLUR's own update check.
     for (const line of stderr.split('\n').filter((l) => l.includes('[loopback-only-fetch]')))
       expect(line).toContain('https://registry.npmjs.org');
+  });
+
+  it('a revoked key: mnemo answers 401 and PLUR queues its writes; nothing reaches mnemo', async () => {
+    const learned = json(
+      await call('plur_learn', { statement: 'Canary releases go out at noon', scope: `org:${org.id}` }),
+    );
+    expect(learned).toMatchObject({ decision: 'ADD' });
+    expect(learned.outbox).toBeUndefined();
+    const before = json(await call('plur_recall', { query: 'canary releases noon' }));
+    expect(before.results.map((r: { statement: string }) => r.statement)).toEqual([
+      'Canary releases go out at noon',
+    ]);
+
+    expect((await org.as(editor, 'DELETE', `/api/v1/me/api-keys/${plurKey.id}`)).status).toBe(200);
+    // PLUR's answer to a 401: its remote writes go to the outbox (reads may still come from its cache).
+    const queued = json(
+      await call('plur_learn', { statement: 'Written after the revocation', scope: `org:${org.id}` }),
+    );
+    expect(queued).toMatchObject({ outbox: true });
+    await stderrMatching(
+      /Remote store append failed: 401 \{"type":"https:\/\/mnemo\.dev\/errors\/unauthorized"/,
+    );
+    const rows = (await org.as(editor, 'GET', `/api/v1/engrams?scope=org:${org.id}`)).json.rows;
+    expect(rows.map((r: { data: { statement: string } }) => r.data.statement)).not.toContain(
+      'Written after the revocation',
+    );
   });
 });
