@@ -112,7 +112,7 @@ describe('authentication', () => {
       expect(body.error?.code, JSON.stringify(message)).toBeLessThan(0);
     }
     const ok = await post(editor.key, { jsonrpc: '2.0', id: 5, method: 'tools/list' }, headers);
-    expect(((await ok.json()) as { result: { tools: unknown[] } }).result.tools.length).toBe(18);
+    expect(((await ok.json()) as { result: { tools: unknown[] } }).result.tools.length).toBe(19);
   });
 
   it('a body over the limit is 413 before it is parsed', async () => {

@@ -19,6 +19,7 @@ const ENGRAM_TOOLS = [
   'plur_learn_batch',
   'plur_packs_export',
   'plur_packs_install',
+  'plur_packs_job',
   'plur_packs_list',
   'plur_packs_uninstall',
   'plur_pin',
@@ -219,6 +220,90 @@ describe('engram tools', () => {
     });
   });
 
+  it('plur_forget by search: one match is retired, several are listed with nothing retired, none is a 404', async () => {
+    const rotate = await mcp.ok('plur_learn', { statement: 'Rotate the zebra credentials monthly' });
+    const boards = await mcp.ok('plur_learn', { statement: 'Zebra dashboards live in grafana' });
+    const several = await mcp.call('plur_forget', { search: 'zebra' });
+    expect(several.isError).toBe(true);
+    const problem = several.structuredContent as { matches: { id: string }[] } & Record<string, unknown>;
+    for (const field of PROBLEM_FIELDS) expect(problem).toHaveProperty(field);
+    expect(problem).toMatchObject({ status: 409, total: 2, instance: 'mcp:tools/plur_forget' });
+    expect(problem.matches.map((m) => m.id).sort()).toEqual([rotate.id, boards.id].sort());
+    expect(problem.matches).toContainEqual({
+      id: rotate.id,
+      statement: 'Rotate the zebra credentials monthly',
+      scope: `user:${org.id}:editor`,
+    });
+    const text = (several.content[0] as { text: string }).text;
+    expect(text).toContain(rotate.id);
+    expect(text).toContain(boards.id);
+    for (const id of [rotate.id, boards.id])
+      expect((await org.as(editor, 'GET', `/api/v1/engrams/${id}`)).json.status).toBe('active');
+
+    expect(await mcp.ok('plur_forget', { search: 'credentials' })).toEqual({
+      id: rotate.id,
+      scope: `user:${org.id}:editor`,
+      status: 'retired',
+      statement: 'Rotate the zebra credentials monthly',
+    });
+    expect((await org.as(editor, 'GET', `/api/v1/engrams/${rotate.id}`)).json.status).toBe('retired');
+    // A retired engram is no candidate any more: the same search now has one match.
+    expect(await mcp.ok('plur_forget', { search: 'zebra' })).toMatchObject({
+      id: boards.id,
+      status: 'retired',
+    });
+
+    const none = await mcp.call('plur_forget', { search: 'xylophone' });
+    expect(none.isError).toBe(true);
+    expect(none.structuredContent).toMatchObject({
+      status: 404,
+      detail: 'No active engram you can read matches "xylophone"',
+    });
+    for (const args of [{}, { id: rotate.id, search: 'zebra' }]) {
+      const both = await mcp.call('plur_forget', args);
+      expect(both.isError).toBe(true);
+      expect(both.structuredContent).toMatchObject({ status: 400, detail: 'Give id or search' });
+    }
+  });
+
+  it('plur_forget by search has REST permissions: scope narrows, hidden engrams are never found, a viewer cannot retire', async () => {
+    const shared = await mcp.ok('plur_learn', {
+      statement: 'Quokka builds ship on Tuesdays',
+      scope: `org:${org.id}`,
+    });
+    const mine = await mcp.ok('plur_learn', { statement: 'Quokka notes for myself' });
+    const hidden = await org.group('mcp-hidden');
+    const secret = await org.engram(null, {
+      statement: 'Narwhal launch codes live here',
+      scope: hidden.scope,
+    });
+
+    const notFound = await mcp.call('plur_forget', { search: 'narwhal launch codes' });
+    expect(notFound.structuredContent).toMatchObject({ status: 404 });
+    expect(JSON.stringify(notFound)).not.toContain(secret.id);
+    expect((await org.admin('GET', `/api/v1/engrams/${secret.id}`)).json.status).toBe('active');
+
+    const viewer = await org.user('quokka-viewer', 'viewer');
+    const viewerMcp = await connectMcp(server.url, viewer.key);
+    try {
+      const refused = await viewerMcp.call('plur_forget', { search: 'quokka', scope: `org:${org.id}` });
+      expect(refused.isError).toBe(true);
+      expect(refused.structuredContent).toMatchObject({ status: 403 });
+      const rest = await org.as(viewer, 'DELETE', `/api/v1/engrams/${shared.id}`);
+      expect(rest.status).toBe(403);
+      expect((await org.as(editor, 'GET', `/api/v1/engrams/${shared.id}`)).json.status).toBe('active');
+    } finally {
+      await viewerMcp.close();
+    }
+
+    // Two engrams match "quokka"; the scope leaves one.
+    expect(await mcp.ok('plur_forget', { search: 'quokka', scope: `org:${org.id}` })).toMatchObject({
+      id: shared.id,
+      status: 'retired',
+    });
+    expect((await org.as(editor, 'GET', `/api/v1/engrams/${mine.id}`)).json.status).toBe('active');
+  });
+
   it('sessions: start injects, end turns suggestions into candidates, plur_promote activates them', async () => {
     const started = await mcp.ok('plur_session_start', { task: 'deploy the API', tags: ['deploy'] });
     expect(started.session_id).toMatch(/^[0-9a-f-]{36}$/);
@@ -263,7 +348,8 @@ describe('engram tools', () => {
   it('plur_status: who you are and the counts by status', async () => {
     const status = await mcp.ok('plur_status');
     expect(status).toMatchObject({ username: 'editor', org_id: org.id, role: 'editor' });
-    expect(status.engrams_by_status.retired).toBe(1);
+    // The plur_forget tests above retired four.
+    expect(status.engrams_by_status.retired).toBe(4);
     for (const state of ['active', 'candidate', 'dormant', 'retired']) {
       const rest = await org.as(editor, 'GET', `/api/v1/engrams?status=${state}&limit=1`);
       expect(status.engrams_by_status[state], state).toBe(rest.json.total_count);

@@ -15,7 +15,13 @@ import { ADMIN_KEY, type TestServer } from '../helpers/server.js';
  * REST serves. Packs are installed by URL from a plain-http server on 127.0.0.1 that this file starts
  * (MNEMO_ALLOW_PRIVATE_URLS=true lets the server fetch it).
  */
-const PACK_TOOLS = ['plur_packs_export', 'plur_packs_install', 'plur_packs_list', 'plur_packs_uninstall'];
+const PACK_TOOLS = [
+  'plur_packs_export',
+  'plur_packs_install',
+  'plur_packs_job',
+  'plur_packs_list',
+  'plur_packs_uninstall',
+];
 
 let server: TestServer;
 let files: http.Server;
@@ -27,6 +33,8 @@ let adminMcp: McpSession;
 let editorMcp: McpSession;
 const pack = skillPack({ name: 'remote', engrams: engrams(2, 'Always roll out') });
 const packV2 = skillPack({ name: 'remote', version: '2.0.0', engrams: engrams(2, 'Always roll out') });
+/** Over the server's inline limit (packInlineMaxEngrams below): installed as a job. */
+const largePack = skillPack({ name: 'large', engrams: engrams(30, 'Large pack rule') });
 
 const text = (result: { content: unknown[] }) => (result.content[0] as { text: string }).text;
 
@@ -34,6 +42,8 @@ beforeAll(async () => {
   files = http.createServer((req, res) => {
     if (req.url === '/pack.tar.gz')
       res.writeHead(200, { 'content-type': 'application/gzip' }).end(pack.archive);
+    else if (req.url === '/large.tar.gz')
+      res.writeHead(200, { 'content-type': 'application/gzip' }).end(largePack.archive);
     else if (req.url === '/pack-v2.tar.gz')
       res.writeHead(200, { 'content-type': 'application/gzip' }).end(packV2.archive);
     else res.writeHead(404).end();
@@ -41,7 +51,7 @@ beforeAll(async () => {
   files.on('connection', () => connections++);
   await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
-  server = await startEngramServer({ allowPrivateUrls: true });
+  server = await startEngramServer({ allowPrivateUrls: true, packInlineMaxEngrams: 20 });
   org = new Org(server, 'mcppacks');
   editor = await org.user('editor', 'editor');
   adminMcp = await connectMcp(server.url, ADMIN_KEY, { 'x-mnemo-org': org.id });
@@ -76,6 +86,8 @@ describe('plur_packs_* tools', () => {
     expect([...((exported?.required as string[]) ?? [])].sort()).toEqual(['filter_scope', 'name']);
     expect(byName.get('plur_packs_uninstall')?.inputSchema.required).toEqual(['name']);
     expect(byName.get('plur_packs_uninstall')?.annotations?.destructiveHint).toBe(true);
+    expect(byName.get('plur_packs_job')?.inputSchema.required).toEqual(['job_id']);
+    expect(byName.get('plur_packs_job')?.annotations?.readOnlyHint).toBe(true);
   });
 
   it('plur_packs_list starts empty', async () => {
@@ -275,5 +287,65 @@ describe('plur_packs_* tools', () => {
       ['success', 'mcp'],
       ['denied', 'mcp'],
     ]);
+  });
+
+  it('a large install is queued as a job; the result names plur_packs_job, which follows it as REST does', async () => {
+    const queued = await adminMcp.call('plur_packs_install', { source: `${base}/large.tar.gz` });
+    expect(queued.isError, JSON.stringify(queued.structuredContent)).toBeFalsy();
+    const jobId = (queued.structuredContent as { job_id: string }).job_id;
+    expect(jobId).toMatch(/^packjob_[0-9a-f]+$/);
+    expect(queued.structuredContent).toMatchObject({
+      queued: true,
+      already_installed: false,
+      progress: { total: 30 },
+      poll: { tool: 'plur_packs_job', arguments: { job_id: jobId } },
+    });
+    expect(text(queued)).toBe(
+      `Install queued as job ${jobId} (30 engrams); follow it with plur_packs_job {"job_id": "${jobId}"}.`,
+    );
+
+    // Poll until the job has ended (the worker runs it in the background).
+    const deadline = Date.now() + 20_000;
+    let job = await adminMcp.call('plur_packs_job', { job_id: jobId });
+    const state = () => (job.structuredContent as { state?: string }).state;
+    while (!job.isError && state() !== 'completed' && state() !== 'failed' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      job = await adminMcp.call('plur_packs_job', { job_id: jobId });
+    }
+    expect(job.isError, JSON.stringify(job.structuredContent)).toBeFalsy();
+    expect(job.structuredContent).toMatchObject({
+      job_id: jobId,
+      state: 'completed',
+      progress: { done: 30, total: 30 },
+      result: { installed: 30, pack: { name: 'large', engram_count: 30 } },
+      error: null,
+    });
+    expect(text(job)).toMatch(
+      new RegExp(`^Job ${jobId} completed: large@1\\.0\\.0 in org:\\S+, 30 engrams added\\.$`),
+    );
+    expect(job.structuredContent).toEqual((await org.admin('GET', `/api/v1/packs/jobs/${jobId}`)).json);
+
+    // The route's permissions: an editor is refused, another organisation's admin does not find it.
+    const denied = await editorMcp.call('plur_packs_job', { job_id: jobId });
+    expect(denied.isError).toBe(true);
+    expect(denied.structuredContent).toMatchObject({ status: 403 });
+    const other = new Org(server, 'mcpjobs');
+    const otherMcp = await connectMcp(server.url, ADMIN_KEY, { 'x-mnemo-org': other.id });
+    try {
+      const hidden = await otherMcp.call('plur_packs_job', { job_id: jobId });
+      expect(hidden.isError).toBe(true);
+      expect(hidden.structuredContent).toMatchObject({ status: 404, detail: `Job ${jobId} not found` });
+    } finally {
+      await otherMcp.close();
+    }
+    for (const bad of [{}, { job_id: 'not-a-job' }, { job_id: 7 }]) {
+      const result = await adminMcp.call('plur_packs_job', bad);
+      expect(result.isError, JSON.stringify(bad)).toBe(true);
+      expect(result.structuredContent).toMatchObject({
+        status: 400,
+        detail: expect.stringMatching(/job_id/),
+      });
+    }
+    await adminMcp.ok('plur_packs_uninstall', { name: 'large' });
   });
 });

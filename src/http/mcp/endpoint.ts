@@ -217,7 +217,7 @@ function toolError(tool: string, err: unknown): CallToolResult {
   return {
     isError: true,
     content: [{ type: 'text', text: `${problem.title} (${problem.status}): ${problem.detail}` }],
-    structuredContent: problem as unknown as Record<string, unknown>,
+    structuredContent: problem,
   };
 }
 

@@ -1,4 +1,4 @@
-import { isMnemoError, MnemoError } from '../../errors.js';
+import { isMnemoError, MnemoError, type ErrorCode } from '../../errors.js';
 import { isConnectionError } from '../../redis/clients.js';
 import { renderError } from '../error-dialects.js';
 
@@ -10,6 +10,22 @@ export interface ToolProblem {
   detail: string;
   instance: string;
   retry_after_seconds?: number;
+  /** Extension members (a ToolRefusal's). */
+  [member: string]: unknown;
+}
+
+/**
+ * A tool refusal that tells more than its detail: `extensions` are added to the problem as members of their
+ * own (RFC 7807 §3.2), e.g. the candidates of an ambiguous plur_forget search.
+ */
+export class ToolRefusal extends MnemoError {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    readonly extensions: Record<string, unknown>,
+  ) {
+    super(code, detail);
+  }
 }
 
 /** Whether an error is one the domain or the transport raised on purpose (anything else is a bug). */
@@ -29,7 +45,8 @@ export function problemOf(err: unknown, tool: string): ToolProblem {
         })
       : new MnemoError('internal', 'Internal server error');
   const rendered = renderError('engram', error, `mcp:tools/${tool}`);
-  const problem = JSON.parse(rendered.body) as ToolProblem;
+  const base = JSON.parse(rendered.body) as ToolProblem;
+  const problem = err instanceof ToolRefusal ? { ...err.extensions, ...base } : base;
   const retry = rendered.headers['Retry-After'];
   return retry === undefined ? problem : { ...problem, retry_after_seconds: Number(retry) };
 }

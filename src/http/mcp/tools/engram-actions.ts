@@ -3,7 +3,7 @@ import { fail } from '../../../errors.js';
 import { FEEDBACK_SIGNALS } from '../../../memory/engrams/model.js';
 import { StringEnum } from '../../schemas.js';
 import { EngramId, ScopeName } from '../../routes/engram/shapes.js';
-import { problemOf } from '../problem.js';
+import { problemOf, ToolRefusal } from '../problem.js';
 import { defineTool, type ToolCall } from '../tool.js';
 
 /** plur_feedback, plur_forget, plur_promote, plur_pin: the engram action routes (plur.md §1.4, §1.8). */
@@ -70,23 +70,79 @@ const feedback = defineTool({
   },
 });
 
+/** What plur_forget's search reads from a recall result. */
+interface RecallHit {
+  id: string;
+  statement: string;
+  scope: string;
+}
+
+/** How many candidates an ambiguous plur_forget search lists (PLUR lists 20 too). */
+const FORGET_CANDIDATES = 20;
+/** How many engrams plur_forget's search looks at: the recall route's own maximum. */
+const FORGET_SEARCH_LIMIT = 100;
+
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
 const forget = defineTool({
   name: 'plur_forget',
   title: 'Forget an engram',
   description:
     'Retire an engram that is wrong or no longer true, so it is not recalled or injected any more (it stays in history). ' +
-    'Find its id with plur_recall first.',
+    'Give its id, or search with words from its statement: one match is retired, several are listed for you to pick an id.',
   audience: 'engram',
   input: Type.Object({
-    id: EngramId,
+    id: Type.Optional(EngramId),
+    search: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1000,
+        description:
+          'Words of the engram to retire (keyword search over the active engrams you can read), instead of id.',
+      }),
+    ),
     scope: Type.Optional({
       ...ScopeName,
-      description: 'Accepted for PLUR compatibility; the engram names its scope.',
+      description:
+        'With search: look only in this scope and its readable sub-scopes. With id: accepted for PLUR compatibility (the engram names its scope).',
     }),
   }),
-  uses: ['DELETE /api/v1/engrams/:id'],
+  uses: ['DELETE /api/v1/engrams/:id', 'POST /api/v1/recall'],
   annotations: { destructiveHint: true, idempotentHint: true },
-  run: (input, call) => call.route('DELETE', '/api/v1/engrams/:id', { params: { id: input.id } }),
+  run: async (input, call) => {
+    if ((input.id === undefined) === (input.search === undefined)) throw fail.validation('Give id or search');
+    if (input.id !== undefined)
+      return call.route('DELETE', '/api/v1/engrams/:id', { params: { id: input.id } });
+    // PLUR's semantics (packages/mcp plur_forget): search, retire a single match, list several.
+    const search = input.search as string;
+    const found = await call.route<{ results: RecallHit[] }>('POST', '/api/v1/recall', {
+      body: {
+        query: search,
+        mode: 'keyword',
+        limit: FORGET_SEARCH_LIMIT,
+        ...(input.scope === undefined ? {} : { scopes: [input.scope] }),
+      },
+    });
+    const matches = found.results;
+    const [only] = matches;
+    if (only === undefined)
+      throw fail.notFound(`No active engram you can read matches "${clip(search, 80)}"`);
+    if (matches.length > 1) {
+      const listed = matches
+        .slice(0, FORGET_CANDIDATES)
+        .map(({ id, statement, scope }) => ({ id, statement, scope }));
+      const total =
+        matches.length === FORGET_SEARCH_LIMIT ? `${FORGET_SEARCH_LIMIT} or more` : String(matches.length);
+      throw new ToolRefusal(
+        'conflict',
+        `${total} engrams match "${clip(search, 80)}"; nothing was retired. Call plur_forget with the id of the one to retire: ` +
+          listed.map((m) => `${m.id} (${clip(m.statement, 80)})`).join('; '),
+        { matches: listed, total: matches.length },
+      );
+    }
+    const retired = await call.route('DELETE', '/api/v1/engrams/:id', { params: { id: only.id } });
+    return { ...retired, statement: only.statement };
+  },
 });
 
 const promote = defineTool({

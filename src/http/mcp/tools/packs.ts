@@ -3,8 +3,9 @@ import { defineTool, type AnyTool } from '../tool.js';
 import type { RouteSchemas } from './index.js';
 
 /**
- * plur_packs_list, plur_packs_install, plur_packs_uninstall, plur_packs_export (plur.md §1.4): the
- * /api/v1/packs routes. Install is by URL only (PLUR's `source`; the multipart upload is for REST). Export
+ * plur_packs_list, plur_packs_install, plur_packs_uninstall, plur_packs_export (plur.md §1.4) and
+ * plur_packs_job: the /api/v1/packs routes. Install is by URL only (PLUR's `source`; the multipart upload is
+ * for REST); a large install runs as a job, which the install result names and plur_packs_job follows. Export
  * answers the route's .tar.gz as base64 in the structured content. Field schemas are the routes' own.
  */
 interface PackRow {
@@ -13,6 +14,14 @@ interface PackRow {
   scope: string;
   engram_count: number;
   integrity_status: string;
+}
+
+interface JobAnswer {
+  job_id: string;
+  state: string;
+  progress: { done: number; total: number };
+  result: InstallAnswer | null;
+  error: string | null;
 }
 
 interface InstallAnswer {
@@ -92,12 +101,22 @@ export function packTools(routes: RouteSchemas): AnyTool[] {
         },
         query: input.upgrade === undefined ? {} : { upgrade: input.upgrade },
       });
-      return { ...body, already_installed: status === 200, queued: status === 202 };
+      if (status !== 202) return { ...body, already_installed: status === 200, queued: false };
+      // A large pack installs as a job: say which tool follows it, with which arguments.
+      return {
+        ...body,
+        already_installed: false,
+        queued: true,
+        poll: { tool: 'plur_packs_job', arguments: { job_id: body.job_id } },
+      };
     },
     text: (r) => {
       const answer = r as unknown as InstallAnswer & { already_installed: boolean; queued: boolean };
       if (answer.queued)
-        return `Install queued as job ${String(answer.job_id)} (${answer.progress?.total ?? 0} engrams).`;
+        return (
+          `Install queued as job ${String(answer.job_id)} (${answer.progress?.total ?? 0} engrams); ` +
+          `follow it with plur_packs_job {"job_id": "${String(answer.job_id)}"}.`
+        );
       const pack = answer.pack as PackRow;
       if (answer.already_installed)
         return `${pack.name}@${pack.version} is already installed in ${pack.scope}; nothing changed.`;
@@ -171,5 +190,30 @@ export function packTools(routes: RouteSchemas): AnyTool[] {
       'the archive is base64-encoded in the structured content field base64.',
   });
 
-  return [list, install, uninstall, exportPack];
+  const job = defineTool({
+    name: 'plur_packs_job',
+    title: 'Follow a pack install job',
+    description:
+      'Read the state and progress of a large pack install that plur_packs_install queued as a job: waiting, active, ' +
+      'completed (with the install result) or failed (with the error). Needs the admin role in the organisation.',
+    audience: 'engram',
+    input: Type.Object({ job_id: routes.param('GET', '/api/v1/packs/jobs/:job_id', 'job_id') }),
+    uses: ['GET /api/v1/packs/jobs/:job_id'],
+    annotations: { readOnlyHint: true, idempotentHint: true },
+    run: (input, call) =>
+      call.route('GET', '/api/v1/packs/jobs/:job_id', { params: { job_id: input.job_id } }),
+    text: (r) => {
+      const answer = r as unknown as JobAnswer;
+      const progress = `${answer.progress.done}/${answer.progress.total} engrams`;
+      if (answer.state === 'completed' && answer.result?.pack) {
+        const pack = answer.result.pack;
+        return `Job ${answer.job_id} completed: ${pack.name}@${pack.version} in ${pack.scope}, ${answer.result.installed ?? 0} engrams added.`;
+      }
+      if (answer.state === 'failed')
+        return `Job ${answer.job_id} failed (${progress}): ${answer.error ?? 'no reason given'}.`;
+      return `Job ${answer.job_id} is ${answer.state}: ${progress} done; ask again with plur_packs_job.`;
+    },
+  });
+
+  return [list, install, uninstall, exportPack, job];
 }
