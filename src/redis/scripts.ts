@@ -71,6 +71,8 @@ const NOT_WAITED_FOR = new Set([
   'authFailure',
   'touchLayerKey',
   'touchEngrams',
+  'activeUsers',
+  'recordRateLimited',
 ]);
 
 export class WriteNotReplicated extends Error {
