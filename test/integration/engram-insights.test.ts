@@ -148,9 +148,9 @@ describe('insights of an organisation', () => {
     expect(body.engrams.by_status).toEqual({ active: 6, candidate: 1, dormant: 0, retired: 1 });
     const byScope = new Map<string, number>();
     for (const c of created) byScope.set(c.scope, (byScope.get(c.scope) ?? 0) + 1);
-    expect(new Map(body.engrams.by_scope.map((r: { scope: string; count: number }) => [r.scope, r.count]))).toEqual(
-      byScope,
-    );
+    expect(
+      new Map(body.engrams.by_scope.map((r: { scope: string; count: number }) => [r.scope, r.count])),
+    ).toEqual(byScope);
     const counts = body.engrams.by_scope.map((r: { count: number }) => r.count);
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
 

@@ -62,13 +62,7 @@ export function createEngramEngine(deps: EngramEngineDeps): EngramEngine {
     writer: new EngramWriter(store, embedder, background, audit, { extMaxBytes: config.metadataMaxBytes }),
     actions,
     list: new EngramList(indexes, store),
-    recall: new EngramRecall(
-      indexes,
-      queries,
-      store,
-      { relevanceFloor: config.relevanceFloor },
-      activity,
-    ),
+    recall: new EngramRecall(indexes, queries, store, { relevanceFloor: config.relevanceFloor }, activity),
     inject,
     episodes,
     sessions: new Sessions(

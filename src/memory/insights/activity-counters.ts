@@ -114,7 +114,10 @@ export class ActivityCounters implements ReadCounter {
   }
 
   /** Distinct users active over the last 7 and the last 30 UTC days (today included). */
-  async activeUsers(tenant: Tenant, now = new Date()): Promise<{ last_7_days: number; last_30_days: number }> {
+  async activeUsers(
+    tenant: Tenant,
+    now = new Date(),
+  ): Promise<{ last_7_days: number; last_30_days: number }> {
     const keys = daysEndingAt(now, 30)
       .reverse()
       .map((date) => this.keys.insightUsers(tenant, date));

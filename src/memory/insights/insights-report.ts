@@ -71,10 +71,7 @@ export class Insights {
     };
   }
 
-  private async engramFigures(
-    org: string,
-    now: Date,
-  ): Promise<Pick<InsightsReport, 'engrams' | 'health'>> {
+  private async engramFigures(org: string, now: Date): Promise<Pick<InsightsReport, 'engrams' | 'health'>> {
     const index = await this.indexes.fresh(orgTenant(org));
     const byStatus = Object.fromEntries(ENGRAM_STATUSES.map((s) => [s, 0])) as Record<EngramStatus, number>;
     const byScope = new Map<string, number>();

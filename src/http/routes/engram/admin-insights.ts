@@ -39,7 +39,9 @@ const InsightsBody = Type.Object(
         recall: Count('Recalls (REST and MCP)'),
         inject: Count('Injects, session starts included'),
         learn: Count('Engrams created by learn (a re-learn of the same statement is not counted)'),
-        auth_failures: Count("401s whose credential belongs to the organisation (a revoked or expired key, a deactivated user)"),
+        auth_failures: Count(
+          '401s whose credential belongs to the organisation (a revoked or expired key, a deactivated user)',
+        ),
         rate_limited: Count('429s of the organisation’s credentials'),
       }),
       { description: 'Oldest first, one row per day, zeros included' },
@@ -57,7 +59,11 @@ const InsightsBody = Type.Object(
       endpoints: Count('Webhooks of the organisation'),
       endpoints_failing: Count('Disabled, or failing since their last success'),
       deliveries: Type.Object(
-        { delivered: Count('Delivered'), failed: Count('Failed for good'), pending: Count('Queued or retrying') },
+        {
+          delivered: Count('Delivered'),
+          failed: Count('Failed for good'),
+          pending: Count('Queued or retrying'),
+        },
         { description: 'Over the kept delivery logs (MNEMO_WEBHOOK_DELIVERY_LOG_SIZE newest per webhook)' },
       ),
     }),
