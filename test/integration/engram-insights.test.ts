@@ -229,4 +229,32 @@ describe('insights of an organisation', () => {
     expect(mine.json.engrams.total).toBe(8);
     expect(today(mine.json).learn).toBe(6);
   });
+
+  it('follows every change at once: a create and a retire move the counts, a passing valid_until expires', async () => {
+    const before = (await org.admin('GET', '/api/v1/admin/insights?days=1')).json;
+    const soon = new Date(Date.now() + 1500).toISOString();
+    const row = await org.engram(bob, {
+      statement: 'Valid for a moment only.',
+      scope: 'global',
+      valid_until: soon,
+    });
+    const created = (await org.admin('GET', '/api/v1/admin/insights?days=1')).json;
+    expect(created.engrams.total).toBe(before.engrams.total + 1);
+    expect(created.engrams.by_status.active).toBe(before.engrams.by_status.active + 1);
+    expect(created.health.never_retrieved).toBe(before.health.never_retrieved + 1);
+    const expired = await insightsWhen(
+      org,
+      (b) => b.health.validity_expired === before.health.validity_expired + 1,
+      '?days=1',
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(soon));
+    expect(expired.json.health.validity_expired).toBe(before.health.validity_expired + 1);
+    expect((await org.as(bob, 'DELETE', `/api/v1/engrams/${row.id}`)).status).toBe(200);
+    const retired = (await org.admin('GET', '/api/v1/admin/insights?days=1')).json;
+    expect(retired.engrams.by_status).toEqual({
+      ...before.engrams.by_status,
+      retired: before.engrams.by_status.retired + 1,
+    });
+    expect(retired.health).toEqual(before.health);
+  });
 });
