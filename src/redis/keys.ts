@@ -218,7 +218,7 @@ export class Keys {
   insightDay(tenant: Tenant, day: string): string {
     return `${this.ws(tenant)}:ins-day:${day}`;
   }
-  /** SET of the user ids that made an authenticated engram-API request on one UTC day (expires ~100 days). */
+  /** HyperLogLog of the user ids that made an authenticated engram-API request on one UTC day (expires ~100 days). */
   insightUsers(tenant: Tenant, day: string): string {
     return `${this.ws(tenant)}:ins-users:${day}`;
   }

@@ -71,7 +71,6 @@ const NOT_WAITED_FOR = new Set([
   'authFailure',
   'touchLayerKey',
   'touchEngrams',
-  'activeUsers',
   'recordRateLimited',
 ]);
 

@@ -572,7 +572,6 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
     seed: async (k) => void (await redis.set(k('day'), LONE)),
     call: (k) => ({ keys: ['minute', 'day', 'audit'].map(k), args: [audit, '100', '8640000', '120'] }),
   },
-  activeUsers: 'read-only',
   authFailure: {
     seed: async () => undefined,
     call: (k) => ({ keys: [k('af')], args: [LONE, 'not ms'] }),

@@ -8,8 +8,9 @@ import { dayOf } from '../engrams/model.js';
 
 /**
  * The per-day counters GET /api/v1/admin/insights reads, written as things happen (never by scanning):
- * one HASH per organisation and UTC day (recall, inject, learn, auth_failures, rate_limited) and one SET
- * per day of the users that made an authenticated request. Both live in the organisation's tenant (its
+ * one HASH per organisation and UTC day (recall, inject, learn, auth_failures, rate_limited) and one
+ * HyperLogLog per day of the users that made an authenticated request (12 KB at most however many users;
+ * PFCOUNT of several days counts their union, within 0.81% and exact in practice for small counts). Both live in the organisation's tenant (its
  * hash tag, so one cluster slot) and expire INSIGHT_TTL_SECONDS after their last write, beyond the longest
  * window asked for (90 days).
  *
@@ -56,7 +57,7 @@ export class ActivityCounters implements ReadCounter {
       .catch((err: unknown) => this.log.warn({ err, counter }, 'could not count an insight'));
   }
 
-  /** Marks a user active today (at most once a minute per instance); never throws, never waits. */
+  /** Marks a user active today (at most once a minute per instance; PFADD is idempotent); never throws, never waits. */
   markActive(tenant: Tenant, userId: string, now = new Date()): void {
     const day = dayOf(now);
     const memo = `${tenant}\n${userId}\n${day}`;
@@ -68,7 +69,7 @@ export class ActivityCounters implements ReadCounter {
     const key = this.keys.insightUsers(tenant, day);
     this.redis
       .pipeline()
-      .sadd(key, userId)
+      .pfadd(key, userId)
       .expire(key, INSIGHT_TTL_SECONDS)
       .exec()
       .then((replies) => this.failed(replies, 'active_users'))
@@ -118,11 +119,21 @@ export class ActivityCounters implements ReadCounter {
     tenant: Tenant,
     now = new Date(),
   ): Promise<{ last_7_days: number; last_30_days: number }> {
+    // Newest first: the week is the first seven. PFCOUNT of several keys counts their union.
     const keys = daysEndingAt(now, 30)
       .reverse()
       .map((date) => this.keys.insightUsers(tenant, date));
-    const [week, month] = await this.scripts.run<[number, number]>('activeUsers', keys, []);
-    return { last_7_days: week, last_30_days: month };
+    const replies =
+      (await this.redis
+        .pipeline()
+        .pfcount(...keys.slice(0, 7))
+        .pfcount(...keys)
+        .exec()) ?? [];
+    const [week, month] = replies.map(([err, value]) => {
+      if (err) throw err;
+      return Number(value);
+    });
+    return { last_7_days: week ?? 0, last_30_days: month ?? 0 };
   }
 
   private failed(replies: [Error | null, unknown][] | null, counter: string): void {
