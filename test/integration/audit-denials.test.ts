@@ -148,11 +148,40 @@ describe('401s and 403s in the audit trail', () => {
     expect((await insightsToday(org, () => true)).auth_failures).toBe(3);
   });
 
+  it('names a deactivated user’s key, and a 403 of an MCP tool, each once', async () => {
+    const leaving = await org.user('leaving', 'editor');
+    expect((await org.admin('DELETE', `/api/v1/admin/users/${leaving.id}`)).status).toBeLessThan(300);
+    const before = (await entries(org, 'auth.denied', 0)).rows.length;
+    expect((await org.as(leaving, 'GET', '/api/v1/engrams')).status).toBe(401);
+    const mcp = await connectMcp(server.url, viewer.key);
+    try {
+      const refused = await mcp.call('plur_learn', { statement: 'Viewers cannot learn over MCP either.' });
+      expect(refused.isError).toBe(true);
+      expect((refused.structuredContent as { status: number }).status).toBe(403);
+    } finally {
+      await mcp.close();
+    }
+    const { rows, raw } = await entries(org, 'auth.denied', before + 2);
+    expect(rows).toHaveLength(before + 2);
+    expect(raw).not.toContain(leaving.key);
+    const gone = rows.filter((r) => r.actor.id === leaving.id);
+    expect(gone).toHaveLength(1);
+    expect(gone[0]?.payload).toMatchObject({ status: 401, reason: 'user_inactive' });
+    expect(typeof gone[0]?.payload?.key_id).toBe('string');
+    expect(gone[0]?.payload?.credential_id).toBe(`plur:${String(gone[0]?.payload?.key_id)}`);
+    const tool = rows.filter((r) => r.channel === 'mcp' && r.payload?.status === 403);
+    expect(tool).toHaveLength(1);
+    expect(tool[0]).toMatchObject({
+      actor: { type: 'user', id: viewer.id },
+      target: { type: 'request', id: 'tools/plur_learn' },
+    });
+  });
+
   it('audits a revoked key on /mcp with channel mcp', async () => {
     const before = (await entries(org, 'auth.denied', 0)).rows.length;
     await expect(connectMcp(server.url, revoked.key)).rejects.toThrow();
     const { rows } = await entries(org, 'auth.denied', before + 1);
-    const viaMcp = rows.filter((r) => r.channel === 'mcp');
+    const viaMcp = rows.filter((r) => r.channel === 'mcp' && r.payload?.status === 401);
     expect(viaMcp).toHaveLength(1);
     expect(viaMcp[0]).toMatchObject({ target: { type: 'request', id: 'POST /mcp' } });
     expect(viaMcp[0]?.payload).toMatchObject({ status: 401, key_id: revoked.id });
