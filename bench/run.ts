@@ -9,6 +9,7 @@ import { percentile, runLoad, type LoadResult, type RequestSpec } from './lib/lo
 import { BENCH_ADMIN_KEY, layerKey, startRedis, startService, type ServiceProcess } from './lib/stack.js';
 import { engramScenarios } from './scenarios/engram.js';
 import { fanoutScenario } from './scenarios/fanout.js';
+import { insightsScenario } from './scenarios/insights.js';
 import { webhookScenario } from './scenarios/webhooks.js';
 import type { ScenarioContext } from './scenarios/types.js';
 import { requestLogStudy } from './scenarios/request-log.js';
@@ -25,6 +26,7 @@ import { requestLogStudy } from './scenarios/request-log.js';
  *   npm run bench -- --request-log      remember/recall throughput with MNEMO_LOG_REQUESTS=off and =all
  *   npm run bench -- --url http://host:7700 --redis-url redis://host:6379   against running services
  *   npm run bench -- --only webhooks    one scenario (webhooks | engram | fanout) after a quick setup
+ *   npm run bench -- --quick --only insights   GET /api/v1/admin/insights of a 10k-engram organisation
  */
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
         webhooks: webhookScenario,
         engram: engramScenarios,
         fanout: fanoutScenario,
+        insights: insightsScenario,
       };
       const chosen = scenarios[only];
       if (!chosen) throw new Error(`--only takes one of ${Object.keys(scenarios).join(', ')}`);
@@ -304,6 +307,7 @@ async function main(): Promise<void> {
     await engramScenarios(scenario);
     await fanoutScenario(scenario);
     await webhookScenario(scenario);
+    await insightsScenario(scenario);
   } finally {
     await service?.stop();
     await redis?.stop();

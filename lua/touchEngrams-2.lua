@@ -2,7 +2,9 @@
   Bookkeeping of reads: a recall counts each returned engram (frequency + 1, last accessed today), an
   inject counts each injected one (injection_count + 1). Retrieval strength never changes here (plur.md
   §1.6). Counters are not content: no new version, and no event, except engram.accessed (with the whole
-  document) when the last-accessed day changes, because inject's decay reads it from the search index.
+  document) when the last-accessed day changes, because inject's decay reads it from the search index, and
+  on an engram's first recall or first injection, because insights count the engrams never retrieved from
+  the search index (so there, "frequency or injection_count above 0" is exact; the counts themselves lag).
 
   Input:
     KEYS[1] docs   KEYS[2] workspace event stream
@@ -31,12 +33,13 @@ for i = 8, #ARGV do
     local events = {}
     if recall then
       doc.frequency = (tonumber(doc.frequency) or 0) + 1
-      if doc.last_accessed ~= today then
+      if doc.last_accessed ~= today or doc.frequency == 1 then
         doc.last_accessed = today
         events = { 'engram.accessed' }
       end
     else
       doc.injection_count = (tonumber(doc.injection_count) or 0) + 1
+      if doc.injection_count == 1 then events = { 'engram.accessed' } end
     end
     out[#out + 1] = storeEngram(KEYS[1], KEYS[2], ctx, doc, events)
   else

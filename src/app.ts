@@ -57,6 +57,9 @@ import { Fanout } from './ws/fanout.js';
 import { WebhookDispatcher } from './jobs/webhook-dispatcher.js';
 import { webhookOwnerPrincipal } from './auth/webhook-owner.js';
 import { openWebhooks } from './webhook-runtime.js';
+import { AccessAudit } from './auth/access-audit.js';
+import { ActivityCounters } from './memory/insights/activity-counters.js';
+import { Insights } from './memory/insights/insights-report.js';
 
 /** At shutdown, how long closing queues and Redis connections may take before they are dropped. */
 const RELEASE_TIMEOUT_MS = 5000;
@@ -250,6 +253,9 @@ export async function startMnemo(
       log,
     });
     closers.push(() => queueDepth.close());
+    // Insights: per-day counters written as things happen; denials and 429s audited on the engram face.
+    const activity = new ActivityCounters(command, scripts, keys, log, config.auditMaxLen);
+    const accessAudit = new AccessAudit(audit, activity);
     const redisHealth = new RedisHealth(command);
     const readiness = new Readiness(redisHealth, scripts);
 
@@ -281,6 +287,7 @@ export async function startMnemo(
         background: queues,
         indexes: engine.indexes,
         audit,
+        activity,
       }),
       scimTokens,
       scimUsers: new ScimUserService(users, groups),
@@ -297,6 +304,7 @@ export async function startMnemo(
       readiness,
       oidcLogin: new OidcLogin(identityProviders, sessionTokens, oidcUsers, audit, config.oidcScopes),
       sessions: new SessionService(identityDeps, config.oidcClockSkewSeconds),
+      insights: new Insights(engine.indexes, activity, webhooks.store, config.webhookDeliveryLogSize),
     };
 
     const routes = buildRoutes(services, options.extraRoutes?.(services) ?? []);
@@ -319,6 +327,7 @@ export async function startMnemo(
       metrics,
       requestLog: new RequestLog(log, config.logRequests, config.slowRequestMs),
       staticSites: await loadConsole(config.consoleDir, log),
+      access: accessAudit,
     });
     // MCP (Streamable HTTP, stateless): the tools call the same route handlers, as the caller.
     const mcp = new McpEndpoint({
@@ -327,6 +336,7 @@ export async function startMnemo(
       authenticators,
       rateLimiter,
       authFailures,
+      access: accessAudit,
     });
     http.mountFetch('/mcp', 'engram', mcp.handle);
     const eventServer = new EventServer(http.app, eventEndpoints(services), {

@@ -15,6 +15,7 @@ import type { ReembedJobs } from './jobs/reembed-jobs.js';
 import type { PackJobs } from './jobs/pack-jobs.js';
 import type { Logger } from './log.js';
 import type { AuditLog } from './memory/audit/audit-log.js';
+import type { Insights } from './memory/insights/insights-report.js';
 import type { EngramEngine } from './memory/engrams/engine.js';
 import type { EventLog } from './memory/event-log.js';
 import type { MemoryService } from './memory/memory-service.js';
@@ -78,4 +79,6 @@ export interface Services {
   /** Single sign-on (/auth/login, /auth/callback) and the end of sessions (/auth/logout). */
   oidcLogin: OidcLogin;
   sessions: SessionService;
+  /** The organisation overview (GET /api/v1/admin/insights). */
+  insights: Insights;
 }

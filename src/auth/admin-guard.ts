@@ -2,6 +2,7 @@ import { fail } from '../errors.js';
 import {
   auditContextOf,
   type AuditContext,
+  markAudited,
   type AuditLog,
   type RequestOrigin,
 } from '../memory/audit/audit-log.js';
@@ -29,5 +30,5 @@ export async function requireOrgAdmin(
 ): Promise<void> {
   if (call.caller.isOrgAdmin) return;
   await audit.record(audit.entry(auditContext(call), action, target, 'denied'));
-  throw fail.forbidden('This endpoint needs the admin role in the organisation');
+  throw markAudited(fail.forbidden('This endpoint needs the admin role in the organisation'));
 }

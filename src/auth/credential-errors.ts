@@ -32,3 +32,30 @@ export const credentialRefused = {
   wrongKind: (why: string, kind: keyof typeof TAKES) => refused(`${why}: ${TAKES[kind]}`, 'invalid_token'),
   unknown: () => refused('Unknown or revoked API key', 'invalid_token'),
 };
+
+/**
+ * Whose credential a 401 refused, when the refusal knows it (a revoked or expired key, a deactivated user):
+ * what the denial audit names (the key id, never the secret) and which organisation's trail it goes to.
+ * Kept beside the error, never in it, so no dialect can render it to the caller.
+ */
+export interface RefusedCredential {
+  org: string;
+  /** Rate-limit family of the credential (plur:<key id>, session:<id>, ...). */
+  credentialId: string;
+  /** Engram-API key id; null for a session or an IdP token. */
+  keyId: string | null;
+  userId: string | null;
+  /** Why it was refused (for the audit payload only: the answer never says). */
+  reason: 'revoked' | 'expired' | 'user_inactive';
+}
+
+const refusedCredentials = new WeakMap<object, RefusedCredential>();
+
+/** Notes whose credential `error` refuses; returns the error. */
+export function refusedFor(error: MnemoError, credential: RefusedCredential): MnemoError {
+  refusedCredentials.set(error, credential);
+  return error;
+}
+
+export const refusedCredentialOf = (error: unknown): RefusedCredential | undefined =>
+  typeof error === 'object' && error !== null ? refusedCredentials.get(error) : undefined;

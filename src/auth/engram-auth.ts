@@ -3,12 +3,13 @@ import { orgTenant } from '../tenant.js';
 import { isWorkspaceId } from '../workspace.js';
 import type { AdminKeyVerifier } from './admin-key.js';
 import { CredentialCache } from './credential-cache.js';
+import { refusedFor } from './credential-errors.js';
 import type { GroupService } from './groups.js';
 import { orgTag, userTag } from './identity-scripts.js';
 import type { Invalidatable } from './invalidation.js';
 import { PLUR_KEY_PATTERN, plurKeyTag, type PlurKeyService } from './plur-keys.js';
 import { JWT_PATTERN, type JwtCredential, type JwtCredentials } from './oidc/jwt-credentials.js';
-import type { Authenticated, EngramPrincipal } from './principal.js';
+import type { Authenticated, EngramCredentialKind, EngramPrincipal } from './principal.js';
 import { OrgScopeAccess } from './scope-access.js';
 import type { UserService } from './users.js';
 import { sha256Hex } from './secrets.js';
@@ -23,6 +24,21 @@ import { sha256Hex } from './secrets.js';
  * MNEMO_DEFAULT_ORG. A user key always acts on its own organisation; the header is ignored for it.
  */
 export const INVALID_TOKEN = 'Invalid or expired token';
+
+/** What a user's credential says about itself, whatever its kind (what `loadUser` builds a principal from). */
+interface UserCredential {
+  org: string;
+  userId: string;
+  keyId: string | null;
+  kind: EngramCredentialKind;
+  sessionId: string | null;
+  expiresAt: number | null;
+  credentialId: string;
+  /** Whether it opens the user's personal scope (false for a key an admin issued for the user). */
+  personal: boolean;
+  /** The credential's own invalidation tags (its key, its session); the user's and the org's are added. */
+  tags: readonly string[];
+}
 
 interface CachedPrincipal {
   principal: EngramPrincipal;
@@ -81,8 +97,16 @@ export class EngramAuthenticator {
     } else {
       throw fail.unauthorized(INVALID_TOKEN);
     }
-    if (entry.expiresAt !== null && Date.now() >= entry.expiresAt) throw fail.unauthorized(INVALID_TOKEN);
     const { principal } = entry;
+    if (entry.expiresAt !== null && Date.now() >= entry.expiresAt) {
+      throw refusedFor(fail.unauthorized(INVALID_TOKEN), {
+        org: principal.org,
+        credentialId: principal.credentialId,
+        keyId: principal.keyId,
+        userId: principal.userId,
+        reason: 'expired',
+      });
+    }
     return {
       principal,
       rate: {
@@ -115,50 +139,52 @@ export class EngramAuthenticator {
 
   private async loadUserKey(hash: string): Promise<CachedPrincipal> {
     const record = await this.keys.lookup(hash);
-    if (!record || !record.active) throw fail.unauthorized(INVALID_TOKEN);
-    const { org } = record;
-    const tenant = orgTenant(org);
-    const [user, memberships, groupPaths] = await Promise.all([
-      this.users.getUser(tenant, record.user_id),
-      this.groups.membershipsOf(tenant, record.user_id),
-      this.groups.groupPaths(tenant),
-    ]);
-    if (!user || !user.active) throw fail.unauthorized(INVALID_TOKEN);
-    const parsed = record.expires_at === null ? null : Date.parse(record.expires_at);
-    const expiresAt = parsed !== null && Number.isFinite(parsed) ? parsed : null;
-    const tags = [plurKeyTag(hash), userTag(org, user.id), orgTag(org)];
-    return {
-      principal: {
-        kind: 'engram',
-        org,
-        tenant,
-        userId: user.id,
-        username: user.username,
-        role: user.role,
-        isOrgAdmin: user.role === 'admin',
+    if (!record) throw fail.unauthorized(INVALID_TOKEN);
+    const credentialId = `plur:${record.id}`;
+    if (!record.active) {
+      throw refusedFor(fail.unauthorized(INVALID_TOKEN), {
+        org: record.org,
+        credentialId,
         keyId: record.id,
-        credential: 'api_key',
-        sessionId: null,
-        expiresAt,
-        credentialId: `plur:${record.id}`,
-        actor: { type: 'user', id: user.id },
-        // A key an admin issued for someone else does not open that user's personal scope.
-        access: new OrgScopeAccess(
-          org,
-          record.personal ? user.username : null,
-          user.role,
-          memberships,
-          groupPaths,
-        ),
-        invalidationTags: tags,
-      },
-      expiresAt,
-      tags,
-    };
+        userId: record.user_id,
+        reason: 'revoked',
+      });
+    }
+    const parsed = record.expires_at === null ? null : Date.parse(record.expires_at);
+    return this.loadUser({
+      org: record.org,
+      userId: record.user_id,
+      keyId: record.id,
+      kind: 'api_key',
+      sessionId: null,
+      expiresAt: parsed !== null && Number.isFinite(parsed) ? parsed : null,
+      credentialId,
+      // A key an admin issued for someone else does not open that user's personal scope.
+      personal: record.personal,
+      tags: [plurKeyTag(hash)],
+    });
   }
 
-  /** A session or IdP token's user, refused when missing or deactivated; it opens their personal scope. */
-  private async loadJwtUser(credential: JwtCredential): Promise<CachedPrincipal> {
+  /** A session or IdP token's user; it opens their personal scope. */
+  private loadJwtUser(credential: JwtCredential): Promise<CachedPrincipal> {
+    return this.loadUser({
+      org: credential.org,
+      userId: credential.userId,
+      keyId: null,
+      kind: credential.kind,
+      sessionId: credential.sessionId,
+      expiresAt: credential.expiresAt,
+      credentialId: credential.credentialId,
+      personal: true,
+      tags: credential.tags,
+    });
+  }
+
+  /**
+   * The one builder of a user's principal, for every credential kind (key, session, IdP token): the user
+   * is refused when missing or deactivated, and their memberships are resolved once.
+   */
+  private async loadUser(credential: UserCredential): Promise<CachedPrincipal> {
     const { org, userId, expiresAt } = credential;
     const tenant = orgTenant(org);
     const [user, memberships, groupPaths] = await Promise.all([
@@ -166,7 +192,15 @@ export class EngramAuthenticator {
       this.groups.membershipsOf(tenant, userId),
       this.groups.groupPaths(tenant),
     ]);
-    if (!user || !user.active) throw fail.unauthorized(INVALID_TOKEN);
+    if (!user || !user.active) {
+      throw refusedFor(fail.unauthorized(INVALID_TOKEN), {
+        org,
+        credentialId: credential.credentialId,
+        keyId: credential.keyId,
+        userId,
+        reason: 'user_inactive',
+      });
+    }
     const tags = [...credential.tags, userTag(org, user.id), orgTag(org)];
     return {
       principal: {
@@ -177,13 +211,19 @@ export class EngramAuthenticator {
         username: user.username,
         role: user.role,
         isOrgAdmin: user.role === 'admin',
-        keyId: null,
+        keyId: credential.keyId,
         credential: credential.kind,
         sessionId: credential.sessionId,
         expiresAt,
         credentialId: credential.credentialId,
         actor: { type: 'user', id: user.id },
-        access: new OrgScopeAccess(org, user.username, user.role, memberships, groupPaths),
+        access: new OrgScopeAccess(
+          org,
+          credential.personal ? user.username : null,
+          user.role,
+          memberships,
+          groupPaths,
+        ),
         invalidationTags: tags,
       },
       expiresAt,

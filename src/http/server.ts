@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import * as uWS from 'uWebSockets.js';
 import type { Authenticated, PrincipalByAuth, RatePolicy } from '../auth/principal.js';
+import type { AccessObserver, ObservedRequest } from '../auth/access-audit.js';
 import type { AuthFailureGate } from '../auth/auth-failure-limiter.js';
 import type { RateDecision } from '../auth/rate-limiter.js';
 import { MnemoError, isMnemoError } from '../errors.js';
@@ -75,6 +76,8 @@ export interface HttpServerOptions {
   requestLog?: RequestLog;
   /** Static front-ends served beside the API (the admin console at /ui/). */
   staticSites?: readonly StaticSite[];
+  /** Told about access on the engram face: authenticated users, 401/403 denials, 429s (audit, insights). */
+  access?: AccessObserver;
 }
 
 interface PathGroup {
@@ -323,8 +326,17 @@ export class HttpServer {
     bodyPromise: Promise<Buffer> | undefined,
   ): Promise<void> {
     const { route } = compiled;
+    const header = (name: string): string | undefined => headers.values[name.toLowerCase()];
+    // Only the engram face's access is audited and counted (its principals belong to an organisation).
+    const access = route.face === 'engram' ? this.options.access : undefined;
+    const observed = (): ObservedRequest => ({
+      requestId: exchange.requestId,
+      ip,
+      userAgent: header('user-agent'),
+      via: 'rest',
+      target: `${route.method} ${exchange.url}`,
+    });
     try {
-      const header = (name: string): string | undefined => headers.values[name.toLowerCase()];
       let principal: PrincipalByAuth[AuthKind] = undefined;
       if (route.auth !== 'none') {
         const authenticate = this.options.authenticators[route.auth as AuthKind] as (
@@ -340,7 +352,9 @@ export class HttpServer {
         }
         principal = authenticated.principal as PrincipalByAuth[AuthKind];
         exchange.principal = principal;
-        if (authenticated.rate) await this.applyRateLimit(exchange, authenticated.rate, route);
+        access?.authenticated(principal);
+        if (authenticated.rate)
+          await this.applyRateLimit(exchange, authenticated.rate, route, access && observed);
       }
       let body: unknown;
       let ignored: string[] = [];
@@ -400,6 +414,7 @@ export class HttpServer {
       const contentType = route.face === 'scim' ? SCIM_MEDIA_TYPE : 'application/json';
       this.write(exchange, status, contentType, serialize(shown), extra ? headerList(extra) : []);
     } catch (err) {
+      access?.denied(err, exchange.principal, observed());
       this.sendError(exchange, this.toMnemoError(err, exchange, route));
     }
   }
@@ -478,7 +493,12 @@ export class HttpServer {
     return new MnemoError('internal', 'Internal server error');
   }
 
-  private async applyRateLimit(exchange: Exchange, policy: RatePolicy, route: AnyRoute): Promise<void> {
+  private async applyRateLimit(
+    exchange: Exchange,
+    policy: RatePolicy,
+    route: AnyRoute,
+    observed?: () => ObservedRequest,
+  ): Promise<void> {
     const writeHeavy = route.writeHeavy ?? WRITE_METHODS.has(route.method);
     const decision = await this.options.rateLimiter.check(policy, writeHeavy);
     exchange.rateHeaders = [
@@ -488,6 +508,7 @@ export class HttpServer {
     ];
     if (!decision.allowed) {
       this.metrics.rateLimitRejected(route.face);
+      if (observed) this.options.access?.rateLimited(exchange.principal, decision.limit, observed());
       throw new MnemoError('rate_limited', `Rate limit of ${decision.limit} requests per minute exceeded`, {
         headers: { 'Retry-After': String(decision.retryAfterSeconds) },
       });

@@ -244,6 +244,23 @@ export class Keys {
     return `${this.ws(tenant)}:ses-revoked:${sessionId}`;
   }
 
+  // --- insights (per organisation tenant; GET /api/v1/admin/insights) -------------------------------------
+  /** HASH of one UTC day's counters: recall, inject, learn, auth_failures, rate_limited (expires ~100 days). */
+  insightDay(tenant: Tenant, day: string): string {
+    return `${this.ws(tenant)}:ins-day:${day}`;
+  }
+  /** HyperLogLog of the user ids that made an authenticated engram-API request on one UTC day (expires ~100 days). */
+  insightUsers(tenant: Tenant, day: string): string {
+    return `${this.ws(tenant)}:ins-users:${day}`;
+  }
+  /**
+   * STRING counting one credential's rate-limit rejections in one minute (epoch minute); its first
+   * increment writes the aggregated `rate_limit.exceeded` audit entry. Expires after two minutes.
+   */
+  rateLimitedMinute(tenant: Tenant, credentialId: string, minute: number): string {
+    return `${this.ws(tenant)}:rl-min:${credentialId}:${minute}`;
+  }
+
   /** SET of workspaces that have working entries with a TTL (visited by the expiry sweeper). */
   ttlWorkspaces(): string {
     return `${this.prefix}:{~sys}:ttl-workspaces`;

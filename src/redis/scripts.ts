@@ -71,6 +71,7 @@ const NOT_WAITED_FOR = new Set([
   'authFailure',
   'touchCredential',
   'touchEngrams',
+  'recordRateLimited',
 ]);
 
 export class WriteNotReplicated extends Error {

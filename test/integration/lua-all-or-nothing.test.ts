@@ -307,7 +307,7 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
       await redis.hset(k('hashes'), `global\nh`, 'ENG-dup');
     },
     call: (k) => ({
-      keys: ['docs', 'vecs', 'hashes', 'seq', 'stream', 'audit'].map(k),
+      keys: ['docs', 'vecs', 'hashes', 'seq', 'stream', 'audit', 'insights'].map(k),
       args: [
         ...ctx(k('')),
         '',
@@ -317,6 +317,7 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
         '2026-12-01',
         '{"not json',
         '100',
+        '8640000',
       ],
     }),
   },
@@ -537,6 +538,11 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
   rateLimit: {
     seed: async () => undefined,
     call: (k) => ({ keys: ['rl1', 'rl2'].map(k), args: ['not a limit', LONE, '0'] }),
+  },
+  recordRateLimited: {
+    // A wrong-typed day counter (a foreign writer's STRING): refused before the minute counts or the entry.
+    seed: async (k) => void (await redis.set(k('day'), LONE)),
+    call: (k) => ({ keys: ['minute', 'day', 'audit'].map(k), args: [audit, '100', '8640000', '120'] }),
   },
   authFailure: {
     seed: async () => undefined,

@@ -10,6 +10,7 @@ import {
   ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { AccessObserver, ObservedRequest } from '../../auth/access-audit.js';
 import type { AuthFailureGate } from '../../auth/auth-failure-limiter.js';
 import type { Authenticated } from '../../auth/principal.js';
 import { LAYER_KEY_PATTERN } from '../../auth/layer-keys.js';
@@ -34,6 +35,8 @@ export interface McpEndpointDeps {
   authenticators: Authenticators;
   rateLimiter: RateLimitCheck;
   authFailures: AuthFailureGate;
+  /** Told about access of engram callers: authenticated users, 401/403 denials, 429s (audit, insights). */
+  access?: AccessObserver;
 }
 
 const INSTRUCTIONS: Record<ToolAudience, string> = {
@@ -66,7 +69,7 @@ export class McpEndpoint {
       ['layer', all.filter((t) => t.audience === 'layer')],
     ]);
     for (const tool of all) this.validators.set(tool.name, compileJsonSchema(tool.input));
-    this.routes = new RouteCaller(deps.compiled, deps.rateLimiter);
+    this.routes = new RouteCaller(deps.compiled, deps.rateLimiter, deps.access);
     this.resources = new McpResources(this.routes);
   }
 
@@ -117,22 +120,27 @@ export class McpEndpoint {
     const header = (name: string): string | undefined => context.headers.values[name.toLowerCase()];
     let kind: ToolAudience = 'engram';
     let authenticated: Authenticated<unknown>;
+    const requestId = requestIdFrom(request.headers.get('x-request-id') ?? '');
     try {
       const token = authorizationToken(context.headers);
       kind = token !== undefined && LAYER_KEY_PATTERN.test(token) ? 'layer' : 'engram';
       authenticated = await authenticators[kind]({ token, header });
     } catch (err) {
-      throw await authFailures.answerFailure(context.ip, err);
+      const answer = await authFailures.answerFailure(context.ip, err);
+      if (kind === 'engram')
+        this.deps.access?.denied(answer, undefined, mcpRequest(requestId, context.ip, header, 'POST /mcp'));
+      throw answer;
     }
     const origin = { channel: 'mcp' as const, ip: context.ip, userAgent: header('user-agent') };
     if (kind === 'engram') {
+      this.deps.access?.authenticated(authenticated.principal);
       // Engram services name the origin in the audit entries they write (EngramCaller.origin).
       authenticated = { ...authenticated, principal: { ...(authenticated.principal as object), origin } };
     }
     return {
       kind,
       authenticated,
-      requestId: requestIdFrom(request.headers.get('x-request-id') ?? ''),
+      requestId,
       origin,
       header,
     };
@@ -179,6 +187,12 @@ export class McpEndpoint {
       const text = tool.text?.(result) ?? JSON.stringify(result);
       return { content: [{ type: 'text', text }], structuredContent: result };
     } catch (err) {
+      if (caller.kind === 'engram')
+        this.deps.access?.denied(
+          err,
+          caller.authenticated.principal,
+          mcpRequest(caller.requestId, caller.origin.ip ?? '', caller.header, `tools/${tool.name}`),
+        );
       if (!isExpected(err))
         this.deps.services.log.error(
           { err, tool: tool.name, requestId: caller.requestId },
@@ -226,4 +240,13 @@ function jsonRpcError(status: number, code: number, message: string): Response {
     status,
     headers: { 'Content-Type': 'application/json' },
   });
+}
+
+function mcpRequest(
+  requestId: string,
+  ip: string,
+  header: (name: string) => string | undefined,
+  target: string,
+): ObservedRequest {
+  return { requestId, ip, userAgent: header('user-agent'), via: 'mcp', target };
 }

@@ -1,3 +1,4 @@
+import type { AccessObserver } from '../../auth/access-audit.js';
 import type { Authenticated, RatePolicy } from '../../auth/principal.js';
 import { MnemoError } from '../../errors.js';
 import type { RequestOrigin } from '../../memory/audit/audit-log.js';
@@ -38,6 +39,8 @@ export class RouteCaller {
   constructor(
     compiled: readonly CompiledRoute[],
     private readonly rateLimiter: RateLimitCheck,
+    /** Told about 429s of engram callers (audit, insights). */
+    private readonly access?: AccessObserver,
   ) {
     this.byKey = new Map(compiled.map((c) => [`${c.route.method} ${c.route.path}`, c]));
   }
@@ -91,10 +94,19 @@ export class RouteCaller {
     const policy: RatePolicy | undefined = caller.authenticated.rate;
     if (!policy) return;
     const decision = await this.rateLimiter.check(policy, writeHeavy);
-    if (!decision.allowed)
+    if (!decision.allowed) {
+      if (caller.kind === 'engram')
+        this.access?.rateLimited(caller.authenticated.principal, decision.limit, {
+          requestId: caller.requestId,
+          ip: caller.origin.ip ?? '',
+          userAgent: caller.origin.userAgent,
+          via: 'mcp',
+          target: 'POST /mcp',
+        });
       throw new MnemoError('rate_limited', `Rate limit of ${decision.limit} requests per minute exceeded`, {
         headers: { 'Retry-After': String(decision.retryAfterSeconds) },
       });
+    }
   }
 }
 

@@ -79,6 +79,18 @@ export function auditContextOf(
   };
 }
 
+/** Refusals whose code already wrote their own `denied` entry (the transport's denial audit skips them). */
+const auditedRefusals = new WeakSet<object>();
+
+/** Marks a refusal as audited where it was raised, so it gets no second, generic `auth.denied` entry. */
+export function markAudited<E extends Error>(error: E): E {
+  auditedRefusals.add(error);
+  return error;
+}
+
+export const isAudited = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && auditedRefusals.has(error);
+
 export interface AuditSettings {
   /** Entries kept per organisation (approximate trim). */
   maxLen: number;

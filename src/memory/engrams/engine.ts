@@ -7,6 +7,7 @@ import type { BackgroundWork } from '../background.js';
 import type { Embedder } from '../embedders/embedder.js';
 import { QueryEmbedder } from '../embedders/query-embedder.js';
 import type { EventLog } from '../event-log.js';
+import type { ReadCounter } from '../insights/activity-counters.js';
 import type { IndexManager } from '../search/index-manager.js';
 import { EngramActions } from './engram-actions.js';
 import { EngramHistory } from './engram-history.js';
@@ -42,6 +43,8 @@ export interface EngramEngineDeps {
   /** The memory engine's index manager: engrams are documents of the same workspace index. */
   indexes: IndexManager;
   audit: AuditLog;
+  /** The organisation's insight counters (recall and inject volume); absent: not counted. */
+  activity?: ReadCounter;
 }
 
 /** Inject defaults (plur.md §1.7): 2000 tokens; sessions inject with the same. */
@@ -49,17 +52,17 @@ export const INJECT_DEFAULT_BUDGET = 2000;
 export const INJECT_DEFAULT_MAX_ENGRAMS = 20;
 
 export function createEngramEngine(deps: EngramEngineDeps): EngramEngine {
-  const { config, redis, scripts, keys, events, embedder, background, indexes, audit } = deps;
+  const { config, redis, scripts, keys, events, embedder, background, indexes, audit, activity } = deps;
   const store = new EngramStore(redis, scripts, keys, events, audit.maxLen);
   const queries = new QueryEmbedder(embedder);
-  const inject = new EngramInject(indexes, queries, store, config.embedTimeoutMs);
+  const inject = new EngramInject(indexes, queries, store, config.embedTimeoutMs, activity);
   const episodes = new EngramEpisodes(redis, scripts, keys, events, embedder, background);
   const actions = new EngramActions(store, audit);
   return {
     writer: new EngramWriter(store, embedder, background, audit, { extMaxBytes: config.metadataMaxBytes }),
     actions,
     list: new EngramList(indexes, store),
-    recall: new EngramRecall(indexes, queries, store, { relevanceFloor: config.relevanceFloor }),
+    recall: new EngramRecall(indexes, queries, store, { relevanceFloor: config.relevanceFloor }, activity),
     inject,
     episodes,
     sessions: new Sessions(

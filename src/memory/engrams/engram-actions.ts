@@ -1,5 +1,5 @@
 import { fail } from '../../errors.js';
-import { auditContextOf, type AuditLog, type RequestRef } from '../audit/audit-log.js';
+import { auditContextOf, markAudited, type AuditLog, type RequestRef } from '../audit/audit-log.js';
 import { engramNotFound, noPinAccess, requireWritable, type EngramCaller } from './access.js';
 import type { EngramStore, Outcome } from './engram-store.js';
 import type { EngramDoc, FeedbackSignal } from './model.js';
@@ -65,7 +65,7 @@ export class EngramActions {
     const target = { type: 'engram', id };
     if (!caller.access.canPin(doc.scope)) {
       await this.audit.record(this.audit.entry(context, action, target, 'denied'));
-      throw noPinAccess(doc.scope);
+      throw markAudited(noPinAccess(doc.scope));
     }
     const outcome = await this.store.pin(
       caller.tenant,

@@ -1,4 +1,5 @@
 import type { QueryEmbedder } from '../embedders/query-embedder.js';
+import type { ReadCounter } from '../insights/activity-counters.js';
 import type { IndexManager } from '../search/index-manager.js';
 import type { SearchDoc } from '../search/search-doc.js';
 import { tokenize } from '../search/tokenizer.js';
@@ -55,9 +56,12 @@ export class EngramInject {
     private readonly queries: QueryEmbedder,
     private readonly store: EngramStore,
     private readonly embedTimeoutMs: number,
+    /** Counts each inject (sessions' included) in the organisation's insights (absent: not counted). */
+    private readonly activity?: ReadCounter,
   ) {}
 
   async inject(caller: EngramCaller, request: InjectRequest): Promise<InjectOutcome> {
+    this.activity?.count(caller.tenant, 'inject');
     const now = Date.now();
     const requested = request.scope !== undefined ? [request.scope] : request.scopes;
     const inScope = selectScopes(caller.access, caller.org, requested).covers;

@@ -1,4 +1,5 @@
 import type { QueryEmbedder } from '../embedders/query-embedder.js';
+import type { ReadCounter } from '../insights/activity-counters.js';
 import { passesFloor, round4, similarityOf } from '../scoring.js';
 import type { IndexManager } from '../search/index-manager.js';
 import type { SearchDoc } from '../search/search-doc.js';
@@ -48,9 +49,12 @@ export class EngramRecall {
     private readonly queries: QueryEmbedder,
     private readonly store: EngramStore,
     private readonly settings: RecallSettings,
+    /** Counts each recall in the organisation's insights (absent: not counted). */
+    private readonly activity?: ReadCounter,
   ) {}
 
   async recall(caller: EngramCaller, request: RecallRequest): Promise<RecallAnswer> {
+    this.activity?.count(caller.tenant, 'recall');
     const scopes = selectScopes(caller.access, caller.org, request.scopes);
     const index = await this.indexes.fresh(caller.tenant);
     const embedded =

@@ -7,6 +7,7 @@ import type { ScriptArg, Scripts } from '../../redis/scripts.js';
 import type { AuditEntry } from '../audit/audit-log.js';
 import type { EventLog } from '../event-log.js';
 import type { Actor } from '../events.js';
+import { INSIGHT_TTL_SECONDS } from '../insights/activity-counters.js';
 import { vectorToBuffer } from '../search/vector-store.js';
 import { parseEngramDoc } from './engram-doc.js';
 import { dayOf, type EngramDoc, type FeedbackSignal } from './model.js';
@@ -68,6 +69,7 @@ export class EngramStore {
           this.keys.engramIdCounter(tenant, dayOf(write.now)),
           this.keys.eventStream(tenant),
           this.keys.audit(tenant),
+          this.keys.insightDay(tenant, dayOf(write.now)),
         ],
         [
           ...this.events.contextArgs(tenant, write.actor, write.now),
@@ -78,6 +80,7 @@ export class EngramStore {
           dayOf(write.now),
           write.audit ? JSON.stringify(write.audit) : '',
           this.auditMaxLen,
+          INSIGHT_TTL_SECONDS,
         ],
       ),
     );

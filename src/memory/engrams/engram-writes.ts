@@ -1,5 +1,5 @@
 import { fail } from '../../errors.js';
-import { auditContextOf, type AuditLog, type RequestRef } from '../audit/audit-log.js';
+import { auditContextOf, markAudited, type AuditLog, type RequestRef } from '../audit/audit-log.js';
 import type { BackgroundWork } from '../background.js';
 import type { Embedder } from '../embedders/embedder.js';
 import { engramNotFound, noPinAccess, noWriteAccess, requireWritable, type EngramCaller } from './access.js';
@@ -62,7 +62,7 @@ export class EngramWriter {
           'denied',
         ),
       );
-      throw noPinAccess(scope);
+      throw markAudited(noPinAccess(scope));
     }
     const extra = extraFields(body, this.settings.extMaxBytes);
     const fields = {
@@ -164,7 +164,7 @@ export class EngramWriter {
           'denied',
         ),
       );
-      throw noPinAccess(access.canPin(current.scope) ? scope : current.scope);
+      throw markAudited(noPinAccess(access.canPin(current.scope) ? scope : current.scope));
     }
 
     const extra = { ...extOf(current) };

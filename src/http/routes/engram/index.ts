@@ -3,6 +3,7 @@ import type { AnyRoute } from '../../route.js';
 import { adminApiKeyRoutes } from './admin-api-keys.js';
 import { adminAuditRoutes } from './admin-audit.js';
 import { adminGroupRoutes } from './admin-groups.js';
+import { adminInsightsRoutes } from './admin-insights.js';
 import { adminScimTokenRoutes } from './admin-scim-tokens.js';
 import { adminScopeRoutes } from './admin-scopes.js';
 import { adminUserRoutes } from './admin-users.js';
@@ -36,5 +37,6 @@ export function engramApiRoutes(services: Services): AnyRoute[] {
     ...adminAuditRoutes(services),
     ...packRoutes(services),
     ...adminWebhookRoutes(services),
+    ...adminInsightsRoutes(services),
   ];
 }
