@@ -14,7 +14,8 @@ export type RedisClient = Redis | Cluster;
  *               out may still run when Redis resumes, and sending it again would apply it twice.
  * - producer:   BullMQ queues that requests add jobs to: the same bounds as `command` (only BullMQ's
  *               workers need maxRetriesPerRequest: null).
- * - subscriber: pub/sub; queues while reconnecting and re-subscribes by itself.
+ * - subscriber: pub/sub; queues while reconnecting and re-subscribes by itself. On a cluster it also keeps
+ *               one connection per master for shard channels (SSUBSCRIBE), moved along with their slots.
  * - blocking:   long-running reads (XREAD BLOCK) that must not delay request-path commands.
  * - bullmq:     BullMQ workers, which require maxRetriesPerRequest: null.
  */
@@ -72,6 +73,8 @@ export class RedisFactory {
       const options: ClusterOptions = {
         clusterRetryStrategy: retryStrategy,
         enableOfflineQueue: base.enableOfflineQueue ?? true,
+        // Per-workspace channels are shard channels: each is subscribed on the master that owns its slot.
+        ...(role === 'subscriber' ? { shardedSubscribers: true } : {}),
         redisOptions: {
           ...base,
           ...(this.target.password ? { password: this.target.password } : {}),
