@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Cluster } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { RedisClient } from './clients.js';
@@ -71,7 +72,14 @@ export class PubSub {
         (err: unknown) => this.log.warn({ err }, 'pub/sub connection lost again while resubscribing'),
       );
     });
-    if (client instanceof Cluster) client.on('subscribersReady', () => void this.resyncShards());
+    if (client instanceof Cluster) {
+      client.on('subscribersReady', () => void this.resyncShards());
+      // A master that gives a slot away drops its shard channels (an unsolicited SUNSUBSCRIBE). ioredis
+      // then refreshes its slot map, but resubscribes only if the map it gets differs from the one it had,
+      // which a node that has not heard of the move yet does not: the channel would stay unsubscribed.
+      // So the drop itself starts a resync, retried until the channel is confirmed on its new master.
+      shardSubscriberSignals(client)?.on('moved', () => void this.resyncShards());
+    }
   }
 
   /** Resolves once Redis has confirmed the subscription, so no message published afterwards is missed. */
@@ -182,4 +190,14 @@ export class PubSub {
       }
     }
   }
+}
+
+/**
+ * The emitter on which ioredis' sharded subscribers report "moved" (a MOVED reply to SSUBSCRIBE, or the
+ * server dropping the channels of a slot it gave away). ioredis keeps it internal (ioredis 6.0, pinned in
+ * package-lock.json); without it only `subscribersReady` starts a resync.
+ */
+function shardSubscriberSignals(cluster: Cluster): EventEmitter | undefined {
+  const emitter = (cluster as unknown as { subscriberGroupEmitter?: unknown }).subscriberGroupEmitter;
+  return emitter instanceof EventEmitter ? emitter : undefined;
 }
