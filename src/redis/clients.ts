@@ -120,6 +120,35 @@ export class RedisFactory {
   }
 }
 
+/** The oldest Redis mnemo runs on: the write scripts publish with SPUBLISH (Redis 7). */
+export const MIN_REDIS_VERSION = 7;
+
+/** The server version in an `INFO server` reply ("7.0.15"), or undefined when it names none. */
+export function redisVersionOf(info: string): string | undefined {
+  return /^redis_version:(\d+\.\d+\.\d+)/m.exec(info)?.[1];
+}
+
+/**
+ * Refuses a Redis older than MIN_REDIS_VERSION before anything runs on it: an older server fails the
+ * write scripts at their SPUBLISH, after the writes before it were applied. On a cluster, asks one node.
+ * Resolves undefined when the credential may not run INFO (an ACL without it): the check is then skipped.
+ */
+export async function requireRedisVersion(client: RedisClient): Promise<string | undefined> {
+  let info: string;
+  try {
+    info = await client.info('server');
+  } catch (err) {
+    if (err instanceof Error && /NOPERM/.test(err.message)) return undefined;
+    throw err;
+  }
+  const version = redisVersionOf(info);
+  if (!version) throw new Error('Redis did not report its version (INFO server has no redis_version)');
+  if (Number(version.split('.')[0]) < MIN_REDIS_VERSION) {
+    throw new Error(`Redis ${version} is too old: mnemo needs ${MIN_REDIS_VERSION}.0 or newer`);
+  }
+  return version;
+}
+
 /** Errors no retry can cure: a wrong or missing password, or a user without the needed rights. */
 const CREDENTIAL_ERROR = /WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM|ERR AUTH/i;
 
