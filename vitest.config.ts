@@ -22,6 +22,9 @@ const CLUSTER_SUITE = [
   'test/integration/auth-hardening.test.ts',
   'test/integration/reembed.test.ts',
   'test/integration/enrichment.test.ts',
+  'test/integration/audit-log.test.ts',
+  'test/integration/webhooks-layer.test.ts',
+  'test/integration/webhooks-engram.test.ts',
 ];
 
 export default defineConfig({

@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../src/paths.js';
 import { Corpus } from './lib/corpus.js';
 import { percentile, runLoad, type LoadResult, type RequestSpec } from './lib/load.js';
 import { BENCH_ADMIN_KEY, layerKey, startRedis, startService, type ServiceProcess } from './lib/stack.js';
+import { clusterScenario } from './scenarios/cluster.js';
 import { engramScenarios } from './scenarios/engram.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { insightsScenario } from './scenarios/insights.js';
@@ -27,6 +28,7 @@ import { requestLogStudy } from './scenarios/request-log.js';
  *   npm run bench -- --url http://host:7700 --redis-url redis://host:6379   against running services
  *   npm run bench -- --only webhooks    one scenario (webhooks | engram | fanout) after a quick setup
  *   npm run bench -- --quick --only insights   GET /api/v1/admin/insights of a 10k-engram organisation
+ *   npm run bench -- --only cluster     one Redis vs a local Redis Cluster, each also with WAIT 1 (~3 min)
  */
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -155,6 +157,7 @@ async function main(): Promise<void> {
         engram: engramScenarios,
         fanout: fanoutScenario,
         insights: insightsScenario,
+        cluster: clusterScenario,
       };
       const chosen = scenarios[only];
       if (!chosen) throw new Error(`--only takes one of ${Object.keys(scenarios).join(', ')}`);

@@ -42,7 +42,7 @@ import { createEngramEngine } from './memory/engrams/engine.js';
 import { PackExporter } from './memory/packs/pack-export.js';
 import { PackService } from './memory/packs/pack-service.js';
 import { PackStore } from './memory/packs/pack-store.js';
-import { RedisFactory, waitUntilReady } from './redis/clients.js';
+import { RedisFactory, requireRedisVersion, waitUntilReady } from './redis/clients.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { RedisHealth } from './redis/health.js';
 import { ScimGroupService } from './scim/scim-groups.js';
@@ -115,6 +115,11 @@ export async function startMnemo(
     await waitUntilReady(command, options.redisReadyTimeoutMs ?? 30_000).catch((err: Error) => {
       throw new StartupRefused(`Cannot reach Redis at ${redisAddress}: ${err.message}`);
     });
+    const redisVersion = await requireRedisVersion(command).catch((err: Error) => {
+      throw new StartupRefused(`Redis at ${redisAddress}: ${err.message}`);
+    });
+    if (!redisVersion)
+      log.warn('may not run INFO on Redis: its version (7.0 or newer needed) is not checked');
     const runtime = await openMemoryRuntime(config, log, factory, command, {
       workers: config.jobs === 'inline',
       observer: { indexes: metrics.indexes, jobs: metrics.jobs },

@@ -111,7 +111,7 @@ export class WebhookDispatcher {
   private async watch(tenant: Tenant): Promise<void> {
     if (this.watched.has(tenant)) return;
     this.watched.add(tenant);
-    await this.deps.pubsub.subscribe(this.deps.events.channel(tenant), this.wake).catch(() => {
+    await this.deps.pubsub.ssubscribe(this.deps.events.channel(tenant), this.wake).catch(() => {
       this.watched.delete(tenant);
     });
   }

@@ -14,7 +14,8 @@ export type RedisClient = Redis | Cluster;
  *               out may still run when Redis resumes, and sending it again would apply it twice.
  * - producer:   BullMQ queues that requests add jobs to: the same bounds as `command` (only BullMQ's
  *               workers need maxRetriesPerRequest: null).
- * - subscriber: pub/sub; queues while reconnecting and re-subscribes by itself.
+ * - subscriber: pub/sub; queues while reconnecting and re-subscribes by itself. On a cluster it also keeps
+ *               one connection per master for shard channels (SSUBSCRIBE), moved along with their slots.
  * - blocking:   long-running reads (XREAD BLOCK) that must not delay request-path commands.
  * - bullmq:     BullMQ workers, which require maxRetriesPerRequest: null.
  */
@@ -72,6 +73,8 @@ export class RedisFactory {
       const options: ClusterOptions = {
         clusterRetryStrategy: retryStrategy,
         enableOfflineQueue: base.enableOfflineQueue ?? true,
+        // Per-workspace channels are shard channels: each is subscribed on the master that owns its slot.
+        ...(role === 'subscriber' ? { shardedSubscribers: true } : {}),
         redisOptions: {
           ...base,
           ...(this.target.password ? { password: this.target.password } : {}),
@@ -115,6 +118,35 @@ export class RedisFactory {
     for (const client of this.clients) client.disconnect();
     this.clients.clear();
   }
+}
+
+/** The oldest Redis mnemo runs on: the write scripts publish with SPUBLISH (Redis 7). */
+export const MIN_REDIS_VERSION = 7;
+
+/** The server version in an `INFO server` reply ("7.0.15"), or undefined when it names none. */
+export function redisVersionOf(info: string): string | undefined {
+  return /^redis_version:(\d+\.\d+\.\d+)/m.exec(info)?.[1];
+}
+
+/**
+ * Refuses a Redis older than MIN_REDIS_VERSION before anything runs on it: an older server fails the
+ * write scripts at their SPUBLISH, after the writes before it were applied. On a cluster, asks one node.
+ * Resolves undefined when the credential may not run INFO (an ACL without it): the check is then skipped.
+ */
+export async function requireRedisVersion(client: RedisClient): Promise<string | undefined> {
+  let info: string;
+  try {
+    info = await client.info('server');
+  } catch (err) {
+    if (err instanceof Error && /NOPERM/.test(err.message)) return undefined;
+    throw err;
+  }
+  const version = redisVersionOf(info);
+  if (!version) throw new Error('Redis did not report its version (INFO server has no redis_version)');
+  if (Number(version.split('.')[0]) < MIN_REDIS_VERSION) {
+    throw new Error(`Redis ${version} is too old: mnemo needs ${MIN_REDIS_VERSION}.0 or newer`);
+  }
+  return version;
 }
 
 /** Errors no retry can cure: a wrong or missing password, or a user without the needed rights. */

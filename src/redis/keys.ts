@@ -117,7 +117,8 @@ export class Keys {
   eventStream(tenant: Tenant): string {
     return `${this.ws(tenant)}:events`;
   }
-  /** Pub/sub channel carrying each new event envelope of the workspace as JSON. */
+  /** Shard pub/sub channel (SPUBLISH) carrying each new event envelope of the workspace as JSON; its hash tag
+   *  is the workspace's, so on a cluster it lives on the shard of the workspace's keys. */
   eventChannel(tenant: Tenant): string {
     return `${this.prefix}:ev:{${tenant}}`;
   }

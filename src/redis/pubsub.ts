@@ -1,7 +1,15 @@
+import { EventEmitter } from 'node:events';
+import { Cluster } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { RedisClient } from './clients.js';
 
 export type MessageHandler = (message: string, channel: string) => void;
+
+/** `global`: SUBSCRIBE, reaches every node of a cluster. `shard`: SSUBSCRIBE, stays on the channel's shard. */
+type ChannelKind = 'global' | 'shard';
+
+/** Waits between attempts to resubscribe the shard channels after a topology change of the cluster. */
+const RESYNC_RETRY_MS = 1000;
 
 /**
  * One subscriber connection per instance, shared by every consumer (credential invalidation, event fan-out).
@@ -9,20 +17,31 @@ export type MessageHandler = (message: string, channel: string) => void;
  * down are lost: `onConnectionLost` listeners hear about it as soon as the connection closes, and
  * `onResubscribed` listeners once every channel is subscribed again, so they can resynchronise (credential
  * caches clear themselves; event consumers catch up from the stream).
+ *
+ * Per-workspace channels are shard channels (`ssubscribe`, published with SPUBLISH by the write scripts):
+ * on a Redis Cluster their traffic stays on the shard that owns the workspace's slot. ioredis keeps one
+ * subscriber connection per master for them (`shardedSubscribers`) and moves the subscriptions when a slot
+ * moves or a master fails over; it then emits `subscribersReady`, without waiting for the new SSUBSCRIBEs.
+ * Messages of the moved channels may have been missed meanwhile, so every shard channel is subscribed once
+ * more and confirmed, and the listeners hear "lost" and then "resubscribed" (consumers catch up).
  */
 export class PubSub {
   private readonly handlers = new Map<string, Set<MessageHandler>>();
+  private readonly kinds = new Map<string, ChannelKind>();
   /** SUBSCRIBE commands not yet confirmed, so later handlers of the same channel wait for them too. */
   private readonly pending = new Map<string, Promise<void>>();
   private readonly lostListeners = new Set<() => void>();
   private readonly resubscribedListeners = new Set<() => void>();
   private lostConnection = false;
+  private resyncing = false;
+  private resyncAgain = false;
+  private closed = false;
 
   constructor(
     private readonly client: RedisClient,
     private readonly log: Logger,
   ) {
-    client.on('message', (channel: string, message: string) => {
+    const deliver = (channel: string, message: string): void => {
       const set = this.handlers.get(channel);
       if (!set) return;
       for (const handler of set) {
@@ -32,11 +51,16 @@ export class PubSub {
           this.log.error({ err, channel }, 'pub/sub handler failed');
         }
       }
-    });
+    };
+    client.on('message', deliver);
+    client.on('smessage', deliver);
     client.on('close', () => {
       if (this.lostConnection) return;
       this.lostConnection = true;
       this.notify(this.lostListeners);
+    });
+    client.on('end', () => {
+      this.closed = true;
     });
     client.on('ready', () => {
       if (!this.lostConnection) return;
@@ -48,26 +72,27 @@ export class PubSub {
         (err: unknown) => this.log.warn({ err }, 'pub/sub connection lost again while resubscribing'),
       );
     });
+    if (client instanceof Cluster) {
+      client.on('subscribersReady', () => void this.resyncShards());
+      // A master that gives a slot away drops its shard channels (an unsolicited SUNSUBSCRIBE). ioredis
+      // then refreshes its slot map, but resubscribes only if the map it gets differs from the one it had,
+      // which a node that has not heard of the move yet does not: the channel would stay unsubscribed.
+      // So the drop itself starts a resync, retried until the channel is confirmed on its new master.
+      shardSubscriberSignals(client)?.on('moved', () => void this.resyncShards());
+    }
   }
 
   /** Resolves once Redis has confirmed the subscription, so no message published afterwards is missed. */
-  async subscribe(channel: string, handler: MessageHandler): Promise<void> {
-    let set = this.handlers.get(channel);
-    if (!set) {
-      set = new Set();
-      this.handlers.set(channel, set);
-      set.add(handler);
-      const confirmed = this.client.subscribe(channel).then(() => undefined);
-      this.pending.set(channel, confirmed);
-      try {
-        await confirmed;
-      } finally {
-        if (this.pending.get(channel) === confirmed) this.pending.delete(channel);
-      }
-      return;
-    }
-    set.add(handler);
-    await this.pending.get(channel);
+  subscribe(channel: string, handler: MessageHandler): Promise<void> {
+    return this.add('global', channel, handler);
+  }
+
+  /**
+   * A shard channel (SSUBSCRIBE): for per-workspace notifications published with SPUBLISH. The channel name
+   * must carry the workspace's hash tag so it lives in the slot of the workspace's keys.
+   */
+  ssubscribe(channel: string, handler: MessageHandler): Promise<void> {
+    return this.add('shard', channel, handler);
   }
 
   async unsubscribe(channel: string, handler: MessageHandler): Promise<void> {
@@ -76,7 +101,10 @@ export class PubSub {
     set.delete(handler);
     if (set.size === 0) {
       this.handlers.delete(channel);
-      await this.client.unsubscribe(channel);
+      const kind = this.kinds.get(channel);
+      this.kinds.delete(channel);
+      if (kind === 'shard') await this.client.sunsubscribe(channel);
+      else await this.client.unsubscribe(channel);
     }
   }
 
@@ -92,6 +120,67 @@ export class PubSub {
     return () => this.resubscribedListeners.delete(listener);
   }
 
+  private async add(kind: ChannelKind, channel: string, handler: MessageHandler): Promise<void> {
+    let set = this.handlers.get(channel);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+      this.kinds.set(channel, kind);
+      set.add(handler);
+      const confirmed = (
+        kind === 'shard' ? this.client.ssubscribe(channel) : this.client.subscribe(channel)
+      ).then(() => undefined);
+      this.pending.set(channel, confirmed);
+      try {
+        await confirmed;
+      } catch (err) {
+        // Not subscribed: the next caller tries again instead of waiting on a channel nobody listens to.
+        if (this.handlers.get(channel) === set) {
+          this.handlers.delete(channel);
+          this.kinds.delete(channel);
+        }
+        throw err;
+      } finally {
+        if (this.pending.get(channel) === confirmed) this.pending.delete(channel);
+      }
+      return;
+    }
+    set.add(handler);
+    await this.pending.get(channel);
+  }
+
+  /**
+   * After ioredis moved the shard subscriptions (slot migration, failover): subscribe every shard channel
+   * again and wait for Redis to confirm it, then let consumers catch up. SSUBSCRIBE of a channel the
+   * connection already has is a no-op for Redis. Retried while the cluster is still settling.
+   */
+  private async resyncShards(): Promise<void> {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncing = true;
+    this.notify(this.lostListeners);
+    try {
+      for (;;) {
+        this.resyncAgain = false;
+        const channels = [...this.kinds].filter(([, kind]) => kind === 'shard').map(([c]) => c);
+        try {
+          await Promise.all(channels.map((channel) => this.client.ssubscribe(channel)));
+          if (!this.resyncAgain) break;
+        } catch (err) {
+          if (this.closed) return;
+          this.log.warn({ err }, 'resubscribing shard channels failed; retrying');
+          await new Promise((resolve) => setTimeout(resolve, RESYNC_RETRY_MS));
+        }
+        if (this.closed) return;
+      }
+      this.notify(this.resubscribedListeners);
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
   private notify(listeners: Set<() => void>): void {
     for (const listener of listeners) {
       try {
@@ -101,4 +190,14 @@ export class PubSub {
       }
     }
   }
+}
+
+/**
+ * The emitter on which ioredis' sharded subscribers report "moved" (a MOVED reply to SSUBSCRIBE, or the
+ * server dropping the channels of a slot it gave away). ioredis keeps it internal (ioredis 6.0, pinned in
+ * package-lock.json); without it only `subscribersReady` starts a resync.
+ */
+function shardSubscriberSignals(cluster: Cluster): EventEmitter | undefined {
+  const emitter = (cluster as unknown as { subscriberGroupEmitter?: unknown }).subscriberGroupEmitter;
+  return emitter instanceof EventEmitter ? emitter : undefined;
 }

@@ -117,7 +117,7 @@ class Feed {
     private readonly log: Logger,
   ) {
     this.handler = (message) => this.dispatch(message);
-    this.ready = pubsub.subscribe(channel, this.handler);
+    this.ready = pubsub.ssubscribe(channel, this.handler);
     // Members await `ready` and handle its failure; this only keeps an unobserved rejection quiet.
     this.ready.catch(() => undefined);
   }

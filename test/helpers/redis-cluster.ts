@@ -50,8 +50,7 @@ export async function startTestCluster(): Promise<TestCluster> {
         }),
       );
     }
-    const cli = process.env.MNEMO_REDIS_CLI ?? path.join(path.dirname(bin), 'redis-cli');
-    await run(bin.includes('/') ? cli : 'redis-cli', [
+    await run(redisCliBin(), [
       '-a', password, '--no-auth-warning',
       '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`),
       '--cluster-replicas', '1', '--cluster-yes',
@@ -63,6 +62,42 @@ export async function startTestCluster(): Promise<TestCluster> {
     await destroy();
     throw err;
   }
+}
+
+/** The redis-cli beside the redis-server the helper starts (MNEMO_REDIS_CLI overrides it). */
+function redisCliBin(): string {
+  const bin = process.env.MNEMO_REDIS_SERVER ?? 'redis-server';
+  const cli = process.env.MNEMO_REDIS_CLI ?? path.join(path.dirname(bin), 'redis-cli');
+  return bin.includes('/') || process.env.MNEMO_REDIS_CLI ? cli : 'redis-cli';
+}
+
+/**
+ * Moves `slots` hash slots from one master to another with `redis-cli --cluster reshard` (the operator's
+ * tool: SETSLOT IMPORTING / MIGRATING, MIGRATE of the slot's keys, SETSLOT NODE). redis-cli takes the
+ * source's lowest-numbered slots first.
+ */
+export async function reshard(
+  cluster: TestCluster,
+  from: { port: number },
+  to: { port: number },
+  slots = 1,
+): Promise<void> {
+  const ids = await Promise.all(
+    [from, to].map(async (node) => {
+      const probe = new Redis({ host: '127.0.0.1', port: node.port, password: cluster.password });
+      try {
+        return await probe.cluster('MYID');
+      } finally {
+        probe.disconnect();
+      }
+    }),
+  );
+  await run(redisCliBin(), [
+    '-a', cluster.password, '--no-auth-warning',
+    '--cluster', 'reshard', `127.0.0.1:${from.port}`,
+    '--cluster-from', ids[0] as string, '--cluster-to', ids[1] as string,
+    '--cluster-slots', String(slots), '--cluster-yes',
+  ]); // prettier-ignore
 }
 
 function run(command: string, args: string[]): Promise<void> {

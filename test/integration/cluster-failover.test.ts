@@ -2,12 +2,15 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../helpers/redis-cluster.js';
 import { createLayerKey, startServer, uniqueWorkspace, type TestServer } from '../helpers/server.js';
+import { connectEvents, type EventClient } from '../helpers/ws.js';
 
 /**
  * Failover on a real Redis Cluster (its own six nodes, not the cluster project's shared one): the master
  * that holds a busy workspace is killed with -9 while writes and recalls run. The service answers 503,
- * never 500, while the replica is promoted, and serves again by itself. Acknowledged writes lost in the
- * asynchronous-replication window are counted; with MNEMO_REDIS_WAIT_REPLICAS=1 there are none.
+ * never 500, while the replica is promoted, and serves again by itself; a socket on another instance keeps
+ * receiving the workspace's events (its shard subscription moves to the promoted replica). Acknowledged
+ * writes lost in the asynchronous-replication window are counted; with MNEMO_REDIS_WAIT_REPLICAS=1 there
+ * are none.
  */
 let cluster: TestCluster;
 /** Pids of the masters a test killed: probes must go to a node that still runs. */
@@ -63,11 +66,20 @@ async function killMasterUnderLoad(
   server: TestServer,
   workspace: string,
   afterKillMs = 90_000,
+  watcher?: TestServer,
 ): Promise<Outcome> {
   // The key is made without WAIT: the first test's failover left its promoted master without a replica,
   // and the key records may live there.
   const plain = await startServer({ redisUrl: cluster.url });
   const key = await createLayerKey(plain, workspace).finally(() => plain.close());
+  // A socket on another instance follows the workspace: its shard subscription lives on the master that
+  // is killed, so it must move to the promoted replica.
+  let socket: EventClient | undefined;
+  if (watcher) {
+    socket = await connectEvents(watcher, key);
+    await socket.subscribe({ types: ['memory.working.added'] });
+  }
+  const contents = new Map<string, string>();
   const statuses = new Map<number, number>();
   const acknowledged: string[] = [];
   const count = (status: number): void => void statuses.set(status, (statuses.get(status) ?? 0) + 1);
@@ -81,7 +93,10 @@ async function killMasterUnderLoad(
       body: { content: `failover note ${i} about herons`, user_id: 'u1' },
     });
     count(res.status);
-    if (res.status === 200) acknowledged.push(res.json.episodic.id as string);
+    if (res.status === 200) {
+      acknowledged.push(res.json.episodic.id as string);
+      contents.set(res.json.episodic.id as string, `failover note ${i} about herons`);
+    }
     return res.status;
   };
   const writer = (async () => {
@@ -114,10 +129,29 @@ async function killMasterUnderLoad(
   stop = true;
   await Promise.all([writer, reader]);
   let lost = 0;
+  const kept: string[] = [];
   for (const id of acknowledged) {
     const res = await server.request('GET', `/v1/memory/${id}`, { token: key });
     if (res.status === 404) lost++;
-    else expect(res.status).toBe(200);
+    else {
+      expect(res.status).toBe(200);
+      kept.push(contents.get(id) as string);
+    }
+  }
+  if (socket) {
+    try {
+      // Every write that survived reached the socket (live, or from the stream once the shard
+      // subscription moved), and a new write still does.
+      for (const content of kept) await socket.waitFor((f) => f.data?.content === content, 30_000);
+      const res = await server.request('POST', '/v1/remember', {
+        token: key,
+        body: { content: 'heard after the failover', user_id: 'u1' },
+      });
+      expect(res.status).toBe(200);
+      await socket.waitFor((f) => f.data?.content === 'heard after the failover', 30_000);
+    } finally {
+      await socket.close();
+    }
   }
   return { statuses, acknowledged, lost, recoveredMs: recoveredAt ? recoveredAt - killedAt : 0 };
 }
@@ -132,11 +166,13 @@ describe('a Redis Cluster master killed with -9 under load', () => {
 
   it('answers 503 (never 500) while the replica is promoted, then serves again by itself', async () => {
     const server = await startServer({ redisUrl: cluster.url });
+    const watcher = await startServer({ redisUrl: cluster.url });
     try {
       // The first node (a master: redis-cli makes the first three masters) goes, so the later probes must
       // find a node that still runs.
       const first = cluster.nodes[0]?.pid;
-      const outcome = await killMasterUnderLoad(server, await replicatedWorkspace('failover', first));
+      const workspace = await replicatedWorkspace('failover', first);
+      const outcome = await killMasterUnderLoad(server, workspace, 90_000, watcher);
       const seen = [...outcome.statuses.keys()].sort();
       console.info(
         `failover: statuses ${JSON.stringify(Object.fromEntries(outcome.statuses))}, ` +
@@ -148,7 +184,7 @@ describe('a Redis Cluster master killed with -9 under load', () => {
       const after = await killMasterUnderLoadProbe(server);
       expect(after).toBe(200);
     } finally {
-      await server.close();
+      await Promise.all([server.close(), watcher.close()]);
     }
   }, 240_000);
 

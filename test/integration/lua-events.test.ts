@@ -27,8 +27,8 @@ describe('workspace events', () => {
   it('appends in order, publishes the exact envelope, and reads it back identically', async () => {
     const ws = `w${randomHex(3)}`;
     const published: string[] = [];
-    await sub.subscribe(keys.eventChannel(layerTenant(ws)));
-    sub.on('message', (_c: string, m: string) => published.push(m));
+    await sub.ssubscribe(keys.eventChannel(layerTenant(ws)));
+    sub.on('smessage', (_c: string, m: string) => published.push(m));
 
     const ids = await log.append(layerTenant(ws), { type: 'api_key', id: 'key_1' }, [
       { type: 'memory.working.added', data: { id: 'a', content: 'quote " and \\ backslash / slash é 日本' } },
