@@ -33,8 +33,11 @@ export class PubSub {
   private readonly lostListeners = new Set<() => void>();
   private readonly resubscribedListeners = new Set<() => void>();
   private lostConnection = false;
-  private resyncing = false;
-  private resyncAgain = false;
+  /** One resync at a time per kind; `again` when another topology change came in meanwhile. */
+  private readonly resyncState: Record<ChannelKind, { running: boolean; again: boolean }> = {
+    global: { running: false, again: false },
+    shard: { running: false, again: false },
+  };
   private closed = false;
 
   constructor(
@@ -79,6 +82,11 @@ export class PubSub {
       // which a node that has not heard of the move yet does not: the channel would stay unsubscribed.
       // So the drop itself starts a resync, retried until the channel is confirmed on its new master.
       shardSubscriberSignals(client)?.on('moved', () => void this.resyncShards());
+      // The global channels live on one subscriber connection to some node. When that node leaves or the
+      // connection ends, ioredis opens one to another node and subscribes again, without telling anyone:
+      // what was published in between (a revocation) was missed, so consumers must hear lost/resubscribed.
+      if (!onGlobalSubscriberReplaced(client, () => void this.resync('global')))
+        log.warn('ioredis internals changed: a cluster subscriber moving to another node goes unnoticed');
     }
   }
 
@@ -149,35 +157,42 @@ export class PubSub {
     await this.pending.get(channel);
   }
 
+  /** After ioredis moved the shard subscriptions (slot migration, failover). */
+  private resyncShards(): Promise<void> {
+    return this.resync('shard');
+  }
+
   /**
-   * After ioredis moved the shard subscriptions (slot migration, failover): subscribe every shard channel
-   * again and wait for Redis to confirm it, then let consumers catch up. SSUBSCRIBE of a channel the
+   * After ioredis moved subscriptions of one kind to other connections: subscribe every channel of that kind
+   * again and wait for Redis to confirm it, then let consumers catch up. (S)SUBSCRIBE of a channel the
    * connection already has is a no-op for Redis. Retried while the cluster is still settling.
    */
-  private async resyncShards(): Promise<void> {
-    if (this.resyncing) {
-      this.resyncAgain = true;
+  private async resync(kind: ChannelKind): Promise<void> {
+    const state = this.resyncState[kind];
+    if (state.running) {
+      state.again = true;
       return;
     }
-    this.resyncing = true;
+    state.running = true;
     this.notify(this.lostListeners);
     try {
       for (;;) {
-        this.resyncAgain = false;
-        const channels = [...this.kinds].filter(([, kind]) => kind === 'shard').map(([c]) => c);
+        state.again = false;
+        const channels = [...this.kinds].filter(([, k]) => k === kind).map(([c]) => c);
         try {
-          await Promise.all(channels.map((channel) => this.client.ssubscribe(channel)));
-          if (!this.resyncAgain) break;
+          if (kind === 'shard') await Promise.all(channels.map((channel) => this.client.ssubscribe(channel)));
+          else if (channels.length > 0) await this.client.subscribe(...channels);
+          if (!state.again) break;
         } catch (err) {
           if (this.closed) return;
-          this.log.warn({ err }, 'resubscribing shard channels failed; retrying');
+          this.log.warn({ err, kind }, 'resubscribing channels failed; retrying');
           await new Promise((resolve) => setTimeout(resolve, RESYNC_RETRY_MS));
         }
         if (this.closed) return;
       }
       this.notify(this.resubscribedListeners);
     } finally {
-      this.resyncing = false;
+      state.running = false;
     }
   }
 
@@ -200,4 +215,21 @@ export class PubSub {
 function shardSubscriberSignals(cluster: Cluster): EventEmitter | undefined {
   const emitter = (cluster as unknown as { subscriberGroupEmitter?: unknown }).subscriberGroupEmitter;
   return emitter instanceof EventEmitter ? emitter : undefined;
+}
+
+/**
+ * Calls `listener` each time ioredis picks a new connection for the cluster's global subscriptions (its
+ * ClusterSubscriber's selectSubscriber, internal in ioredis 6.0, pinned in package-lock.json). False when
+ * the internals are not there.
+ */
+function onGlobalSubscriberReplaced(cluster: Cluster, listener: () => void): boolean {
+  const subscriber = (cluster as unknown as { subscriber?: { selectSubscriber?: unknown } }).subscriber;
+  const select = subscriber?.selectSubscriber;
+  if (!subscriber || typeof select !== 'function') return false;
+  subscriber.selectSubscriber = function (this: unknown, ...args: unknown[]): unknown {
+    const result: unknown = select.apply(this, args);
+    listener();
+    return result;
+  };
+  return true;
 }
