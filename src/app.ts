@@ -333,6 +333,7 @@ export async function startMnemo(
       requestLog: new RequestLog(log, config.logRequests, config.slowRequestMs),
       staticSites: await loadConsole(config.consoleDir, log),
       access: accessAudit,
+      tracing: runtime.tracing,
     });
     // MCP (Streamable HTTP, stateless): the tools call the same route handlers, as the caller.
     const mcp = new McpEndpoint({

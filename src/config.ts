@@ -487,6 +487,34 @@ export const VARS = {
     list,
     'DNS servers (host or host:port, comma-separated) used to resolve webhook hosts; empty: the system resolver.',
   ),
+  otelEndpoint: declare(
+    'MNEMO_OTEL_ENDPOINT',
+    undefined as string | undefined,
+    (value: string) => {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        throw new ConfigProblem('expected an http(s) URL such as http://collector:4318');
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new ConfigProblem('expected an http(s) URL such as http://collector:4318');
+      return value;
+    },
+    'OpenTelemetry collector (OTLP/HTTP, JSON): request traces are POSTed to <it>/v1/traces. Unset: no tracing.',
+  ),
+  otelServiceName: declare(
+    'MNEMO_OTEL_SERVICE_NAME',
+    'mnemo',
+    str,
+    'The service.name resource attribute of the traces.',
+  ),
+  otelSampleRatio: declare(
+    'MNEMO_OTEL_SAMPLE_RATIO',
+    1,
+    num(0, 1),
+    "Share of new traces recorded (0..1); a request's traceparent sampled flag decides for traces it continues.",
+  ),
   metricsToken: declare(
     'MNEMO_METRICS_TOKEN',
     undefined as string | undefined,

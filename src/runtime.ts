@@ -12,6 +12,7 @@ import type { RedisClient, RedisFactory } from './redis/clients.js';
 import { Keys } from './redis/keys.js';
 import { Scripts } from './redis/scripts.js';
 import type { IndexObserver } from './memory/search/index-observer.js';
+import { Tracing } from './tracing/tracing.js';
 
 /**
  * The parts every mnemo process needs, server or worker: keys, scripts, the event log, the embedder, the
@@ -24,6 +25,8 @@ export interface MemoryRuntime {
   embedder: Embedder;
   queues: QueuedWork;
   engine: MemoryEngine;
+  /** Request traces (MNEMO_OTEL_ENDPOINT); off unless configured. */
+  tracing: Tracing;
   close(): Promise<void>;
 }
 
@@ -46,10 +49,22 @@ export async function openMemoryRuntime(
   };
   try {
     const keys = new Keys(config.keyPrefix);
-    const scripts = new Scripts(command, undefined, {
-      replicas: config.redisWaitReplicas,
-      timeoutMs: config.redisWaitTimeoutMs,
-    });
+    const tracing = new Tracing();
+    tracing.configure(
+      {
+        endpoint: config.otelEndpoint,
+        serviceName: config.otelServiceName,
+        sampleRatio: config.otelSampleRatio,
+      },
+      log,
+    );
+    closers.push(() => tracing.close());
+    const scripts = new Scripts(
+      command,
+      undefined,
+      { replicas: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
+      tracing,
+    );
     const events = new EventLog(command, scripts, keys, config.eventStreamMaxLen);
     const embedder = await createEmbedder(config);
     closers.push(() => embedder.close());
@@ -74,6 +89,7 @@ export async function openMemoryRuntime(
       embedder,
       background: queues,
       extraIndexRules: ENGRAM_INDEX_RULES,
+      tracing,
       ...(options.observer ? { indexObserver: options.observer.indexes } : {}),
     });
     if (options.workers) {
@@ -86,7 +102,7 @@ export async function openMemoryRuntime(
       });
       closers.push(() => workers.close());
     }
-    return { keys, scripts, events, embedder, queues, engine, close };
+    return { keys, scripts, events, embedder, queues, engine, tracing, close };
   } catch (err) {
     await close();
     throw err;

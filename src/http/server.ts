@@ -39,6 +39,8 @@ import { statusLine } from './status.js';
 import { fetchRequest, type FetchHandler } from './fetch-exchange.js';
 import type { StaticSite } from './static-site.js';
 import { mountStaticSite } from './static-route.js';
+import type { Span } from '../tracing/span.js';
+import { TRACING_OFF, type Tracing } from '../tracing/tracing.js';
 
 /**
  * The HTTP core on uWebSockets.js. uWS discipline lives here and nowhere else: everything needed from the
@@ -78,6 +80,8 @@ export interface HttpServerOptions {
   staticSites?: readonly StaticSite[];
   /** Told about access on the engram face: authenticated users, 401/403 denials, 429s (audit, insights). */
   access?: AccessObserver;
+  /** Request traces (MNEMO_OTEL_ENDPOINT): a server span per request, auth as a child span. */
+  tracing?: Tracing;
 }
 
 interface PathGroup {
@@ -107,6 +111,8 @@ interface Exchange {
   /** Who made the request, once authenticated (for the request log). */
   principal: unknown;
   bytesIn: number;
+  /** The request's trace span, when tracing is on and the trace is sampled. */
+  span: Span | undefined;
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -121,6 +127,7 @@ export class HttpServer {
   private readonly cors: CorsPolicy;
   private readonly metrics: HttpMetricsSink;
   private readonly requestLog: RequestLog | undefined;
+  private readonly tracing: Tracing;
   /** Requests that matched no route share one label: raw paths are never label values. */
   private readonly unmatched: PathGroup = {
     pattern: UNMATCHED_ROUTE,
@@ -136,6 +143,7 @@ export class HttpServer {
     this.cors = new CorsPolicy(options.corsOrigins);
     this.metrics = options.metrics ?? NO_HTTP_METRICS;
     this.requestLog = options.requestLog?.mode === 'off' ? undefined : options.requestLog;
+    this.tracing = options.tracing ?? TRACING_OFF;
     this.compiled = routes.map(compileRoute);
     for (const group of groupByPath(this.compiled)) {
       this.app.any(group.pattern, (res, req) => this.guarded(res, req, () => this.dispatch(res, req, group)));
@@ -276,6 +284,7 @@ export class HttpServer {
       method: req.getCaseSensitiveMethod().toUpperCase(),
       principal: undefined,
       bytesIn: 0,
+      span: undefined,
     };
   }
 
@@ -311,9 +320,21 @@ export class HttpServer {
       body.catch(() => undefined); // handled where awaited; avoid an unhandled rejection if we fail earlier
     }
     this.inFlight++;
-    this.run(exchange, compiled, headers, rawQuery, rawParams, ip, body)
+    const span = this.tracing.startRequest(`${exchange.method} ${group.pattern}`, headers.values.traceparent);
+    if (span) {
+      exchange.span = span;
+      span.set('http.request.method', exchange.method);
+      span.set('http.route', group.pattern);
+      span.set('mnemo.request_id', exchange.requestId);
+      span.set('mnemo.face', compiled.route.face);
+    }
+    this.tracing
+      .within(span, () => this.run(exchange, compiled, headers, rawQuery, rawParams, ip, body))
       .catch((err: unknown) => this.options.log.error({ err }, 'unexpected failure while answering'))
-      .finally(() => this.requestDone());
+      .finally(() => {
+        span?.end();
+        this.requestDone();
+      });
   }
 
   private async run(
@@ -346,7 +367,9 @@ export class HttpServer {
         authFailures.refuseIfBlocked(ip);
         let authenticated: Authenticated<unknown>;
         try {
-          authenticated = await authenticate({ token: authorizationToken(headers), header });
+          authenticated = await this.tracing.child('auth', 'internal', { 'mnemo.auth': route.auth }, () =>
+            authenticate({ token: authorizationToken(headers), header }),
+          );
         } catch (err) {
           throw await authFailures.answerFailure(ip, err);
         }
@@ -574,6 +597,10 @@ export class HttpServer {
       else res.end(body, closeConnection);
     });
     this.meterOf(exchange).observe(status, elapsedMs / 1000);
+    if (exchange.span) {
+      exchange.span.set('http.response.status_code', status);
+      if (status >= 500) exchange.span.fail(`HTTP ${status}`);
+    }
     if (this.requestLog?.wants(status, elapsedMs)) {
       this.requestLog.write({
         requestId: exchange.requestId,
@@ -615,6 +642,7 @@ export class HttpServer {
     state.finished = true;
     const cors = this.cors.responseHeaders(exchange.origin);
     res.cork(() => {
+      exchange.span?.set('http.response.status_code', reply.status);
       res.writeStatus(statusLine(reply.status));
       res.writeHeader('Content-Type', reply.contentType);
       res.writeHeader('X-Request-Id', exchange.requestId);

@@ -15,6 +15,7 @@ import { RecallService } from './recall-service.js';
 import { Reembedder } from './reembed.js';
 import { IndexManager, MEMORY_INDEX_RULES, type IndexEventRules } from './search/index-manager.js';
 import type { IndexObserver } from './search/index-observer.js';
+import { TRACING_OFF, type Tracing } from '../tracing/tracing.js';
 
 /** The memory engine's parts, assembled once by the composition root. */
 export interface MemoryEngine {
@@ -40,6 +41,8 @@ export interface EngineDeps {
   extraIndexRules?: IndexEventRules;
   /** Told about index builds, evictions and catch-ups (metrics). */
   indexObserver?: IndexObserver;
+  /** Request traces: recall and context open a search span. */
+  tracing?: Tracing;
 }
 
 export function createMemoryEngine(deps: EngineDeps): MemoryEngine {
@@ -63,6 +66,7 @@ export function createMemoryEngine(deps: EngineDeps): MemoryEngine {
     recencyLambda: config.recencyLambda,
     embedTimeoutMs: config.embedTimeoutMs,
     cacheTtlMs: config.recallCacheTtlMs,
+    tracing: deps.tracing ?? TRACING_OFF,
   });
   const memory = new MemoryService(store, embedder, deps.background, {
     workingCapacity: config.workingCapacity,

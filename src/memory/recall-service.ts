@@ -12,6 +12,7 @@ import { tokenize } from './search/tokenizer.js';
 import { TopK } from './search/top-k.js';
 import type { Candidate, WorkspaceIndex } from './search/workspace-index.js';
 import type { Tenant } from '../tenant.js';
+import type { Tracing } from '../tracing/tracing.js';
 
 /**
  * The layer API's read side: hybrid recall over the workspace index (BM25 and vector legs, union of their
@@ -75,6 +76,8 @@ export interface RecallSettings {
   recencyLambda: number;
   embedTimeoutMs: number;
   cacheTtlMs: number;
+  /** Request traces: each ranking (query embedding, both legs, fusion) is a `search` span. */
+  tracing: Tracing;
 }
 
 /** Memories considered for a context string (the reference uses recall with top_k 50). */
@@ -107,7 +110,7 @@ export class RecallService {
     ]);
     const cached = this.recallCache.get(key, index.lastEventId);
     if (cached) return { ...cached, cacheHit: true };
-    const result = await this.rank(index, input);
+    const result = await this.traced(index, input);
     this.recallCache.set(key, index.lastEventId, result, earliestExpiry(result.results));
     return result;
   }
@@ -126,7 +129,7 @@ export class RecallService {
     ]);
     const cached = this.contextCache.get(key, index.lastEventId);
     if (cached) return { ...cached, cacheHit: true };
-    const ranked = await this.rank(index, {
+    const ranked = await this.traced(index, {
       ...input,
       topK: CONTEXT_CANDIDATES,
       layers: ['working', 'episodic', 'semantic'],
@@ -175,6 +178,11 @@ export class RecallService {
 
   cacheSize(workspace: Tenant): number {
     return this.recallCache.sizeOf(workspace) + this.contextCache.sizeOf(workspace);
+  }
+
+  private traced(index: WorkspaceIndex, input: RecallInput): Promise<RecallResult> {
+    const attributes = { 'mnemo.search.mode': input.mode ?? 'hybrid', 'mnemo.search.top_k': input.topK };
+    return this.settings.tracing.child('search', 'internal', attributes, () => this.rank(index, input));
   }
 
   private async rank(index: WorkspaceIndex, input: RecallInput): Promise<RecallResult> {

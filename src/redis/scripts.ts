@@ -5,6 +5,7 @@ import type { ChainableCommander } from 'ioredis';
 import { LUA_DIR } from '../paths.js';
 import type { RedisClient } from './clients.js';
 import { checkScriptReply } from './script-errors.js';
+import { TRACING_OFF, type Tracing } from '../tracing/tracing.js';
 
 /**
  * Lua scripts live in lua/<camelName>-<numKeys>.lua; the file name is the contract (command name and key
@@ -89,6 +90,7 @@ export class Scripts {
     private readonly client: RedisClient,
     sources: ScriptSource[] = readScripts(),
     private readonly wait: ReplicaWait = { replicas: 0, timeoutMs: 0 },
+    private readonly tracing: Tracing = TRACING_OFF,
   ) {
     for (const source of sources) {
       if (this.byName.has(source.name)) throw new Error(`two scripts are named ${source.name}`);
@@ -125,7 +127,13 @@ export class Scripts {
   }
 
   /** Runs a script; negative integer replies become ScriptError. */
-  async run<T = unknown>(name: string, keys: string[], args: ScriptArg[] = []): Promise<T> {
+  run<T = unknown>(name: string, keys: string[], args: ScriptArg[] = []): Promise<T> {
+    return this.tracing.child(`redis ${name}`, 'client', { 'db.system': 'redis', 'db.operation': name }, () =>
+      this.runUntraced<T>(name, keys, args),
+    );
+  }
+
+  private async runUntraced<T>(name: string, keys: string[], args: ScriptArg[]): Promise<T> {
     if (this.wait.replicas > 0 && !NOT_WAITED_FOR.has(name)) return this.runAndWait<T>(name, keys, args);
     const all = this.argsFor(name, keys, args);
     const fn = (this.client as unknown as Record<string, ScriptFn>)[name] as ScriptFn;
