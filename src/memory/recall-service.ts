@@ -181,6 +181,7 @@ export class RecallService {
   }
 
   private traced(index: WorkspaceIndex, input: RecallInput): Promise<RecallResult> {
+    if (!this.settings.tracing.recording) return this.rank(index, input);
     const attributes = { 'mnemo.search.mode': input.mode ?? 'hybrid', 'mnemo.search.top_k': input.topK };
     return this.settings.tracing.child('search', 'internal', attributes, () => this.rank(index, input));
   }

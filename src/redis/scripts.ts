@@ -128,6 +128,7 @@ export class Scripts {
 
   /** Runs a script; negative integer replies become ScriptError. */
   run<T = unknown>(name: string, keys: string[], args: ScriptArg[] = []): Promise<T> {
+    if (!this.tracing.recording) return this.runUntraced<T>(name, keys, args);
     return this.tracing.child(`redis ${name}`, 'client', { 'db.system': 'redis', 'db.operation': name }, () =>
       this.runUntraced<T>(name, keys, args),
     );

@@ -28,6 +28,11 @@ export class Tracing {
     return this.exporter !== undefined;
   }
 
+  /** True inside a sampled request: callers on hot paths check it before building span attributes. */
+  get recording(): boolean {
+    return this.exporter !== undefined && this.current.getStore() !== undefined;
+  }
+
   configure(settings: TracingSettings, log: Logger): void {
     if (settings.endpoint === undefined) return;
     this.sampleRatio = settings.sampleRatio;
