@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminKeyVerifier, resolveAdminKey } from './auth/admin-key.js';
 import { AuditAdmin } from './auth/audit-admin.js';
@@ -126,7 +127,13 @@ export async function startMnemo(
     });
     closers.push(() => runtime.close());
     const { keys, scripts, events, embedder, queues, engine } = runtime;
-    const pubsub = new PubSub(factory.create('subscriber'), log);
+    const subscriber = factory.create('subscriber');
+    // A standalone Redis gets a second subscriber connection for shard channels (see PubSub).
+    const pubsub = new PubSub(
+      subscriber,
+      log,
+      subscriber instanceof Cluster ? undefined : factory.create('subscriber'),
+    );
     const invalidation = new CredentialInvalidation(pubsub, keys);
     await invalidation.start();
 

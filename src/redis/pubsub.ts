@@ -32,7 +32,6 @@ export class PubSub {
   private readonly pending = new Map<string, Promise<void>>();
   private readonly lostListeners = new Set<() => void>();
   private readonly resubscribedListeners = new Set<() => void>();
-  private lostConnection = false;
   /** One resync at a time per kind; `again` when another topology change came in meanwhile. */
   private readonly resyncState: Record<ChannelKind, { running: boolean; again: boolean }> = {
     global: { running: false, again: false },
@@ -40,10 +39,23 @@ export class PubSub {
   };
   private closed = false;
 
+  /** Where shard channels are subscribed: the cluster client itself, or a second standalone connection. */
+  private readonly shardClient: RedisClient;
+
+  /**
+   * `shardClient` is required on a standalone Redis: one connection must not hold both kinds, because Redis
+   * answers SUNSUBSCRIBE with the count of shard channels only, and a 0 there makes ioredis leave subscriber
+   * mode while global channels are still subscribed (their messages would then go unheard). A cluster client
+   * keeps shard subscriptions on connections of their own (`shardedSubscribers`).
+   */
   constructor(
     private readonly client: RedisClient,
     private readonly log: Logger,
+    shardClient?: RedisClient,
   ) {
+    if (!(client instanceof Cluster) && shardClient === undefined)
+      throw new Error('PubSub on a standalone Redis needs a second connection for shard channels');
+    this.shardClient = shardClient ?? client;
     const deliver = (channel: string, message: string): void => {
       const set = this.handlers.get(channel);
       if (!set) return;
@@ -56,25 +68,9 @@ export class PubSub {
       }
     };
     client.on('message', deliver);
-    client.on('smessage', deliver);
-    client.on('close', () => {
-      if (this.lostConnection) return;
-      this.lostConnection = true;
-      this.notify(this.lostListeners);
-    });
-    client.on('end', () => {
-      this.closed = true;
-    });
-    client.on('ready', () => {
-      if (!this.lostConnection) return;
-      this.lostConnection = false;
-      // ioredis has re-sent SUBSCRIBE for every channel but not awaited it; a PING on the same connection
-      // is answered after those, so once it returns every channel is live again.
-      this.client.ping().then(
-        () => this.notify(this.resubscribedListeners),
-        (err: unknown) => this.log.warn({ err }, 'pub/sub connection lost again while resubscribing'),
-      );
-    });
+    this.shardClient.on('smessage', deliver);
+    this.watchConnection(client);
+    if (this.shardClient !== client) this.watchConnection(this.shardClient);
     if (client instanceof Cluster) {
       client.on('subscribersReady', () => void this.resyncShards());
       // A master that gives a slot away drops its shard channels (an unsolicited SUNSUBSCRIBE). ioredis
@@ -88,6 +84,29 @@ export class PubSub {
       if (!onGlobalSubscriberReplaced(client, () => void this.resync('global')))
         log.warn('ioredis internals changed: a cluster subscriber moving to another node goes unnoticed');
     }
+  }
+
+  /** Lost while a connection is closed; resubscribed once it is ready and its channels are confirmed. */
+  private watchConnection(connection: RedisClient): void {
+    let lost = false;
+    connection.on('close', () => {
+      if (lost) return;
+      lost = true;
+      this.notify(this.lostListeners);
+    });
+    connection.on('end', () => {
+      this.closed = true;
+    });
+    connection.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      // ioredis has re-sent SUBSCRIBE for every channel but not awaited it; a PING on the same connection
+      // is answered after those, so once it returns every channel is live again.
+      connection.ping().then(
+        () => this.notify(this.resubscribedListeners),
+        (err: unknown) => this.log.warn({ err }, 'pub/sub connection lost again while resubscribing'),
+      );
+    });
   }
 
   /** Resolves once Redis has confirmed the subscription, so no message published afterwards is missed. */
@@ -111,7 +130,7 @@ export class PubSub {
       this.handlers.delete(channel);
       const kind = this.kinds.get(channel);
       this.kinds.delete(channel);
-      if (kind === 'shard') await this.client.sunsubscribe(channel);
+      if (kind === 'shard') await this.shardClient.sunsubscribe(channel);
       else await this.client.unsubscribe(channel);
     }
   }
@@ -136,7 +155,7 @@ export class PubSub {
       this.kinds.set(channel, kind);
       set.add(handler);
       const confirmed = (
-        kind === 'shard' ? this.client.ssubscribe(channel) : this.client.subscribe(channel)
+        kind === 'shard' ? this.shardClient.ssubscribe(channel) : this.client.subscribe(channel)
       ).then(() => undefined);
       this.pending.set(channel, confirmed);
       try {
@@ -180,7 +199,8 @@ export class PubSub {
         state.again = false;
         const channels = [...this.kinds].filter(([, k]) => k === kind).map(([c]) => c);
         try {
-          if (kind === 'shard') await Promise.all(channels.map((channel) => this.client.ssubscribe(channel)));
+          if (kind === 'shard')
+            await Promise.all(channels.map((channel) => this.shardClient.ssubscribe(channel)));
           else if (channels.length > 0) await this.client.subscribe(...channels);
           if (!state.again) break;
         } catch (err) {
