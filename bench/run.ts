@@ -12,6 +12,7 @@ import { fanoutScenario } from './scenarios/fanout.js';
 import { webhookScenario } from './scenarios/webhooks.js';
 import type { ScenarioContext } from './scenarios/types.js';
 import { requestLogStudy } from './scenarios/request-log.js';
+import { scaleRun } from './scenarios/scale.js';
 
 /**
  * `npm run bench`: starts its own redis-server and mnemo (the built service) unless URLs are given, seeds
@@ -25,6 +26,7 @@ import { requestLogStudy } from './scenarios/request-log.js';
  *   npm run bench -- --request-log      remember/recall throughput with MNEMO_LOG_REQUESTS=off and =all
  *   npm run bench -- --url http://host:7700 --redis-url redis://host:6379   against running services
  *   npm run bench -- --only webhooks    one scenario (webhooks | engram | fanout) after a quick setup
+ *   npm run bench -- --scale            the scale scenarios (1M memories; 10k workspaces), see scenarios/scale.ts
  */
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -123,6 +125,7 @@ async function metrics(url: string): Promise<{
 
 async function main(): Promise<void> {
   if (args.includes('--request-log')) return requestLogStudy(quick);
+  if (args.includes('--scale')) return scaleRun(args);
   const sizes = quick
     ? { small: 1000, medium: 3000, large: 10_000 }
     : { small: 1000, medium: 10_000, large: 100_000 };
