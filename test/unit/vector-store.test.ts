@@ -116,3 +116,94 @@ describe('vector store (WebAssembly SIMD scan)', () => {
     expect(store.size).toBe(0);
   });
 });
+
+describe('vector store: binary prefilter with int8 rescoring', () => {
+  const dim = 64;
+  const data = vectors(3000, dim, 11);
+  const exactStore = new VectorStore(dim, 'int8');
+  data.forEach((v, slot) => exactStore.set(slot, v));
+  const prefiltered = (candidates: number): VectorStore => {
+    const store = new VectorStore(dim, 'int8', 64, { minVectors: 1, candidates });
+    data.forEach((v, slot) => store.set(slot, v));
+    return store;
+  };
+  const all = (): boolean => true;
+
+  it('scores the rows it keeps exactly as the full int8 scan does, and finds most of its top 10', () => {
+    const store = prefiltered(600);
+    let hits = 0;
+    for (const q of [0, 5, 77, 1234, 2999]) {
+      const query = data[q] as Float32Array;
+      const found = store.nearest(query, 10, all, { floor: 0 });
+      const expected = exactStore.nearest(query, 10, all, { floor: 0 });
+      expect(found).toHaveLength(10);
+      // The query's own row agrees in every sign: it is always kept, and first.
+      expect(found[0]?.slot).toBe(q);
+      for (const m of found) {
+        exactStore.nearest(query, 1, all, { floor: -1 }); // makes cosineAt read the full scan's scores
+        expect(m.score).toBe(exactStore.cosineAt(m.slot, query));
+        expect(store.cosineAt(m.slot, query)).toBe(m.score);
+      }
+      const keep = new Set(found.map((m) => m.slot));
+      hits += expected.filter((m) => keep.has(m.slot)).length;
+    }
+    // Random dense vectors, a fifth of the rows rescored: 48 of 50 here; a broken code would not
+    // get near it (a random fifth finds 10 of 50 on average).
+    expect(hits).toBeGreaterThanOrEqual(40);
+  });
+
+  it('equals the full scan when it keeps every row, and when too few kept rows pass the filter', () => {
+    const everything = prefiltered(5000);
+    const few = prefiltered(200);
+    for (const q of [3, 1500]) {
+      const query = data[q] as Float32Array;
+      expect(everything.nearest(query, 10, all, { floor: 0 })).toEqual(
+        exactStore.nearest(query, 10, all, { floor: 0 }),
+      );
+      // One row in 100 accepted: the 200 kept rows hold about 2, fewer than k, so the full scan runs.
+      const rare = (slot: number): boolean => slot % 100 === 7;
+      expect(few.nearest(query, 10, rare, { floor: -1 })).toEqual(
+        exactStore.nearest(query, 10, rare, { floor: -1 }),
+      );
+    }
+  });
+
+  it('never returns removed rows and applies the floor', () => {
+    const store = prefiltered(300);
+    const query = data[42] as Float32Array;
+    store.remove(42);
+    const found = store.nearest(query, 20, all, { floor: 0.05 });
+    expect(found.map((m) => m.slot)).not.toContain(42);
+    for (const m of found) expect(m.score).toBeGreaterThan(0.05);
+    // A replaced row is found by its new vector's code.
+    store.set(42, data[7] as Float32Array);
+    expect(
+      store
+        .nearest(data[7] as Float32Array, 2, all, { floor: 0 })
+        .map((m) => m.slot)
+        .sort((a, b) => a - b),
+    ).toEqual([7, 42]);
+  });
+
+  it('prefilters sparse vectors (the builtin embedder shape) by agreeing signs', () => {
+    // Vectors with 8 non-zero components of 64: plain sign bits would call every zero a disagreement.
+    const sparse = Array.from({ length: 2000 }, (_, i) => {
+      const v = new Float32Array(dim);
+      for (let j = 0; j < 8; j++) v[(i * 7 + j * 13) % dim] = ((i + j) % 3) - 1 || 0.5;
+      return normalize(v);
+    });
+    const store = new VectorStore(dim, 'int8', 64, { minVectors: 1, candidates: 100 });
+    const exact = new VectorStore(dim, 'int8');
+    sparse.forEach((v, slot) => {
+      store.set(slot, v);
+      exact.set(slot, v);
+    });
+    for (const q of [1, 500, 1999]) {
+      const query = sparse[q] as Float32Array;
+      const found = store.nearest(query, 5, all, { floor: 0 }).map((m) => m.slot);
+      const expected = exact.nearest(query, 5, all, { floor: 0 }).map((m) => m.slot);
+      expect(found[0]).toBe(expected[0]);
+      expect(found.filter((s) => expected.includes(s)).length).toBeGreaterThanOrEqual(4);
+    }
+  });
+});

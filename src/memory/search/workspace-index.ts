@@ -2,7 +2,7 @@ import { Bm25Index, type TermWeight } from './bm25.js';
 import { KIND_CODE, type DocKind, type SearchDoc } from './search-doc.js';
 import { tokenize } from './tokenizer.js';
 import { TopK } from './top-k.js';
-import { VectorStore, type VectorPrecision } from './vector-store.js';
+import { NO_PREFILTER, VectorStore, type PrefilterOptions, type VectorPrecision } from './vector-store.js';
 import type { Tenant } from '../../tenant.js';
 
 /**
@@ -53,14 +53,14 @@ const COMPACT_MIN_DEAD = 512;
 export class WorkspaceIndex {
   private docs: (SearchDoc | undefined)[] = [];
   private readonly slotOf = new Map<string, number>();
-  private kinds = new Uint8Array(1024);
+  private kinds = new Uint8Array(64);
   private readonly free: number[] = [];
   /** Ids of documents whose record says `pinned: true` (engrams): found without a scan. */
   private readonly pinnedIds = new Set<string>();
   private dead: number[] = [];
   private readonly bm25 = new Bm25Index();
   readonly vectors: VectorStore;
-  private scores = new Float64Array(1024);
+  private scores = new Float64Array(64);
   private approxBytes = 0;
 
   /** Stream position this index reflects (see index-manager.ts). */
@@ -72,8 +72,9 @@ export class WorkspaceIndex {
     readonly workspace: Tenant,
     readonly dim: number,
     precision: VectorPrecision = 'int8',
+    prefilter: PrefilterOptions = NO_PREFILTER,
   ) {
-    this.vectors = new VectorStore(dim, precision);
+    this.vectors = new VectorStore(dim, precision, 64, prefilter);
   }
 
   get size(): number {
