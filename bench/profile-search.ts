@@ -5,12 +5,9 @@ import { Corpus } from './lib/corpus.js';
 import { layerTenant } from '../src/tenant.js';
 
 // In-process timing of the search phases on a synthetic workspace (no HTTP, no Redis):
-//   npx tsx bench/profile-search.ts [docs] [float32|int8] [prefilter candidates, comma-separated]
-// With candidates (int8), also the vector leg through the binary prefilter and its recall@10 / @50
-// against the full int8 scan, for each candidate count.
+//   npx tsx bench/profile-search.ts [docs] [float32|int8]
 const size = Number(process.argv[2] ?? 10_000);
 const precision = (process.argv[3] ?? 'int8') as 'int8' | 'float32';
-const candidateCounts = (process.argv[4] ?? '').split(',').filter(Boolean).map(Number);
 const corpus = new Corpus(7);
 const embedder = new BuiltinEmbedder();
 const index = new WorkspaceIndex(layerTenant('p'), embedder.dim, precision);
@@ -49,39 +46,3 @@ time('hybrid, one in ten accepted', (q) =>
   index.search({ ...base, tokens: tokenize(q), vector: vectors.get(q), accept: (d) => d.ts % 10 === 0 }),
 );
 t = performance.now();
-
-if (candidateCounts.length > 0) {
-  const store = index.vectors;
-  const exact = (q: string, k: number): number[] =>
-    store
-      .nearest(vectors.get(q) as Float32Array, k, () => true, { floor: embedder.noiseFloor })
-      .map((m) => m.slot);
-  const truth = new Map(queries.map((q) => [q, exact(q, 50)]));
-  for (const candidates of candidateCounts) {
-    store.prefilter = { minVectors: 1, candidates };
-    time(`vector, prefilter ${candidates}`, (q) =>
-      index.search({ ...base, tokens: [], vector: vectors.get(q) }),
-    );
-    time(`hybrid, prefilter ${candidates}`, (q) =>
-      index.search({ ...base, tokens: tokenize(q), vector: vectors.get(q) }),
-    );
-    let hit10 = 0;
-    let hit50 = 0;
-    let total10 = 0;
-    let total50 = 0;
-    for (const q of queries) {
-      const expected = truth.get(q) as number[];
-      const found = exact(q, 50);
-      const found10 = new Set(found.slice(0, 10));
-      const found50 = new Set(found);
-      for (const slot of expected.slice(0, 10)) if (found10.has(slot)) hit10++;
-      for (const slot of expected) if (found50.has(slot)) hit50++;
-      total10 += Math.min(10, expected.length);
-      total50 += expected.length;
-    }
-    console.log(
-      `prefilter ${candidates}: recall@10 ${(hit10 / total10).toFixed(4)}, recall@50 ${(hit50 / total50).toFixed(4)} vs the full int8 scan`,
-    );
-  }
-  store.prefilter = { minVectors: 0, candidates: 0 };
-}

@@ -282,18 +282,6 @@ export const VARS = {
     oneOf('int8', 'float32'),
     'How each instance holds vectors in memory: int8 (quantized per vector, a quarter of the memory, cosine within ~0.001) or float32.',
   ),
-  vectorPrefilterMin: declare(
-    'MNEMO_VECTOR_PREFILTER_MIN',
-    200_000,
-    int(0, 1_000_000_000),
-    'Workspaces with this many int8 vectors or more scan ternary sign codes first and rescore the best MNEMO_VECTOR_PREFILTER_CANDIDATES (README, Benchmarks); 0 = full scan.',
-  ),
-  vectorPrefilterCandidates: declare(
-    'MNEMO_VECTOR_PREFILTER_CANDIDATES',
-    4000,
-    int(100, 1_000_000),
-    'Rows the binary prefilter keeps for int8 rescoring (more: closer to the full scan, slower).',
-  ),
   relevanceFloor: declare(
     'MNEMO_RELEVANCE_FLOOR',
     0.12,

@@ -55,7 +55,6 @@ export function createMemoryEngine(deps: EngineDeps): MemoryEngine {
     log,
     config.vectorPrecision,
     deps.indexObserver,
-    { minVectors: config.vectorPrefilterMin, candidates: config.vectorPrefilterCandidates },
   );
   const [similarity, recency, importance] = config.scoreWeights as [number, number, number];
   const recall = new RecallService(indexes, new QueryEmbedder(embedder), {

@@ -107,3 +107,18 @@ describe('workspace index', () => {
     expect(result.candidates).toHaveLength(0);
   });
 });
+
+describe('workspace index memory', () => {
+  it('keeps a small workspace small: 100 memories with 128-d vectors in well under 150 KB', () => {
+    const idx = index(
+      Array.from({ length: 100 }, (_, i) =>
+        doc(`d${i}`, `note ${i} about project deploy database migration and the weekly report`),
+      ),
+    );
+    // 1,024 slots from the start made this about 250 KB (a 64 MB budget held ~230 such workspaces).
+    expect(idx.size).toBe(100);
+    expect(idx.vectors.size).toBe(100);
+    expect(idx.bytes()).toBeLessThan(150_000);
+    expect(search(idx, 'project deploy').candidates.length).toBeGreaterThan(0);
+  });
+});

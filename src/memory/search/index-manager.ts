@@ -5,7 +5,7 @@ import type { EventLog } from '../event-log.js';
 import { compareStreamIds, type StoredEvent } from '../events.js';
 import { NO_INDEX_OBSERVER, type IndexObserver } from './index-observer.js';
 import { toSearchDoc } from './search-doc.js';
-import { bufferToVector, NO_PREFILTER, type PrefilterOptions, type VectorPrecision } from './vector-store.js';
+import { bufferToVector, type VectorPrecision } from './vector-store.js';
 import { WorkspaceIndex } from './workspace-index.js';
 import type { Tenant } from '../../tenant.js';
 
@@ -59,7 +59,6 @@ export class IndexManager {
     private readonly log: Logger,
     private readonly precision: VectorPrecision = 'int8',
     private readonly observer: IndexObserver = NO_INDEX_OBSERVER,
-    private readonly prefilter: PrefilterOptions = NO_PREFILTER,
   ) {}
 
   /** The workspace's index, up to date with every event written before this call. */
@@ -108,7 +107,7 @@ export class IndexManager {
 
   private async build(workspace: Tenant): Promise<WorkspaceIndex> {
     const started = performance.now();
-    const index = new WorkspaceIndex(workspace, this.dim, this.precision, this.prefilter);
+    const index = new WorkspaceIndex(workspace, this.dim, this.precision);
     // Position first: events after it are applied on top of the scan (applying twice is harmless).
     const position = await this.events.read(workspace, '0-0', 0);
     index.lastEventId = position.lastId || '0-0';

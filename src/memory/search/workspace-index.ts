@@ -2,7 +2,7 @@ import { Bm25Index, type TermWeight } from './bm25.js';
 import { KIND_CODE, type DocKind, type SearchDoc } from './search-doc.js';
 import { tokenize } from './tokenizer.js';
 import { TopK } from './top-k.js';
-import { NO_PREFILTER, VectorStore, type PrefilterOptions, type VectorPrecision } from './vector-store.js';
+import { VectorStore, type VectorPrecision } from './vector-store.js';
 import type { Tenant } from '../../tenant.js';
 
 /**
@@ -72,9 +72,9 @@ export class WorkspaceIndex {
     readonly workspace: Tenant,
     readonly dim: number,
     precision: VectorPrecision = 'int8',
-    prefilter: PrefilterOptions = NO_PREFILTER,
   ) {
-    this.vectors = new VectorStore(dim, precision, 64, prefilter);
+    // Small first: a workspace of 100 memories holds one 64 KB page of vectors, not 1,024 slots' worth.
+    this.vectors = new VectorStore(dim, precision, 64);
   }
 
   get size(): number {
