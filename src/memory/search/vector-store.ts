@@ -25,6 +25,14 @@ interface DotsExports {
     out: number,
     queryInv: number,
   ): void;
+  dotsI8x128(
+    data: number,
+    query: number,
+    count: number,
+    invNorms: number,
+    out: number,
+    queryInv: number,
+  ): void;
   dotsF32(data: number, query: number, stride: number, count: number, out: number): void;
 }
 
@@ -195,7 +203,18 @@ export class VectorStore {
       }
       probe.fill(0, this.dim);
       const queryInv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-      this.dots.dotsI8(this.dataOffset, 0, this.stride, slots, this.invNormsOffset, this.outOffset, queryInv);
+      if (this.stride === 128)
+        this.dots.dotsI8x128(this.dataOffset, 0, slots, this.invNormsOffset, this.outOffset, queryInv);
+      else
+        this.dots.dotsI8(
+          this.dataOffset,
+          0,
+          this.stride,
+          slots,
+          this.invNormsOffset,
+          this.outOffset,
+          queryInv,
+        );
     } else {
       const probe = new Float32Array(this.memory.buffer, 0, this.stride);
       probe.set(query);
