@@ -45,4 +45,21 @@ time('hybrid', (q) => index.search({ ...base, tokens: tokenize(q), vector: vecto
 time('hybrid, one in ten accepted', (q) =>
   index.search({ ...base, tokens: tokenize(q), vector: vectors.get(q), accept: (d) => d.ts % 10 === 0 }),
 );
+// The filter recall passes (recall-service.ts acceptFor), reading each matching record or only those of
+// the kinds it concerns.
+const recallFilter = (d: { kind: string; record: Record<string, unknown> }): boolean =>
+  !(d.kind === 'working' && typeof d.record.expires_at === 'number' && d.record.expires_at <= 0) &&
+  !(d.kind === 'semantic' && d.record.status === 'superseded');
+time('hybrid, recall filter', (q) =>
+  index.search({ ...base, tokens: tokenize(q), vector: vectors.get(q), accept: recallFilter }),
+);
+time('hybrid, recall filter by kind', (q) =>
+  index.search({
+    ...base,
+    tokens: tokenize(q),
+    vector: vectors.get(q),
+    accept: recallFilter,
+    acceptKinds: ['working', 'semantic'],
+  }),
+);
 t = performance.now();

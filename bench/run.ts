@@ -14,6 +14,7 @@ import { insightsScenario } from './scenarios/insights.js';
 import { webhookScenario } from './scenarios/webhooks.js';
 import type { ScenarioContext } from './scenarios/types.js';
 import { requestLogStudy } from './scenarios/request-log.js';
+import { scaleRun } from './scenarios/scale.js';
 
 /**
  * `npm run bench`: starts its own redis-server and mnemo (the built service) unless URLs are given, seeds
@@ -29,6 +30,7 @@ import { requestLogStudy } from './scenarios/request-log.js';
  *   npm run bench -- --only webhooks    one scenario (webhooks | engram | fanout) after a quick setup
  *   npm run bench -- --quick --only insights   GET /api/v1/admin/insights of a 10k-engram organisation
  *   npm run bench -- --only cluster     one Redis vs a local Redis Cluster, each also with WAIT 1 (~3 min)
+ *   npm run bench -- --scale            the scale scenarios (1M memories; 10k workspaces), see scenarios/scale.ts
  */
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -127,6 +129,7 @@ async function metrics(url: string): Promise<{
 
 async function main(): Promise<void> {
   if (args.includes('--request-log')) return requestLogStudy(quick);
+  if (args.includes('--scale')) return scaleRun(args);
   const sizes = quick
     ? { small: 1000, medium: 3000, large: 10_000 }
     : { small: 1000, medium: 10_000, large: 100_000 };

@@ -202,6 +202,10 @@ export class RecallService {
       vector,
       kinds: input.layers,
       accept: this.acceptFor(input.filter, now),
+      // Without a user or agent filter only expiry (working) and supersession (semantic) can refuse.
+      ...(input.filter.userId === null && input.filter.agentId === null
+        ? { acceptKinds: ['working', 'semantic'] as const }
+        : {}),
       vectorFloor: embedder.noiseFloor,
       // Measured on LoCoMo (bench/fusion-study.ts): wider legs than 5 × top_k do not change what is found.
       perLeg: Math.max(50, input.topK * 5),

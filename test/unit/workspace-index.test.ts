@@ -107,3 +107,56 @@ describe('workspace index', () => {
     expect(result.candidates).toHaveLength(0);
   });
 });
+
+describe('workspace index memory', () => {
+  it('keeps a small workspace small: 100 memories with 128-d vectors in well under 150 KB', () => {
+    const idx = index(
+      Array.from({ length: 100 }, (_, i) =>
+        doc(`d${i}`, `note ${i} about project deploy database migration and the weekly report`),
+      ),
+    );
+    // 1,024 slots from the start made this about 250 KB (a 64 MB budget held ~230 such workspaces).
+    expect(idx.size).toBe(100);
+    expect(idx.vectors.size).toBe(100);
+    expect(idx.bytes()).toBeLessThan(150_000);
+    expect(search(idx, 'project deploy').candidates.length).toBeGreaterThan(0);
+  });
+});
+
+describe('filters that concern some kinds only (acceptKinds)', () => {
+  const docs = [
+    doc('e1', 'deploy the database on friday'),
+    doc('e2', 'deploy notes for the team'),
+    doc('w1', 'deploy reminder', 'working', { expires_at: 1 }),
+    doc('f1', 'user deploys database', 'semantic', { status: 'superseded' }),
+    doc('f2', 'user deploys often', 'semantic', { status: 'current' }),
+  ];
+  const refuse = (d: SearchDoc): boolean =>
+    !(d.kind === 'working' && d.record.expires_at === 1) &&
+    !(d.kind === 'semantic' && d.record.status === 'superseded');
+  const ids = (result: ReturnType<typeof search>) => result.candidates.map((c) => c.doc.id).sort();
+
+  it('finds what the filter on every kind finds, without showing it the other kinds', () => {
+    const idx = index(docs);
+    const seen: string[] = [];
+    const watched = (d: SearchDoc): boolean => {
+      seen.push(d.kind);
+      return refuse(d);
+    };
+    const all = search(idx, 'deploy database', { accept: refuse });
+    const some = search(idx, 'deploy database', { accept: watched, acceptKinds: ['working', 'semantic'] });
+    expect(ids(some)).toEqual(ids(all));
+    expect(ids(some)).toEqual(['e1', 'e2', 'f2']);
+    expect(some.matched).toBe(all.matched);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen).not.toContain('episodic');
+  });
+
+  it('still refuses the kinds it names, and no kind passes that the request does not ask for', () => {
+    const idx = index(docs);
+    const none = search(idx, 'deploy', { accept: () => false, acceptKinds: ['working', 'semantic'] });
+    expect(ids(none)).toEqual(['e1', 'e2']);
+    const episodicOnly = search(idx, 'deploy', { kinds: ['episodic'], accept: () => true, acceptKinds: [] });
+    expect(ids(episodicOnly)).toEqual(['e1', 'e2']);
+  });
+});

@@ -37,7 +37,7 @@ export class Bm25Index {
   private readonly terms = new Map<string, Postings>();
   /** Unique terms of each slot (to correct df on removal); empty for dead slots. */
   private slotTerms: (string[] | undefined)[] = [];
-  private lengths = new Float32Array(1024);
+  private lengths = new Float32Array(64);
   private liveDocs = 0;
   private totalLength = 0;
 

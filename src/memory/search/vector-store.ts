@@ -25,13 +25,21 @@ interface DotsExports {
     out: number,
     queryInv: number,
   ): void;
+  dotsI8x128(
+    data: number,
+    query: number,
+    count: number,
+    invNorms: number,
+    out: number,
+    queryInv: number,
+  ): void;
   dotsF32(data: number, query: number, stride: number, count: number, out: number): void;
 }
 
 const DOTS_MODULE = new WebAssembly.Module(Buffer.from(VECTOR_DOTS_WASM_BASE64, 'base64'));
 const PAGE = 65_536;
-/** The query area at the start of the memory: room for 4,096 float32 lanes. */
-const QUERY_BYTES = 16_384;
+/** The most dimensions supported. */
+const MAX_DIM = 4096;
 
 const roundUp = (value: number, multiple: number): number => Math.ceil(value / multiple) * multiple;
 
@@ -39,6 +47,8 @@ export class VectorStore {
   /** Lanes per row: the dimension padded to what the SIMD loop steps by. */
   private readonly stride: number;
   private readonly rowBytes: number;
+  /** The query area at the start of the memory: one float32 query, or the widened int16 one. */
+  private readonly queryBytes: number;
   private capacity = 0;
   private count = 0;
   private highest = -1;
@@ -60,16 +70,16 @@ export class VectorStore {
     readonly precision: VectorPrecision = 'int8',
     initialCapacity = 1024,
   ) {
-    if (dim * 4 > QUERY_BYTES)
-      throw new Error(`vectors of ${dim} dimensions are not supported (at most 4096)`);
+    if (dim > MAX_DIM) throw new Error(`vectors of ${dim} dimensions are not supported (at most 4096)`);
     this.stride = precision === 'int8' ? roundUp(dim, 16) : roundUp(dim, 4);
     this.rowBytes = precision === 'int8' ? this.stride : this.stride * 4;
-    this.allocate(initialCapacity);
+    this.queryBytes = roundUp(this.stride * 4, 16);
+    this.allocate(Math.max(1, initialCapacity));
   }
 
   /** Lays out a memory for `capacity` slots: query | scores | inverse norms | rows. Copies what exists. */
   private allocate(capacity: number): void {
-    const outOffset = QUERY_BYTES;
+    const outOffset = this.queryBytes;
     const invNormsOffset = outOffset + capacity * 4;
     const dataOffset = roundUp(invNormsOffset + capacity * 4, 16);
     const bytes = dataOffset + capacity * this.rowBytes;
@@ -193,7 +203,18 @@ export class VectorStore {
       }
       probe.fill(0, this.dim);
       const queryInv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-      this.dots.dotsI8(this.dataOffset, 0, this.stride, slots, this.invNormsOffset, this.outOffset, queryInv);
+      if (this.stride === 128)
+        this.dots.dotsI8x128(this.dataOffset, 0, slots, this.invNormsOffset, this.outOffset, queryInv);
+      else
+        this.dots.dotsI8(
+          this.dataOffset,
+          0,
+          this.stride,
+          slots,
+          this.invNormsOffset,
+          this.outOffset,
+          queryInv,
+        );
     } else {
       const probe = new Float32Array(this.memory.buffer, 0, this.stride);
       probe.set(query);

@@ -1,5 +1,5 @@
 import { Bm25Index, type TermWeight } from './bm25.js';
-import { KIND_CODE, type DocKind, type SearchDoc } from './search-doc.js';
+import { DOC_KINDS, KIND_CODE, type DocKind, type SearchDoc } from './search-doc.js';
 import { tokenize } from './tokenizer.js';
 import { TopK } from './top-k.js';
 import { VectorStore, type VectorPrecision } from './vector-store.js';
@@ -19,6 +19,12 @@ export interface SearchRequest {
   kinds: readonly DocKind[];
   /** Further filter (namespace, scope, status, expiry). */
   accept?: (doc: SearchDoc) => boolean;
+  /**
+   * Kinds whose documents `accept` must see (default: every kind); documents of other kinds pass without
+   * it, so a filter that concerns some kinds only does not read the record of every matching document
+   * (bench/profile-search.ts, 100k memories: a hybrid query with recall's filter 6.8 ms, 2.4 ms by kind).
+   */
+  acceptKinds?: readonly DocKind[];
   /** Cosine at or below this is not a vector candidate. */
   vectorFloor: number;
   /** Candidates kept per leg (best first). */
@@ -53,14 +59,14 @@ const COMPACT_MIN_DEAD = 512;
 export class WorkspaceIndex {
   private docs: (SearchDoc | undefined)[] = [];
   private readonly slotOf = new Map<string, number>();
-  private kinds = new Uint8Array(1024);
+  private kinds = new Uint8Array(64);
   private readonly free: number[] = [];
   /** Ids of documents whose record says `pinned: true` (engrams): found without a scan. */
   private readonly pinnedIds = new Set<string>();
   private dead: number[] = [];
   private readonly bm25 = new Bm25Index();
   readonly vectors: VectorStore;
-  private scores = new Float64Array(1024);
+  private scores = new Float64Array(64);
   private approxBytes = 0;
 
   /** Stream position this index reflects (see index-manager.ts). */
@@ -73,7 +79,8 @@ export class WorkspaceIndex {
     readonly dim: number,
     precision: VectorPrecision = 'int8',
   ) {
-    this.vectors = new VectorStore(dim, precision);
+    // Small first: a workspace of 100 memories holds one 64 KB page of vectors, not 1,024 slots' worth.
+    this.vectors = new VectorStore(dim, precision, 64);
   }
 
   get size(): number {
@@ -155,8 +162,12 @@ export class WorkspaceIndex {
     const kinds = this.kinds;
     const docs = this.docs;
     const accept = request.accept;
-    const acceptSlot = (slot: number): boolean =>
-      ((1 << (kinds[slot] as number)) & mask) !== 0 && (!accept || accept(docs[slot] as SearchDoc));
+    let checked = 0;
+    for (const kind of request.acceptKinds ?? DOC_KINDS) checked |= 1 << KIND_CODE[kind];
+    const acceptSlot = (slot: number): boolean => {
+      const bit = 1 << (kinds[slot] as number);
+      return (bit & mask) !== 0 && (!accept || (bit & checked) === 0 || accept(docs[slot] as SearchDoc));
+    };
 
     // BM25 leg: score every posting of the query terms, keep the best perLeg.
     const weights = this.bm25.weights(request.tokens);
