@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, apiCall, download, seg, type Credential } from '../api';
 import { ErrorNote, Info } from '../components/notice';
+import { TextField } from '../components/text-field';
 import { useAction } from '../components/use-async';
 
 /**
@@ -235,15 +236,13 @@ function InstallFile(props: { busy: boolean; submit: Submit }) {
           onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
         />
       </label>
-      <label>
-        Scope (optional)
-        <input
-          name="pack-file-scope"
-          placeholder="group:platform"
-          value={scope}
-          onInput={(e) => setScope(e.currentTarget.value)}
-        />
-      </label>
+      <TextField
+        label="Scope (optional)"
+        name="pack-file-scope"
+        placeholder="group:platform"
+        value={scope}
+        onValue={setScope}
+      />
       <label class="check">
         <input type="checkbox" checked={upgrade} onChange={(e) => setUpgrade(e.currentTarget.checked)} />
         Replace an installed version
@@ -278,37 +277,31 @@ function InstallUrl(props: { busy: boolean; submit: Submit }) {
       }}
     >
       <h3 id="pack-url-title">Install from a URL</h3>
-      <label>
-        Pack URL
-        <input
-          name="pack-url"
-          type="url"
-          placeholder="https://example.com/pack.tar.gz"
-          required
-          maxLength={2048}
-          value={url}
-          onInput={(e) => setUrl(e.currentTarget.value)}
-        />
-      </label>
-      <label>
-        Scope (optional)
-        <input
-          name="pack-url-scope"
-          placeholder="group:platform"
-          value={scope}
-          onInput={(e) => setScope(e.currentTarget.value)}
-        />
-      </label>
-      <label>
-        Expected integrity (optional)
-        <input
-          name="pack-url-integrity"
-          placeholder="sha256:…"
-          spellcheck={false}
-          value={integrity}
-          onInput={(e) => setIntegrity(e.currentTarget.value)}
-        />
-      </label>
+      <TextField
+        label="Pack URL"
+        name="pack-url"
+        type="url"
+        placeholder="https://example.com/pack.tar.gz"
+        required
+        maxLength={2048}
+        value={url}
+        onValue={setUrl}
+      />
+      <TextField
+        label="Scope (optional)"
+        name="pack-url-scope"
+        placeholder="group:platform"
+        value={scope}
+        onValue={setScope}
+      />
+      <TextField
+        label="Expected integrity (optional)"
+        name="pack-url-integrity"
+        placeholder="sha256:…"
+        spellcheck={false}
+        value={integrity}
+        onValue={setIntegrity}
+      />
       <label class="check">
         <input type="checkbox" checked={upgrade} onChange={(e) => setUpgrade(e.currentTarget.checked)} />
         Replace an installed version
@@ -385,35 +378,29 @@ function ExportPack(props: { credential: Credential }) {
       }}
     >
       <h3 id="pack-export-title">Export a scope as a pack</h3>
-      <label>
-        Scope to export
-        <input
-          name="export-scope"
-          placeholder="org:acme"
-          required
-          value={scope}
-          onInput={(e) => setScope(e.currentTarget.value)}
-        />
-      </label>
-      <label>
-        Pack name
-        <input
-          name="export-name"
-          placeholder="acme-practices"
-          required
-          value={name}
-          onInput={(e) => setName(e.currentTarget.value)}
-        />
-      </label>
-      <label>
-        Version (optional)
-        <input
-          name="export-version"
-          placeholder="1.0.0"
-          value={version}
-          onInput={(e) => setVersion(e.currentTarget.value)}
-        />
-      </label>
+      <TextField
+        label="Scope to export"
+        name="export-scope"
+        placeholder="org:acme"
+        required
+        value={scope}
+        onValue={setScope}
+      />
+      <TextField
+        label="Pack name"
+        name="export-name"
+        placeholder="acme-practices"
+        required
+        value={name}
+        onValue={setName}
+      />
+      <TextField
+        label="Version (optional)"
+        name="export-version"
+        placeholder="1.0.0"
+        value={version}
+        onValue={setVersion}
+      />
       <button type="submit" disabled={busy}>
         {busy ? 'Exporting…' : 'Export .tar.gz'}
       </button>
