@@ -267,6 +267,7 @@ export async function startMnemo(
     closers.push(() => queueDepth.close());
     // Insights: per-day counters written as things happen; denials and 429s audited on the engram face.
     const activity = new ActivityCounters(command, scripts, keys, log, config.auditMaxLen);
+    closers.push(() => activity.flush());
     const accessAudit = new AccessAudit(audit, activity);
     const redisHealth = new RedisHealth(command);
     const readiness = new Readiness(redisHealth, scripts);
