@@ -10,6 +10,7 @@ import type {
 import type { RedisClient } from '../redis/clients.js';
 import { openQueue, QUEUES, type QueueSettings } from './queues.js';
 import type { JobState } from './reembed-jobs.js';
+import { jobSnapshot } from './job-snapshot.js';
 
 /**
  * Large pack installs as BullMQ jobs. The request has already checked the pack completely (archive,
@@ -62,9 +63,10 @@ export class PackJobs implements PackInstallQueue {
 
   /** The job, when it belongs to `org` (another organisation's job does not exist for it). */
   async status(org: string, jobId: string): Promise<PackJobStatus | undefined> {
-    const job = await this.queue.getJob(jobId);
-    if (!job || job.data.org !== org) return undefined;
-    const state = STATES[await job.getState()] ?? 'unknown';
+    const snapshot = await jobSnapshot(this.queue, jobId);
+    if (!snapshot || snapshot.job.data.org !== org) return undefined;
+    const { job } = snapshot;
+    const state = STATES[snapshot.state] ?? 'unknown';
     const progress = job.progress as { done?: unknown; total?: unknown } | undefined;
     const result = job.returnvalue as InstallResult | null | undefined;
     return {

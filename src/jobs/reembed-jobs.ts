@@ -2,6 +2,7 @@ import type { Queue, Job, JobsOptions } from 'bullmq';
 import { randomHex } from '../ids.js';
 import type { ReembedProgress } from '../memory/reembed.js';
 import { openQueue, QUEUES, retryOptions, type RetriedQueueSettings } from './queues.js';
+import { jobSnapshot } from './job-snapshot.js';
 
 /**
  * Re-embed runs as BullMQ jobs (durable, retried, run by whichever process has workers): this starts one
@@ -56,26 +57,25 @@ export class ReembedJobs {
   async start(workspace: string, force: boolean): Promise<{ status: ReembedJobStatus; started: boolean }> {
     const pending = await this.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized']);
     const existing = pending.find((job) => job.data.workspace === workspace);
-    if (existing) return { status: await this.describe(existing), started: false };
+    if (existing) return { status: this.describe(existing, await existing.getState()), started: false };
     const job = await this.queue.add(
       'reembed',
       { workspace, force },
       { ...this.options, jobId: `reembed_${randomHex(12)}` },
     );
-    return { status: await this.describe(job), started: true };
+    return { status: this.describe(job, await job.getState()), started: true };
   }
 
   async status(jobId: string): Promise<ReembedJobStatus | undefined> {
-    const job = await this.queue.getJob(jobId);
-    return job ? this.describe(job) : undefined;
+    const snapshot = await jobSnapshot(this.queue, jobId);
+    return snapshot ? this.describe(snapshot.job, snapshot.state) : undefined;
   }
 
   async close(): Promise<void> {
     await this.queue.close();
   }
 
-  private async describe(job: Job<ReembedJobData>): Promise<ReembedJobStatus> {
-    const state = await job.getState();
+  private describe(job: Job<ReembedJobData>, state: string): ReembedJobStatus {
     const progress = isProgress(job.progress) ? job.progress : { total: 0, scanned: 0, embedded: 0 };
     return {
       jobId: job.id ?? '',
