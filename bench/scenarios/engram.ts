@@ -1,6 +1,6 @@
 import { Corpus } from '../lib/corpus.js';
 import { runLoad, type RequestSpec } from '../lib/load.js';
-import { BENCH_ADMIN_KEY } from '../lib/stack.js';
+import { orgMember } from '../lib/engram-org.js';
 import type { ScenarioContext } from './types.js';
 
 /**
@@ -16,41 +16,14 @@ const DOMAINS = [
 ];
 const TYPES = ['behavioral', 'terminological', 'procedural', 'architectural'];
 
-async function admin(
-  ctx: Pick<ScenarioContext, 'url'>,
-  org: string,
-  path: string,
-  body: unknown,
-): Promise<Record<string, unknown>> {
-  const res = await fetch(`${ctx.url}${path}`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${BENCH_ADMIN_KEY}`,
-      'x-mnemo-org': org,
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Record<string, unknown>;
-}
-
 /** Creates an organisation with one editor and `size` engrams; returns a request builder with its key. */
 export async function seedEngrams(
   ctx: Pick<ScenarioContext, 'url' | 'run'>,
   size: number,
 ): Promise<{ post: (path: string, body: unknown) => RequestSpec; corpus: Corpus }> {
   const org = `${ctx.run}-org`;
-  const user = await admin(ctx, org, '/api/v1/admin/users', { username: 'bench', role: 'editor' });
-  const key = String((await admin(ctx, org, '/api/v1/admin/api-keys', { user_id: user.id })).key);
+  const { post } = await orgMember(ctx.url, org, 'bench', 'editor');
   const corpus = new Corpus(11);
-  const auth = { authorization: `Bearer ${key}` };
-  const post = (path: string, body: unknown): RequestSpec => ({
-    method: 'POST',
-    path,
-    headers: auth,
-    body: JSON.stringify(body),
-  });
 
   const started = performance.now();
   const seeded = await runLoad({

@@ -1,6 +1,6 @@
 import { Corpus } from '../lib/corpus.js';
 import { percentile, runLoad, type RequestSpec } from '../lib/load.js';
-import { BENCH_ADMIN_KEY } from '../lib/stack.js';
+import { orgMember } from '../lib/engram-org.js';
 import type { ScenarioContext } from './types.js';
 
 /**
@@ -12,36 +12,9 @@ import type { ScenarioContext } from './types.js';
  */
 const ENGRAMS = 10_000;
 
-async function adminPost(
-  ctx: Pick<ScenarioContext, 'url'>,
-  org: string,
-  path: string,
-  body: unknown,
-): Promise<Record<string, unknown>> {
-  const res = await fetch(`${ctx.url}${path}`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${BENCH_ADMIN_KEY}`,
-      'x-mnemo-org': org,
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Record<string, unknown>;
-}
-
 export async function insightsScenario(ctx: ScenarioContext): Promise<void> {
   const org = `${ctx.run}-insights`;
-  const user = await adminPost(ctx, org, '/api/v1/admin/users', { username: 'overseer', role: 'admin' });
-  const key = String((await adminPost(ctx, org, '/api/v1/admin/api-keys', { user_id: user.id })).key);
-  const headers = { authorization: `Bearer ${key}` };
-  const post = (path: string, body: unknown): RequestSpec => ({
-    method: 'POST',
-    path,
-    headers,
-    body: JSON.stringify(body),
-  });
+  const { headers, post } = await orgMember(ctx.url, org, 'overseer', 'admin');
   const corpus = new Corpus(23);
 
   // Every 20th statement repeats an earlier one in the other scope: a near-duplicate, not a re-learn.
