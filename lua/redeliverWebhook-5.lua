@@ -14,18 +14,11 @@
 ]]
 --- @include "appendEvent"
 --- @include "appendAudit"
+--- @include "recordDelivery"
 local rcall = redis.call
 local webhookKey, logKey, orderKey = KEYS[1], KEYS[2], KEYS[3]
 if rcall('EXISTS', webhookKey) == 0 then return -1 end
-rcall('HSET', logKey, ARGV[6], ARGV[7])
-rcall('ZADD', orderKey, ARGV[8], ARGV[6])
-local keep = tonumber(ARGV[9])
-local count = rcall('ZCARD', orderKey)
-if count > keep then
-  local old = rcall('ZRANGE', orderKey, 0, count - keep - 1)
-  rcall('HDEL', logKey, unpack(old))
-  rcall('ZREMRANGEBYRANK', orderKey, 0, count - keep - 1)
-end
+recordDelivery(logKey, orderKey, ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9]))
 appendEvent(KEYS[4], readEventContext(), 'webhook.redelivered', ARGV[10])
 appendAudit(KEYS[5], ARGV[12], ARGV[11])
 return 1

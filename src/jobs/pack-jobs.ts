@@ -9,8 +9,7 @@ import type {
 } from '../memory/packs/pack-service.js';
 import type { RedisClient } from '../redis/clients.js';
 import { openQueue, QUEUES, type QueueSettings } from './queues.js';
-import type { JobState } from './reembed-jobs.js';
-import { jobSnapshot } from './job-snapshot.js';
+import { jobSnapshot, jobStateOf, type JobState } from './job-snapshot.js';
 
 /**
  * Large pack installs as BullMQ jobs. The request has already checked the pack completely (archive,
@@ -29,16 +28,6 @@ export interface PackJobStatus {
 
 /** Finished jobs kept for status queries (an hour, at most 500). */
 const KEEP_FINISHED = { age: 3600, count: 500 };
-const STATES: Record<string, JobState> = {
-  waiting: 'waiting',
-  prioritized: 'waiting',
-  'waiting-children': 'waiting',
-  active: 'active',
-  completed: 'completed',
-  failed: 'failed',
-  delayed: 'delayed',
-};
-
 export class PackJobs implements PackInstallQueue {
   private readonly queue: Queue<PreparedInstall>;
   private readonly options: JobsOptions = {
@@ -66,7 +55,7 @@ export class PackJobs implements PackInstallQueue {
     const snapshot = await jobSnapshot(this.queue, jobId);
     if (!snapshot || snapshot.job.data.org !== org) return undefined;
     const { job } = snapshot;
-    const state = STATES[snapshot.state] ?? 'unknown';
+    const state = jobStateOf(snapshot.state);
     const progress = job.progress as { done?: unknown; total?: unknown } | undefined;
     const result = job.returnvalue as InstallResult | null | undefined;
     return {

@@ -2,7 +2,7 @@ import type { Queue, Job, JobsOptions } from 'bullmq';
 import { randomHex } from '../ids.js';
 import type { ReembedProgress } from '../memory/reembed.js';
 import { openQueue, QUEUES, retryOptions, type RetriedQueueSettings } from './queues.js';
-import { jobSnapshot } from './job-snapshot.js';
+import { jobSnapshot, jobStateOf, type JobState } from './job-snapshot.js';
 
 /**
  * Re-embed runs as BullMQ jobs (durable, retried, run by whichever process has workers): this starts one
@@ -12,8 +12,6 @@ export interface ReembedJobData {
   workspace: string;
   force: boolean;
 }
-
-export type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'delayed' | 'unknown';
 
 export interface ReembedJobStatus {
   jobId: string;
@@ -29,17 +27,6 @@ export interface ReembedJobStatus {
 
 /** Finished jobs kept for status queries. */
 const KEEP_FINISHED = { count: 200 };
-/** BullMQ's states as this API names them (priority and parent waits are still waiting). */
-const STATES: Record<string, JobState> = {
-  waiting: 'waiting',
-  prioritized: 'waiting',
-  'waiting-children': 'waiting',
-  active: 'active',
-  completed: 'completed',
-  failed: 'failed',
-  delayed: 'delayed',
-};
-
 export class ReembedJobs {
   private readonly queue: Queue<ReembedJobData>;
   private readonly options: JobsOptions;
@@ -81,7 +68,7 @@ export class ReembedJobs {
       jobId: job.id ?? '',
       workspace: job.data.workspace,
       force: job.data.force,
-      state: STATES[state] ?? 'unknown',
+      state: jobStateOf(state),
       progress,
       attempts: job.attemptsMade,
       createdAt: new Date(job.timestamp),
