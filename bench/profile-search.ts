@@ -8,9 +8,16 @@ import { layerTenant } from '../src/tenant.js';
 //   npx tsx bench/profile-search.ts [docs] [float32|int8]
 const size = Number(process.argv[2] ?? 10_000);
 const precision = (process.argv[3] ?? 'int8') as 'int8' | 'float32';
+// A 4th argument partitions the vectors and scans that fraction of the partitions (MNEMO_VECTOR_PARTITION_PROBE).
+const probe = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
 const corpus = new Corpus(7);
 const embedder = new BuiltinEmbedder();
-const index = new WorkspaceIndex(layerTenant('p'), embedder.dim, precision);
+const index = new WorkspaceIndex(
+  layerTenant('p'),
+  embedder.dim,
+  precision,
+  probe === undefined ? undefined : { minVectors: 1, scan: probe },
+);
 let t = performance.now();
 for (let i = 0; i < size; i++) {
   const text = corpus.memory(i);
@@ -24,6 +31,11 @@ for (let i = 0; i < size; i++) {
   index.setVector(`d${i}`, embedder.embedOne(text));
 }
 console.log(`build ${size}: ${(performance.now() - t).toFixed(0)} ms`);
+if (probe !== undefined) {
+  t = performance.now();
+  await index.vectors.partitionIfDue();
+  console.log(`partition: ${(performance.now() - t).toFixed(0)} ms (probing ${probe} of the partitions)`);
+}
 const queries = Array.from({ length: 300 }, (_, i) => corpus.query(i));
 const time = (name: string, fn: (q: string) => unknown): void => {
   for (const q of queries.slice(0, 30)) fn(q);

@@ -282,6 +282,18 @@ export const VARS = {
     oneOf('int8', 'float32'),
     'How each instance holds vectors in memory: int8 (quantized per vector, a quarter of the memory, cosine within ~0.001) or float32.',
   ),
+  vectorPartitionMin: declare(
+    'MNEMO_VECTOR_PARTITION_MIN',
+    200_000,
+    int(0, 1_000_000_000),
+    "Vectors from which a workspace's vectors are partitioned (k-means, in the background) so a recall scans only the nearest partitions: approximate, ~10x faster at 1M (0 = always scan every vector). int8 precision only.",
+  ),
+  vectorPartitionScan: declare(
+    'MNEMO_VECTOR_PARTITION_SCAN',
+    0.1,
+    num(0.001, 1),
+    "Share of a partitioned workspace's vectors one recall scans (the partitions nearest to the query): higher finds more of the exact nearest neighbours, slower.",
+  ),
   relevanceFloor: declare(
     'MNEMO_RELEVANCE_FLOOR',
     0.12,

@@ -58,6 +58,7 @@ export function createMemoryEngine(deps: EngineDeps): MemoryEngine {
     log,
     config.vectorPrecision,
     deps.indexObserver,
+    { minVectors: config.vectorPartitionMin, scan: config.vectorPartitionScan },
   );
   const [similarity, recency, importance] = config.scoreWeights as [number, number, number];
   const recall = new RecallService(indexes, new QueryEmbedder(embedder), {

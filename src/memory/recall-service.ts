@@ -5,7 +5,7 @@ import type { QueryEmbedder, QueryVector } from './embedders/query-embedder.js';
 import type { Namespace } from './namespace.js';
 import { RecallCache } from './recall-cache.js';
 import { passesFloor, recencyOf, round4, scoreOf, similarityOf, type ScoreWeights } from './scoring.js';
-import type { IndexManager } from './search/index-manager.js';
+import type { IndexDetail, IndexManager } from './search/index-manager.js';
 import type { SearchDoc } from './search/search-doc.js';
 import { queryEntities } from './search/entities.js';
 import { tokenize } from './search/tokenizer.js';
@@ -172,7 +172,7 @@ export class RecallService {
     return this.indexes.usage();
   }
 
-  indexDetails(): { workspace: string; docs: number; vectors: number; bytes: number }[] {
+  indexDetails(): IndexDetail[] {
     return this.indexes.details();
   }
 

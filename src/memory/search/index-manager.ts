@@ -5,7 +5,13 @@ import type { EventLog } from '../event-log.js';
 import { compareStreamIds, type StoredEvent } from '../events.js';
 import { NO_INDEX_OBSERVER, type IndexObserver } from './index-observer.js';
 import { toSearchDoc } from './search-doc.js';
-import { bufferToVector, type VectorPrecision } from './vector-store.js';
+import {
+  bufferToVector,
+  NO_PARTITIONS,
+  PartitioningStopped,
+  type PartitionPolicy,
+  type VectorPrecision,
+} from './vector-store.js';
 import { WorkspaceIndex } from './workspace-index.js';
 import type { Tenant } from '../../tenant.js';
 
@@ -31,6 +37,16 @@ export const MEMORY_INDEX_RULES: IndexEventRules = {
   'memory.forgotten': 'remove',
   'memory.embedded': 'vectors',
 };
+
+/** One index held, as GET /admin/metrics lists it. */
+export interface IndexDetail {
+  workspace: string;
+  docs: number;
+  vectors: number;
+  /** Whether recall scans the nearest vector partitions only (approximate; see vector-partitions.ts). */
+  partitioned: boolean;
+  bytes: number;
+}
 
 const PAGE = 1000;
 const SCAN_COUNT = 2000;
@@ -59,6 +75,7 @@ export class IndexManager {
     private readonly log: Logger,
     private readonly precision: VectorPrecision = 'int8',
     private readonly observer: IndexObserver = NO_INDEX_OBSERVER,
+    private readonly partitions: PartitionPolicy = NO_PARTITIONS,
   ) {}
 
   /** The workspace's index, up to date with every event written before this call. */
@@ -80,12 +97,13 @@ export class IndexManager {
   }
 
   /** Per-workspace figures of the indexes held, largest first. */
-  details(): { workspace: string; docs: number; vectors: number; bytes: number }[] {
+  details(): IndexDetail[] {
     return [...this.indexes.values()]
       .map((index) => ({
         workspace: index.workspace,
         docs: index.size,
         vectors: index.vectors.size,
+        partitioned: index.vectors.partitioned,
         bytes: index.bytes(),
       }))
       .sort((a, b) => b.bytes - a.bytes);
@@ -93,7 +111,35 @@ export class IndexManager {
 
   /** Forgets a workspace's index (it is rebuilt on next use). */
   drop(workspace: Tenant): void {
+    this.forget(workspace);
+  }
+
+  private forget(workspace: string): void {
+    this.indexes.get(workspace)?.vectors.stopPartitioning();
     this.indexes.delete(workspace);
+  }
+
+  /**
+   * Partitions a large index's vectors in the background when due (vector-store.ts): queries keep the
+   * exact scan until the partitions serve.
+   */
+  private partitionIfDue(index: WorkspaceIndex): void {
+    const started = performance.now();
+    index.vectors.partitionIfDue()?.then(
+      () =>
+        this.log.info(
+          {
+            workspace: index.workspace,
+            vectors: index.vectors.size,
+            ms: Math.round(performance.now() - started),
+          },
+          'index vectors partitioned',
+        ),
+      (err: unknown) => {
+        if (!(err instanceof PartitioningStopped))
+          this.log.error({ err, workspace: index.workspace }, 'partitioning the index vectors failed');
+      },
+    );
   }
 
   private load(workspace: Tenant): Promise<WorkspaceIndex> {
@@ -107,7 +153,7 @@ export class IndexManager {
 
   private async build(workspace: Tenant): Promise<WorkspaceIndex> {
     const started = performance.now();
-    const index = new WorkspaceIndex(workspace, this.dim, this.precision);
+    const index = new WorkspaceIndex(workspace, this.dim, this.precision, this.partitions);
     // Position first: events after it are applied on top of the scan (applying twice is harmless).
     const position = await this.events.read(workspace, '0-0', 0);
     index.lastEventId = position.lastId || '0-0';
@@ -117,6 +163,7 @@ export class IndexManager {
     this.indexes.set(workspace, index);
     await this.catchUp(index);
     this.enforceBudget(workspace);
+    this.partitionIfDue(index);
     this.observer.built((performance.now() - started) / 1000);
     this.log.debug(
       { workspace, docs: index.size, ms: Math.round(performance.now() - started) },
@@ -213,7 +260,7 @@ export class IndexManager {
         // The stream was trimmed past our position (or recreated): rebuild from the documents.
         this.log.info({ workspace: index.workspace }, 'event stream moved past the index: rebuilding');
         this.rebuilds++;
-        this.indexes.delete(index.workspace);
+        this.forget(index.workspace);
         const rebuilt = await this.load(index.workspace);
         this.indexes.set(index.workspace, rebuilt);
         return applied;
@@ -223,7 +270,10 @@ export class IndexManager {
       if (page.events.length > 0) index.lastEventId = (page.events[page.events.length - 1] as StoredEvent).id;
       index.entriesAdded += page.events.length;
       // Indexes grow by catching up as much as by loading: the budget holds after either.
-      if (this.indexes.get(index.workspace) === index) this.enforceBudget(index.workspace);
+      if (this.indexes.get(index.workspace) === index) {
+        this.enforceBudget(index.workspace);
+        this.partitionIfDue(index);
+      }
       if (page.events.length < PAGE) return applied;
     }
   }
@@ -272,7 +322,7 @@ export class IndexManager {
       if (total <= this.maxBytes) return;
       if (workspace === keep) continue;
       total -= index.bytes();
-      this.indexes.delete(workspace);
+      this.forget(workspace);
       this.observer.evicted();
       this.log.info({ workspace }, 'index evicted from memory (budget)');
     }

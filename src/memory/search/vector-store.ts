@@ -1,67 +1,66 @@
-import { VECTOR_DOTS_WASM_BASE64 } from './simd/vector-dots.wasm.js';
+import { RowArena, type VectorPrecision } from './row-arena.js';
 import { TopK } from './top-k.js';
+import {
+  partitionCountFor,
+  rankByScore,
+  SLICE,
+  trainCentroids,
+  VectorPartitions,
+  type CentroidSearch,
+  type TrainingSource,
+} from './vector-partitions.js';
+
+export type { VectorPrecision } from './row-arena.js';
 
 /**
- * Embeddings of one workspace, packed slot by slot in a WebAssembly memory, as int8 (each vector scaled so
- * its largest component is ±127: a quarter of the memory, cosine within ~0.01) or float32. Nearest-
- * neighbour search is exact: one SIMD call (simd/vector-dots.wat) computes the cosine of the query with
- * every slot, then a JavaScript pass keeps the best accepted ones (100k × 128 int8 in about 1 ms).
- * Removed slots are zeroed, so they score 0 and never pass a positive floor.
+ * Embeddings of one workspace, by document slot. Flat, every slot's vector is row `slot` of one RowArena
+ * and a nearest-neighbour search is exact: one SIMD call scores every row, then a JavaScript pass keeps
+ * the best accepted ones (100k × 128 int8 in about 1 ms). Removed slots are zeroed, so they score 0 and
+ * never pass a positive floor.
+ *
+ * A large store (at least `PartitionPolicy.minVectors` vectors) is partitioned in the background
+ * (vector-partitions.ts): from then on a query scores the nearest partitions only, `PartitionPolicy.scan`
+ * of the rows, and is approximate. Until the partitions are ready, and below the threshold, it is exact.
  */
-export type VectorPrecision = 'float32' | 'int8';
-
 export interface NearestOptions {
   /** Cosine at or below this is not a match. */
   floor: number;
 }
 
-interface DotsExports {
-  dotsI8(
-    data: number,
-    query: number,
-    stride: number,
-    count: number,
-    invNorms: number,
-    out: number,
-    queryInv: number,
-  ): void;
-  dotsI8x128(
-    data: number,
-    query: number,
-    count: number,
-    invNorms: number,
-    out: number,
-    queryInv: number,
-  ): void;
-  dotsF32(data: number, query: number, stride: number, count: number, out: number): void;
+/** When a store is partitioned, and how much of it a query scans then (config: MNEMO_VECTOR_PARTITION_*). */
+export interface PartitionPolicy {
+  /** Vectors from which the store is partitioned (0 = never). */
+  minVectors: number;
+  /** Fraction of the vectors a query scores once partitioned (0–1]: the nearest partitions that hold it. */
+  scan: number;
 }
 
-const DOTS_MODULE = new WebAssembly.Module(Buffer.from(VECTOR_DOTS_WASM_BASE64, 'base64'));
-const PAGE = 65_536;
-/** The most dimensions supported. */
-const MAX_DIM = 4096;
+export const NO_PARTITIONS: PartitionPolicy = { minVectors: 0, scan: 1 };
 
-const roundUp = (value: number, multiple: number): number => Math.ceil(value / multiple) * multiple;
+/** Partitions are trained again once the store holds this many times the vectors they were trained on. */
+const RETRAIN_GROWTH = 4;
+
+/** Thrown into a background partitioning that was stopped (the index was dropped). */
+export class PartitioningStopped extends Error {
+  constructor() {
+    super('partitioning stopped');
+  }
+}
+
+interface Training {
+  /** Slots written or removed since the training started: placed again when it ends. */
+  dirty: Set<number>;
+  stopped: boolean;
+}
 
 export class VectorStore {
-  /** Lanes per row: the dimension padded to what the SIMD loop steps by. */
-  private readonly stride: number;
-  private readonly rowBytes: number;
-  /** The query area at the start of the memory: one float32 query, or the widened int16 one. */
-  private readonly queryBytes: number;
-  private capacity = 0;
+  /** The flat layout (row = slot), until the store is partitioned. */
+  private flat: RowArena | undefined;
+  private partitions: VectorPartitions | undefined;
+  private training: Training | undefined;
   private count = 0;
   private highest = -1;
-  private memory!: WebAssembly.Memory;
-  private dots!: DotsExports;
-  private outOffset = 0;
-  private invNormsOffset = 0;
-  private dataOffset = 0;
-  private out!: Float32Array;
-  /** 1 / norm of each stored vector; 0 = no vector in that slot. */
-  private invNorms!: Float32Array;
-  private data!: Int8Array | Float32Array;
-  /** The query whose scores `out` holds for slots below `scannedSlots` (see cosineAt). */
+  /** The query whose scores the flat arena holds for slots below `scannedSlots` (see cosineAt). */
   private scanned: Float32Array | undefined;
   private scannedSlots = 0;
 
@@ -69,98 +68,65 @@ export class VectorStore {
     readonly dim: number,
     readonly precision: VectorPrecision = 'int8',
     initialCapacity = 1024,
+    private readonly policy: PartitionPolicy = NO_PARTITIONS,
   ) {
-    if (dim > MAX_DIM) throw new Error(`vectors of ${dim} dimensions are not supported (at most 4096)`);
-    this.stride = precision === 'int8' ? roundUp(dim, 16) : roundUp(dim, 4);
-    this.rowBytes = precision === 'int8' ? this.stride : this.stride * 4;
-    this.queryBytes = roundUp(this.stride * 4, 16);
-    this.allocate(Math.max(1, initialCapacity));
-  }
-
-  /** Lays out a memory for `capacity` slots: query | scores | inverse norms | rows. Copies what exists. */
-  private allocate(capacity: number): void {
-    const outOffset = this.queryBytes;
-    const invNormsOffset = outOffset + capacity * 4;
-    const dataOffset = roundUp(invNormsOffset + capacity * 4, 16);
-    const bytes = dataOffset + capacity * this.rowBytes;
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
-    const invNorms = new Float32Array(memory.buffer, invNormsOffset, capacity);
-    const data =
-      this.precision === 'int8'
-        ? new Int8Array(memory.buffer, dataOffset, capacity * this.stride)
-        : new Float32Array(memory.buffer, dataOffset, capacity * this.stride);
-    if (this.capacity > 0) {
-      invNorms.set(this.invNorms);
-      data.set(this.data);
-    }
-    this.memory = memory;
-    this.dots = new WebAssembly.Instance(DOTS_MODULE, { env: { memory } }).exports as unknown as DotsExports;
-    this.capacity = capacity;
-    this.outOffset = outOffset;
-    this.invNormsOffset = invNormsOffset;
-    this.dataOffset = dataOffset;
-    this.out = new Float32Array(memory.buffer, outOffset, capacity);
-    this.invNorms = invNorms;
-    this.data = data;
+    this.flat = new RowArena(dim, precision, Math.max(1, initialCapacity));
   }
 
   set(slot: number, vector: Float32Array): void {
     if (vector.length !== this.dim) return;
     this.scanned = undefined;
-    if (slot >= this.capacity) {
-      let capacity = this.capacity;
-      while (capacity <= slot) capacity *= 2;
-      this.allocate(capacity);
-    }
-    const base = slot * this.stride;
-    let sum = 0;
-    if (this.data instanceof Int8Array) {
-      const scale = quantizationScale(vector);
-      for (let i = 0; i < this.dim; i++) {
-        const q = Math.round((vector[i] as number) * scale);
-        this.data[base + i] = q;
-        sum += q * q;
-      }
+    const had = this.has(slot);
+    let stored: boolean;
+    if (this.partitions) {
+      stored = vector.some((x) => x !== 0);
+      if (stored) this.partitions.set(slot, vector);
+      else this.partitions.remove(slot);
     } else {
-      this.data.set(vector, base);
-      for (let i = 0; i < this.dim; i++) sum += (vector[i] as number) ** 2;
+      const flat = this.flat as RowArena;
+      flat.ensure(slot + 1);
+      stored = flat.write(slot, vector);
     }
-    const had = this.invNorms[slot] !== 0;
-    this.invNorms[slot] = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-    if (!had && sum > 0) this.count++;
-    if (had && sum === 0) this.count--;
+    if (!had && stored) this.count++;
+    if (had && !stored) this.count--;
     if (slot > this.highest) this.highest = slot;
+    this.training?.dirty.add(slot);
   }
 
   has(slot: number): boolean {
-    return slot < this.capacity && this.invNorms[slot] !== 0;
+    if (this.partitions) return this.partitions.has(slot);
+    const flat = this.flat as RowArena;
+    return slot < flat.capacity && flat.invNorms[slot] !== 0;
   }
 
   remove(slot: number): void {
     if (!this.has(slot)) return;
     this.scanned = undefined;
-    this.data.fill(0, slot * this.stride, (slot + 1) * this.stride);
-    this.invNorms[slot] = 0;
+    if (this.partitions) this.partitions.remove(slot);
+    else (this.flat as RowArena).clear(slot);
     this.count--;
+    this.training?.dirty.add(slot);
   }
 
   get size(): number {
     return this.count;
   }
 
+  /** Whether queries scan partitions (approximate) rather than every row. */
+  get partitioned(): boolean {
+    return this.partitions !== undefined;
+  }
+
   /**
    * Cosine of a unit-length `query` with the vector at `slot`, or null when the slot has none. Right after
-   * `nearest` with the same query it is read from that scan's scores instead of being computed again.
+   * a flat `nearest` with the same query it is read from that scan's scores instead of being computed again.
    */
   cosineAt(slot: number, query: Float32Array): number | null {
-    const inv = slot < this.capacity ? (this.invNorms[slot] as number) : 0;
-    if (inv === 0) return null;
-    if (query === this.scanned && slot < this.scannedSlots) return this.out[slot] as number;
-    const base = slot * this.stride;
-    const data = this.data;
-    let dot = 0;
-    for (let i = 0; i < this.dim; i++) dot += (query[i] as number) * (data[base + i] as number);
-    return dot * inv;
+    if (this.partitions) return this.partitions.cosine(slot, query);
+    if (!this.has(slot)) return null;
+    const flat = this.flat as RowArena;
+    if (query === this.scanned && slot < this.scannedSlots) return flat.scores[slot] as number;
+    return flat.cosine(slot, query);
   }
 
   /** The k best accepted slots above the floor, best first, with their cosines. */
@@ -170,13 +136,13 @@ export class VectorStore {
     accept: (slot: number) => boolean,
     options: NearestOptions,
   ): { slot: number; score: number }[] {
-    const slots = this.highest + 1;
     if (this.count === 0 || k <= 0 || query.length !== this.dim) return [];
-    this.scoreAll(query, slots);
-    this.scanned = query;
-    this.scannedSlots = slots;
-    const out = this.out;
-    const invNorms = this.invNorms;
+    if (this.partitions)
+      return this.partitions.nearest(query, k, this.count * this.policy.scan, accept, options.floor);
+    const flat = this.flat as RowArena;
+    const slots = this.highest + 1;
+    const out = this.scoreAll(flat, query, slots);
+    const invNorms = flat.invNorms;
     const top = new TopK(k);
     // One bar for the cheap test: the floor, raised to the k-th best once k slots are kept.
     let bar = options.floor;
@@ -189,50 +155,120 @@ export class VectorStore {
     return top.sorted();
   }
 
-  /** Fills `out[0..slots)` with the cosine of `query` (unit length) and each slot. */
-  private scoreAll(query: Float32Array, slots: number): void {
-    if (this.data instanceof Int8Array) {
-      // The query is quantized like the rows, then stored widened to int16 (see vector-dots.wat).
-      const probe = new Int16Array(this.memory.buffer, 0, this.stride);
-      const scale = quantizationScale(query);
-      let sum = 0;
-      for (let i = 0; i < this.dim; i++) {
-        const q = Math.round((query[i] as number) * scale);
-        probe[i] = q;
-        sum += q * q;
-      }
-      probe.fill(0, this.dim);
-      const queryInv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-      if (this.stride === 128)
-        this.dots.dotsI8x128(this.dataOffset, 0, slots, this.invNormsOffset, this.outOffset, queryInv);
-      else
-        this.dots.dotsI8(
-          this.dataOffset,
-          0,
-          this.stride,
-          slots,
-          this.invNormsOffset,
-          this.outOffset,
-          queryInv,
-        );
-    } else {
-      const probe = new Float32Array(this.memory.buffer, 0, this.stride);
-      probe.set(query);
-      probe.fill(0, this.dim);
-      this.dots.dotsF32(this.dataOffset, 0, this.stride, slots, this.outOffset);
+  /** Cosines of `query` with every flat row up to `slots` (a view, valid until the next call). */
+  private scoreAll(flat: RowArena, query: Float32Array, slots: number): Float32Array {
+    flat.prepare(query);
+    flat.score(0, slots);
+    this.scanned = query;
+    this.scannedSlots = slots;
+    return flat.scores;
+  }
+
+  /**
+   * Starts partitioning in the background when the policy says it is due (the store reached the
+   * threshold, or grew well past what its partitions were trained on); resolves when the new layout
+   * serves, rejects with PartitioningStopped after `stopPartitioning`; undefined when nothing is due.
+   * The work is done in slices of a few ms between which the event loop runs; queries meanwhile use the
+   * current layout, and writes made meanwhile are placed again at the end.
+   */
+  partitionIfDue(): Promise<void> | undefined {
+    const { minVectors } = this.policy;
+    if (minVectors <= 0 || this.training || this.count < minVectors) return undefined;
+    if (this.partitions && this.count < this.partitions.trainedOn * RETRAIN_GROWTH) return undefined;
+    const training: Training = { dirty: new Set(), stopped: false };
+    this.training = training;
+    return this.partition(training).finally(() => {
+      if (this.training === training) this.training = undefined;
+    });
+  }
+
+  /** Stops a background partitioning (its promise rejects with PartitioningStopped). */
+  stopPartitioning(): void {
+    if (this.training) this.training.stopped = true;
+  }
+
+  private async partition(training: Training): Promise<void> {
+    const pause = (): Promise<void> =>
+      new Promise((resolve, reject) =>
+        setImmediate(() => (training.stopped ? reject(new PartitioningStopped()) : resolve())),
+      );
+    const source: TrainingSource = {
+      dim: this.dim,
+      slots: () => this.filledSlots(),
+      read: (slot, out) => this.readUnit(slot, out),
+      searchFor: (c, n) => this.centroidSearch(c, n),
+      pause,
+    };
+    const trainedOn = this.count;
+    const count = partitionCountFor(trainedOn);
+    const centroids = await trainCentroids(source, count);
+    const search = this.centroidSearch(centroids, count);
+    // Assign every vector to its partition (the slow part: a centroid scan each), then lay them out.
+    const slots = this.filledSlots();
+    const partition = new Int32Array(slots.length);
+    const vector = new Float32Array(this.dim);
+    for (let i = 0; i < slots.length; i++) {
+      if (i % SLICE === SLICE - 1) await pause();
+      const slot = slots[i] as number;
+      if (!this.has(slot)) continue; // removed meanwhile: dirty, handled below
+      this.readUnit(slot, vector);
+      partition[i] = search.best(vector);
     }
+    const next = new VectorPartitions(this.dim, this.precision, centroids, count, trainedOn, search);
+    const kept = slots.filter((slot) => this.has(slot));
+    const keptPartition = partition.filter((_, i) => this.has(slots[i] as number));
+    await next.load(kept, keptPartition, (slot, out) => this.readUnit(slot, out), pause);
+    // No pause from here on: writes made during the work are applied to the new layout, then it serves.
+    for (const slot of training.dirty) {
+      if (this.has(slot)) {
+        this.readUnit(slot, vector);
+        next.set(slot, vector);
+      } else next.remove(slot);
+    }
+    this.partitions = next;
+    this.flat = undefined;
+    this.scanned = undefined;
+  }
+
+  /** Slots holding a vector, ascending. */
+  private filledSlots(): Int32Array {
+    if (this.partitions) return this.partitions.slots();
+    const slots = new Int32Array(this.count);
+    let at = 0;
+    for (let slot = 0; slot <= this.highest && at < slots.length; slot++)
+      if (this.has(slot)) slots[at++] = slot;
+    return slots.subarray(0, at);
+  }
+
+  /** The stored vector of `slot` (which has one) at unit length, into `out`. */
+  private readUnit(slot: number, out: Float32Array): void {
+    if (this.partitions) this.partitions.read(slot, out);
+    else (this.flat as RowArena).readUnit(slot, out);
+  }
+
+  /** Centroid search on a flat store of its own (exact: centroids are few). */
+  private centroidSearch(centroids: Float32Array, count: number): CentroidSearch {
+    const arena = new RowArena(this.dim, 'int8', count);
+    for (let c = 0; c < count; c++) arena.write(c, centroids.subarray(c * this.dim, (c + 1) * this.dim));
+    const scores = (vector: Float32Array): Float32Array => {
+      arena.prepare(vector);
+      arena.score(0, count);
+      return arena.scores;
+    };
+    return {
+      best: (vector) => {
+        const all = scores(vector);
+        let best = 0;
+        for (let c = 1; c < count; c++) if ((all[c] as number) > (all[best] as number)) best = c;
+        return best;
+      },
+      ranked: (query) => rankByScore(scores(query), count),
+    };
   }
 
   bytes(): number {
-    return this.memory.buffer.byteLength;
+    return (this.flat?.bytes() ?? 0) + (this.partitions?.bytes() ?? 0);
   }
-}
-
-/** Scale that maps the largest component to ±127. */
-function quantizationScale(vector: Float32Array): number {
-  let max = 0;
-  for (let i = 0; i < vector.length; i++) max = Math.max(max, Math.abs(vector[i] as number));
-  return max > 0 ? 127 / max : 0;
 }
 
 /** Scales a vector to unit length in place (a zero vector stays zero). */

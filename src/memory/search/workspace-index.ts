@@ -2,7 +2,7 @@ import { Bm25Index, type TermWeight } from './bm25.js';
 import { DOC_KINDS, KIND_CODE, type DocKind, type SearchDoc } from './search-doc.js';
 import { tokenize } from './tokenizer.js';
 import { TopK } from './top-k.js';
-import { VectorStore, type VectorPrecision } from './vector-store.js';
+import { NO_PARTITIONS, VectorStore, type PartitionPolicy, type VectorPrecision } from './vector-store.js';
 import type { Tenant } from '../../tenant.js';
 
 /**
@@ -78,9 +78,10 @@ export class WorkspaceIndex {
     readonly workspace: Tenant,
     readonly dim: number,
     precision: VectorPrecision = 'int8',
+    partitions: PartitionPolicy = NO_PARTITIONS,
   ) {
     // Small first: a workspace of 100 memories holds one 64 KB page of vectors, not 1,024 slots' worth.
-    this.vectors = new VectorStore(dim, precision, 64);
+    this.vectors = new VectorStore(dim, precision, 64, partitions);
   }
 
   get size(): number {

@@ -30,6 +30,10 @@ export function adminMetricsRoutes(services: Services) {
                   workspace: Type.String(),
                   docs: Type.Integer(),
                   vectors: Type.Integer(),
+                  partitioned: Type.Boolean({
+                    description:
+                      'Recall scans the vector partitions nearest to the query only (MNEMO_VECTOR_PARTITION_MIN).',
+                  }),
                   bytes: Type.Integer(),
                 }),
               ),
