@@ -28,6 +28,20 @@ class Postings {
   }
 }
 
+/** What a snapshot keeps of a BM25 index (see Bm25Index.exportState). */
+export interface Bm25State {
+  /** Terms in the index's order; `sizes[i]` postings of term i follow those of term i - 1 in `slots`/`tfs`. */
+  terms: string[];
+  sizes: Int32Array;
+  dfs: Int32Array;
+  slots: Int32Array;
+  tfs: Uint16Array;
+  /** Token count of each slot. */
+  lengths: Float32Array;
+  liveDocs: number;
+  totalLength: number;
+}
+
 export interface TermWeight {
   postings: Postings;
   idf: number;
@@ -161,6 +175,106 @@ export class Bm25Index {
       postings.size = kept;
       if (kept === 0) this.terms.delete(term);
     }
+  }
+
+  /**
+   * Copies of the postings (term by term, concatenated), lengths and counters, for a persisted snapshot
+   * (index-snapshot.ts). A generator: it yields after every `step` postings copied, and the caller must
+   * not change the index until it returns.
+   */
+  *exportState(slots: number, step = 250_000): Generator<undefined, Bm25State> {
+    const terms = [...this.terms.keys()];
+    let total = 0;
+    for (const postings of this.terms.values()) total += postings.size;
+    const sizes = new Int32Array(terms.length);
+    const dfs = new Int32Array(terms.length);
+    const postingSlots = new Int32Array(total);
+    const tfs = new Uint16Array(total);
+    let at = 0;
+    let i = 0;
+    let copied = 0;
+    for (const postings of this.terms.values()) {
+      sizes[i] = postings.size;
+      dfs[i] = postings.df;
+      postingSlots.set(postings.slots.subarray(0, postings.size), at);
+      tfs.set(postings.tfs.subarray(0, postings.size), at);
+      at += postings.size;
+      i++;
+      copied += postings.size;
+      if (copied >= step) {
+        copied = 0;
+        yield;
+      }
+    }
+    const lengths = new Float32Array(slots);
+    lengths.set(this.lengths.subarray(0, Math.min(slots, this.lengths.length)));
+    return {
+      terms,
+      sizes,
+      dfs,
+      slots: postingSlots,
+      tfs,
+      lengths,
+      liveDocs: this.liveDocs,
+      totalLength: this.totalLength,
+    };
+  }
+
+  /**
+   * The index `exportState` described, given which slots hold a live document (`kinds[slot] !== 0`). Each
+   * live slot's unique terms are recovered from the postings (dead slots still listed until compaction are
+   * skipped; slots are reused only after compaction, so a live slot's postings are all its own). Throws on
+   * a state that does not hold together; yields every `step` postings.
+   */
+  static *fromState(state: Bm25State, kinds: Uint8Array, step = 250_000): Generator<undefined, Bm25Index> {
+    const { terms, sizes, dfs, slots, tfs } = state;
+    const slotCount = kinds.length;
+    if (sizes.length !== terms.length || dfs.length !== terms.length || tfs.length !== slots.length)
+      throw new Error('BM25 snapshot: section sizes disagree');
+    if (state.lengths.length !== slotCount) throw new Error('BM25 snapshot: lengths do not cover the slots');
+    const index = new Bm25Index();
+    const slotTerms: (string[] | undefined)[] = new Array<string[] | undefined>(slotCount);
+    let live = 0;
+    for (let slot = 0; slot < slotCount; slot++) {
+      if (kinds[slot] === 0) continue;
+      slotTerms[slot] = [];
+      live++;
+    }
+    if (live !== state.liveDocs) throw new Error('BM25 snapshot: live documents disagree with the slots');
+    let at = 0;
+    let done = 0;
+    for (let i = 0; i < terms.length; i++) {
+      const term = terms[i] as string;
+      const size = sizes[i] as number;
+      const df = dfs[i] as number;
+      const malformed = typeof term !== 'string' || size < 1 || df < 0 || df > size;
+      if (malformed || at + size > slots.length || index.terms.has(term))
+        throw new Error('BM25 snapshot: malformed term table');
+      const postings = new Postings();
+      postings.slots = slots.slice(at, at + size);
+      postings.tfs = tfs.slice(at, at + size);
+      postings.size = size;
+      postings.df = df;
+      for (let j = 0; j < size; j++) {
+        const slot = postings.slots[j] as number;
+        if (slot < 0 || slot >= slotCount) throw new Error('BM25 snapshot: a posting names no slot');
+        slotTerms[slot]?.push(term);
+      }
+      index.terms.set(term, postings);
+      at += size;
+      done += size;
+      if (done >= step) {
+        done = 0;
+        yield;
+      }
+    }
+    if (at !== slots.length) throw new Error('BM25 snapshot: postings left over');
+    index.slotTerms = slotTerms;
+    index.lengths = new Float32Array(Math.max(64, slotCount));
+    index.lengths.set(state.lengths);
+    index.liveDocs = state.liveDocs;
+    index.totalLength = state.totalLength;
+    return index;
   }
 
   /** Approximate heap bytes, for the index cache's budget. */

@@ -226,6 +226,47 @@ export class VectorStore {
   bytes(): number {
     return this.memory.buffer.byteLength;
   }
+
+  // --- persisted snapshots (index-snapshot.ts) -------------------------------------------------------
+  // Only `data`, `invNorms`, `capacity`, `highest` and `count` are read or written here: a restored store
+  // is the one that was exported, row for row, with nothing re-quantized.
+
+  /** Copies of the rows of slots 0..highest (as stored: int8 or float32 lanes) and their inverse norms. */
+  exportState(): VectorStoreState {
+    const rows = this.highest + 1;
+    const lanes = this.data.length / this.capacity;
+    return {
+      rows,
+      count: this.count,
+      invNorms: this.invNorms.slice(0, rows),
+      data: this.data.slice(0, rows * lanes),
+    };
+  }
+
+  /** A store holding exactly `state`; throws when it was exported from another dimension or precision. */
+  static fromState(dim: number, precision: VectorPrecision, state: VectorStoreState): VectorStore {
+    const store = new VectorStore(dim, precision, Math.max(64, state.rows));
+    const lanes = store.data.length / store.capacity;
+    const sameType = state.data instanceof Int8Array === store.data instanceof Int8Array;
+    if (!sameType || state.invNorms.length !== state.rows || state.data.length !== state.rows * lanes)
+      throw new Error("the snapshot's vectors do not fit this store (dimension or precision)");
+    let count = 0;
+    for (let slot = 0; slot < state.rows; slot++) if (state.invNorms[slot] !== 0) count++;
+    if (count !== state.count) throw new Error("the snapshot's vector count does not match its rows");
+    store.invNorms.set(state.invNorms);
+    store.data.set(state.data);
+    store.highest = state.rows - 1;
+    store.count = count;
+    return store;
+  }
+}
+
+/** What a snapshot keeps of a vector store: `rows` slots of lanes each, and each slot's inverse norm. */
+export interface VectorStoreState {
+  rows: number;
+  count: number;
+  invNorms: Float32Array;
+  data: Int8Array | Float32Array;
 }
 
 /** Scale that maps the largest component to ±127. */
