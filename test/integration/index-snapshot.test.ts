@@ -197,6 +197,7 @@ function answers(index: WorkspaceIndex, withRanks: boolean): unknown[] {
       kinds: ['working', 'episodic', 'semantic', 'engram'],
       vectorFloor: 0,
       perLeg: 10_000,
+      entities: tokenize(query).slice(0, 1),
     });
     const candidates = result.candidates
       .map((c) => ({
@@ -206,6 +207,7 @@ function answers(index: WorkspaceIndex, withRanks: boolean): unknown[] {
         record: c.doc.record,
         bm25: c.bm25,
         cosine: c.cosine,
+        mentionsEntity: c.mentionsEntity,
         ...(withRanks ? { bm25Rank: c.bm25Rank, vectorRank: c.vectorRank } : {}),
       }))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

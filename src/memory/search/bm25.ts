@@ -28,6 +28,13 @@ class Postings {
   }
 }
 
+interface RestoredTerms {
+  terms: string[];
+  offsets: Int32Array;
+  ids: Int32Array;
+  live: Uint8Array;
+}
+
 /** What a snapshot keeps of a BM25 index (see Bm25Index.exportState). */
 export interface Bm25State {
   /** Terms in the index's order; `sizes[i]` postings of term i follow those of term i - 1 in `slots`/`tfs`. */
@@ -51,6 +58,12 @@ export class Bm25Index {
   private readonly terms = new Map<string, Postings>();
   /** Unique terms of each slot (to correct df on removal); empty for dead slots. */
   private slotTerms: (string[] | undefined)[] = [];
+  /**
+   * The unique terms of slots restored from a snapshot, as term numbers in one flat array (slot i's are
+   * ids[offsets[i]..offsets[i + 1])), until the slot is removed: a million small arrays cost more to
+   * build than the rest of a restore (bench/profile-cold-start.ts). `live[slot]` = 1 while they hold.
+   */
+  private restored: RestoredTerms | undefined;
   private lengths = new Float32Array(64);
   private liveDocs = 0;
   private totalLength = 0;
@@ -84,25 +97,45 @@ export class Bm25Index {
     }
     this.lengths[slot] = tokens.length;
     this.slotTerms[slot] = terms;
+    if (this.restored && slot < this.restored.live.length) this.restored.live[slot] = 0;
     this.liveDocs++;
     this.totalLength += tokens.length;
   }
 
   remove(slot: number): void {
-    const terms = this.slotTerms[slot];
+    const terms = this.termsOf(slot);
     if (!terms) return;
     for (const term of terms) {
       const postings = this.terms.get(term);
       if (postings) postings.df--;
     }
     this.slotTerms[slot] = undefined;
+    if (this.restored && slot < this.restored.live.length) this.restored.live[slot] = 0;
     this.liveDocs--;
     this.totalLength -= this.lengths[slot] ?? 0;
   }
 
   /** Whether the document in `slot` contains `term`. */
   hasTerm(slot: number, term: string): boolean {
-    return this.slotTerms[slot]?.includes(term) ?? false;
+    const own = this.slotTerms[slot];
+    if (own) return own.includes(term);
+    const r = this.restored;
+    if (!r || slot >= r.live.length || r.live[slot] === 0) return false;
+    for (let k = r.offsets[slot] as number; k < (r.offsets[slot + 1] as number); k++)
+      if (r.terms[r.ids[k] as number] === term) return true;
+    return false;
+  }
+
+  /** The unique terms of a live slot; undefined for a dead one. */
+  private termsOf(slot: number): string[] | undefined {
+    const own = this.slotTerms[slot];
+    if (own) return own;
+    const r = this.restored;
+    if (!r || slot >= r.live.length || r.live[slot] === 0) return undefined;
+    const terms: string[] = [];
+    for (let k = r.offsets[slot] as number; k < (r.offsets[slot + 1] as number); k++)
+      terms.push(r.terms[r.ids[k] as number] as string);
+    return terms;
   }
 
   get documentCount(): number {
@@ -233,14 +266,17 @@ export class Bm25Index {
       throw new Error('BM25 snapshot: section sizes disagree');
     if (state.lengths.length !== slotCount) throw new Error('BM25 snapshot: lengths do not cover the slots');
     const index = new Bm25Index();
-    const slotTerms: (string[] | undefined)[] = new Array<string[] | undefined>(slotCount);
-    let live = 0;
+    const live = new Uint8Array(slotCount);
+    let liveCount = 0;
     for (let slot = 0; slot < slotCount; slot++) {
       if (kinds[slot] === 0) continue;
-      slotTerms[slot] = [];
-      live++;
+      live[slot] = 1;
+      liveCount++;
     }
-    if (live !== state.liveDocs) throw new Error('BM25 snapshot: live documents disagree with the slots');
+    if (liveCount !== state.liveDocs)
+      throw new Error('BM25 snapshot: live documents disagree with the slots');
+    // Slot -> terms, counted then filled: offsets[slot + 1] counts the live slot's postings first.
+    const offsets = new Int32Array(slotCount + 1);
     let at = 0;
     let done = 0;
     for (let i = 0; i < terms.length; i++) {
@@ -258,7 +294,7 @@ export class Bm25Index {
       for (let j = 0; j < size; j++) {
         const slot = postings.slots[j] as number;
         if (slot < 0 || slot >= slotCount) throw new Error('BM25 snapshot: a posting names no slot');
-        slotTerms[slot]?.push(term);
+        if (live[slot] === 1) offsets[slot + 1] = (offsets[slot + 1] as number) + 1;
       }
       index.terms.set(term, postings);
       at += size;
@@ -269,7 +305,24 @@ export class Bm25Index {
       }
     }
     if (at !== slots.length) throw new Error('BM25 snapshot: postings left over');
-    index.slotTerms = slotTerms;
+    for (let slot = 0; slot < slotCount; slot++)
+      offsets[slot + 1] = (offsets[slot + 1] as number) + (offsets[slot] as number);
+    const ids = new Int32Array(offsets[slotCount] as number);
+    const fill = offsets.slice(0, slotCount);
+    at = 0;
+    for (let i = 0; i < terms.length; i++) {
+      const end = at + (sizes[i] as number);
+      for (; at < end; at++) {
+        const slot = slots[at] as number;
+        if (live[slot] !== 1) continue;
+        const k = fill[slot] as number;
+        ids[k] = i;
+        fill[slot] = k + 1;
+      }
+    }
+    yield;
+    index.slotTerms = new Array<string[] | undefined>(slotCount);
+    index.restored = { terms, offsets, ids, live };
     index.lengths = new Float32Array(Math.max(64, slotCount));
     index.lengths.set(state.lengths);
     index.liveDocs = state.liveDocs;
@@ -282,6 +335,9 @@ export class Bm25Index {
     let bytes = this.lengths.byteLength;
     for (const [term, p] of this.terms) bytes += term.length * 2 + 64 + p.slots.byteLength + p.tfs.byteLength;
     bytes += this.slotTerms.length * 8 + this.liveDocs * 48;
+    if (this.restored)
+      bytes +=
+        this.restored.offsets.byteLength + this.restored.ids.byteLength + this.restored.live.byteLength;
     return bytes;
   }
 }
