@@ -312,6 +312,12 @@ export const VARS = {
     int(1_048_576, 1_099_511_627_776),
     'Memory budget of the per-workspace search indexes of one instance (least recently used are dropped).',
   ),
+  indexSnapshotMinDocs: declare(
+    'MNEMO_INDEX_SNAPSHOT_MIN_DOCS',
+    50_000,
+    int(0, 1_000_000_000),
+    'Indexes of at least this many documents are saved to Redis as a snapshot (after a build, then after ~10% of their documents in new events), which a fresh instance loads instead of re-indexing. 0: off.',
+  ),
   recallCacheTtlMs: declare(
     'MNEMO_RECALL_CACHE_TTL_MS',
     300_000,

@@ -4,6 +4,8 @@ import { PROJECT_ROOT } from '../../src/paths.js';
 import { Corpus, prng } from '../lib/corpus.js';
 import { percentile, runLoad, type LoadResult, type RequestSpec } from '../lib/load.js';
 import { seedDirect } from '../lib/seed-direct.js';
+import { Keys } from '../../src/redis/keys.js';
+import { layerTenant } from '../../src/tenant.js';
 import { BENCH_ADMIN_KEY, layerKey, startRedis, startService, type ServiceProcess } from '../lib/stack.js';
 
 /**
@@ -11,8 +13,10 @@ import { BENCH_ADMIN_KEY, layerKey, startRedis, startService, type ServiceProces
  * their own redis-server and service processes (not part of the default run: seeding alone moves 2 GB).
  *
  *   large    one workspace of 1,000,000 memories (builtin embedder), seeded straight into Redis: cold
- *            start (first recall on an instance that holds nothing), recall p50/p99 at concurrency 1, index
- *            bytes per document.
+ *            start (first recall on an instance that holds nothing and finds no snapshot), the time until
+ *            that instance's index snapshot is committed (polling its meta key), recall p50/p99 at
+ *            concurrency 1, index bytes per document; then the cold start of a second fresh instance,
+ *            which restores the snapshot.
  *   tenants  10,000 workspaces × 100 memories, MNEMO_INDEX_MAX_BYTES=64 MB, recall requests spread
  *            Zipf(s = 1.1) over the workspaces at concurrency 1: p50/p99 including cold loads, index hit
  *            ratio (recalls that found their index in memory), loads per second, RSS.
@@ -79,15 +83,40 @@ async function adminMetrics(url: string): Promise<{
   return (await res.json()) as Awaited<ReturnType<typeof adminMetrics>>;
 }
 
-/** One counter of GET /metrics (Prometheus text), summed over its label sets. */
-async function counter(url: string, name: string): Promise<number> {
+/** One counter of GET /metrics (Prometheus text), summed over its label sets (or those with `label`). */
+async function counter(url: string, name: string, label = ''): Promise<number> {
   const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}` } });
   const text = await res.text();
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(' ').pop());
+    if (!line.startsWith(`${name} `) && !line.startsWith(`${name}{`)) continue;
+    if (label === '' || line.includes(label)) sum += Number(line.split(' ').pop());
   }
   return sum;
+}
+
+/** The first recall of a workspace on an instance: how long until it answered, in ms. */
+async function coldRecall(url: string, key: string): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(`${url}/v1/recall`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query: 'project deploy', top_k: 10 }),
+  });
+  if (!res.ok) throw new Error(`cold recall failed: ${res.status} ${await res.text()}`);
+  await res.text();
+  return round(performance.now() - started, 1);
+}
+
+/** Polls the workspace's snapshot meta until it names a generation (the first instance committed one). */
+async function snapshotCommitted(client: Redis, workspace: string, timeoutMs: number): Promise<number> {
+  const meta = new Keys().indexSnapshotMeta(layerTenant(workspace));
+  const deadline = Date.now() + timeoutMs;
+  while ((await client.hget(meta, 'gen')) === null) {
+    if (Date.now() > deadline) throw new Error(`no index snapshot committed within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return (JSON.parse((await client.hget(meta, 'info')) ?? '{}') as { bytes: number }).bytes;
 }
 
 async function largeWorkspace(
@@ -105,21 +134,21 @@ async function largeWorkspace(
   figures[`large_${label}_seed_s`] = round((performance.now() - started) / 1000, 1);
   process.stderr.write(`seeded ${count} memories in ${figures[`large_${label}_seed_s`]} s\n`);
 
-  // Cold start: an instance that holds nothing answers its first recall.
+  // Cold start: an instance that holds nothing (and finds no snapshot) answers its first recall.
   const service: ServiceProcess = await startService(redisUrl);
+  let key: string;
   try {
-    const key = await layerKey(service.url, workspace);
-    started = performance.now();
-    const res = await fetch(`${service.url}/v1/recall`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ query: 'project deploy', top_k: 10 }),
-    });
-    if (!res.ok) throw new Error(`cold recall failed: ${res.status} ${await res.text()}`);
-    await res.text();
-    figures[`large_${label}_cold_start_ms`] = round(performance.now() - started, 1);
+    key = await layerKey(service.url, workspace);
+    figures[`large_${label}_cold_start_ms`] = await coldRecall(service.url, key);
     process.stderr.write(
       `cold start ${label}: first recall after ${figures[`large_${label}_cold_start_ms`]} ms\n`,
+    );
+    // The instance writes the index's snapshot in the background; recall figures are taken after it.
+    started = performance.now();
+    figures[`large_${label}_snapshot_bytes`] = await snapshotCommitted(client, workspace, 600_000);
+    figures[`large_${label}_snapshot_written_s`] = round((performance.now() - started) / 1000, 1);
+    process.stderr.write(
+      `snapshot ${label}: committed ${figures[`large_${label}_snapshot_written_s`]} s after the cold start\n`,
     );
 
     // Past MNEMO_VECTOR_PARTITION_MIN the instance partitions the vectors in the background (recalls
@@ -158,6 +187,25 @@ async function largeWorkspace(
     figures[`large_${label}_rss_bytes`] = m.rss_bytes;
   } finally {
     await service.stop();
+  }
+
+  // Cold start from the snapshot: a second fresh instance restores it and catches up from the stream.
+  const second = await startService(redisUrl);
+  try {
+    figures[`large_${label}_cold_start_snapshot_ms`] = await coldRecall(second.url, key);
+    const restored = await counter(
+      second.url,
+      'mnemo_search_index_snapshot_loads_total',
+      'outcome="restored"',
+    );
+    if (restored !== 1) throw new Error(`the second instance did not restore the snapshot (${restored})`);
+    process.stderr.write(
+      `cold start ${label} from the snapshot: first recall after ${figures[`large_${label}_cold_start_snapshot_ms`]} ms\n`,
+    );
+    const m = await adminMetrics(second.url);
+    figures[`large_${label}_rss_bytes_after_restore`] = m.rss_bytes;
+  } finally {
+    await second.stop();
   }
 }
 

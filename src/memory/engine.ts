@@ -15,6 +15,8 @@ import { RecallService } from './recall-service.js';
 import { Reembedder } from './reembed.js';
 import { IndexManager, MEMORY_INDEX_RULES, type IndexEventRules } from './search/index-manager.js';
 import type { IndexObserver } from './search/index-observer.js';
+import { IndexSnapshots } from './search/index-snapshots.js';
+import { SnapshotStore } from './search/snapshot-store.js';
 import { TRACING_OFF, type Tracing } from '../tracing/tracing.js';
 
 /** The memory engine's parts, assembled once by the composition root. */
@@ -48,6 +50,18 @@ export interface EngineDeps {
 export function createMemoryEngine(deps: EngineDeps): MemoryEngine {
   const { config, log, redis, scripts, keys, events, embedder } = deps;
   const store = new MemoryStore(redis, scripts, keys, events);
+  const snapshots = new IndexSnapshots(
+    new SnapshotStore(redis, scripts, keys),
+    {
+      minDocs: config.indexSnapshotMinDocs,
+      embedder: embedder.name,
+      streamMaxLen: config.eventStreamMaxLen,
+    },
+    embedder.dim,
+    config.vectorPrecision,
+    log,
+    deps.indexObserver,
+  );
   const indexes = new IndexManager(
     redis,
     keys,
@@ -58,6 +72,7 @@ export function createMemoryEngine(deps: EngineDeps): MemoryEngine {
     log,
     config.vectorPrecision,
     deps.indexObserver,
+    snapshots,
     { minVectors: config.vectorPartitionMin, scan: config.vectorPartitionScan },
   );
   const [similarity, recency, importance] = config.scoreWeights as [number, number, number];

@@ -7,6 +7,7 @@ import type { EventLog } from './event-log.js';
 import type { Actor } from './events.js';
 import type { BuiltFact } from './facts/fact-builder.js';
 import { namespaceKey, parseNamespaceKey, type Namespace } from './namespace.js';
+import { SnapshotStore } from './search/snapshot-store.js';
 import { vectorToBuffer } from './search/vector-store.js';
 import { parseTenant, type Tenant } from '../tenant.js';
 
@@ -55,12 +56,25 @@ export interface WorkspaceCounts {
 type FactReply = [string, 'added' | 'confirmed', string[]];
 
 export class MemoryStore {
+  private readonly indexSnapshots: SnapshotStore;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly scripts: Scripts,
     private readonly keys: Keys,
     private readonly events: EventLog,
-  ) {}
+  ) {
+    this.indexSnapshots = new SnapshotStore(redis, scripts, keys);
+  }
+
+  /**
+   * Deletes the tenant's persisted search-index snapshot (src/memory/search/snapshot-store.ts) and keeps
+   * any snapshot captured before now from being committed: after an erasure (a snapshot holds copies of
+   * the documents) and a re-embed (its vectors are stale). Indexes are then built from the documents.
+   */
+  dropIndexSnapshot(workspace: Tenant): Promise<void> {
+    return this.indexSnapshots.drop(workspace);
+  }
 
   // The memory scripts' KEYS are built from three groups, always in this order (see each script's header).
 
@@ -280,7 +294,11 @@ export class MemoryStore {
       total.episodic += episodic;
       total.semantic += semantic;
       total.working += stray;
-      if (last || pending.length === 0) return total;
+      if (last || pending.length === 0) {
+        // Erasure reaches the copies too: the snapshot held the user's memories.
+        await this.dropIndexSnapshot(workspace);
+        return total;
+      }
       namespaces = pending;
     }
   }

@@ -50,6 +50,9 @@ export class Reembedder {
 
   private async runOne(workspace: Tenant, progress: ReembedProgress, options: ReembedOptions): Promise<void> {
     const expectedBytes = this.embedder.dim * 4;
+    // The persisted index snapshot holds the old vectors: a restore would replay every re-embedded
+    // document's event (or find the stream trimmed past it). Dropped before and after the run.
+    await this.store.dropIndexSnapshot(workspace);
     let cursor = '0';
     do {
       const page = await this.store.scanEmbeddable(workspace, cursor, PAGE);
@@ -67,5 +70,6 @@ export class Reembedder {
       progress.total = Math.max(progress.total, progress.scanned);
       await options.onProgress?.({ ...progress });
     } while (cursor !== '0');
+    await this.store.dropIndexSnapshot(workspace);
   }
 }

@@ -131,7 +131,45 @@ function indexObserver(registry: Registry): IndexObserver {
     buckets: LATENCY_BUCKETS,
     registers,
   });
+  const snapshotLoads = new Counter({
+    name: 'mnemo_search_index_snapshot_loads_total',
+    help: 'Persisted index snapshots a build tried, by outcome (restored, incompatible, unreadable).',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const snapshotLoadDurations = new Histogram({
+    name: 'mnemo_search_index_snapshot_load_duration_seconds',
+    help: 'Time to fetch, check and restore a persisted index snapshot (before its catch-up).',
+    buckets: [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const snapshotWrites = new Counter({
+    name: 'mnemo_search_index_snapshot_writes_total',
+    help: 'Persisted index snapshot writes, by outcome (committed, stale: a newer one existed, failed).',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const snapshotWriteDurations = new Histogram({
+    name: 'mnemo_search_index_snapshot_write_duration_seconds',
+    help: 'Time to capture, encode and store a persisted index snapshot (in the background).',
+    buckets: [0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers,
+  });
+  const snapshotBytes = new Counter({
+    name: 'mnemo_search_index_snapshot_written_bytes_total',
+    help: 'Bytes of persisted index snapshots written to Redis.',
+    registers,
+  });
   return {
+    snapshotLoaded: (outcome, seconds) => {
+      snapshotLoads.inc({ outcome });
+      if (outcome === 'restored') snapshotLoadDurations.observe(seconds);
+    },
+    snapshotWritten: (outcome, seconds, bytes) => {
+      snapshotWrites.inc({ outcome });
+      if (outcome !== 'failed') snapshotWriteDurations.observe(seconds);
+      snapshotBytes.inc(bytes);
+    },
     built: (seconds) => {
       loads.inc();
       loadDurations.observe(seconds);

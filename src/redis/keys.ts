@@ -132,6 +132,18 @@ export class Keys {
   vectors(tenant: Tenant): string {
     return `${this.ws(tenant)}:vecs`;
   }
+  /**
+   * HASH naming the current persisted search-index snapshot of the tenant (src/memory/search/snapshot-store.ts):
+   * gen, position (stream id it reflects), chunks, info (JSON identity and counts), floor (no snapshot
+   * older than this stream id may be committed: set by erasure), retiring (displaced generations).
+   */
+  indexSnapshotMeta(tenant: Tenant): string {
+    return `${this.ws(tenant)}:isnap`;
+  }
+  /** STRING: chunk `n` (at most 8 MB) of snapshot generation `gen` of the tenant's search index. */
+  indexSnapshotChunk(tenant: Tenant, gen: string, n: number): string {
+    return `${this.ws(tenant)}:isnap:${gen}:${n}`;
+  }
   /** ZSET importance -> id: the working memory of one namespace (eviction order). */
   workingEntries(tenant: Tenant, namespace: string): string {
     return `${this.ws(tenant)}:wm:${namespace}`;

@@ -722,6 +722,28 @@ const FIXTURES: Record<string, Fixture | 'read-only'> = {
     }),
     check: async (k) => expect(await redis.hexists(k('log'), 'd2')).toBe(1),
   },
+  commitIndexSnapshot: {
+    seed: async (k) =>
+      void (await redis.hset(k('isnap'), 'gen', 'aaaa', 'position', '5-0', 'chunks', '2', 'retiring', LONE)),
+    call: (k) => ({
+      keys: [k('isnap')],
+      args: ['00ff00ff00ff00ff', '6-0', 3, JSON.stringify({ embedder: LONE, deep: nested(1100) }), 1000],
+    }),
+    check: async (k, reply) => {
+      expect(reply).toEqual([1, ['aaaa', 2]]);
+      expect(await redis.hget(k('isnap'), 'gen')).toBe('00ff00ff00ff00ff');
+    },
+  },
+  dropIndexSnapshot: {
+    seed: async (k) => {
+      await redis.hset(k('isnap'), 'gen', 'aaaa', 'position', LONE, 'chunks', GARBAGE, 'floor', LONE);
+      await redis.xadd(k('stream'), '7-1', 'e', LONE);
+    },
+    call: (k) => ({ keys: ['isnap', 'stream'].map(k), args: [''] }),
+    check: async (k) => {
+      expect(await redis.hgetall(k('isnap'))).toEqual({ floor: '7-1' });
+    },
+  },
   webhookLease: {
     seed: async () => undefined,
     call: (k) => ({ keys: [k('lease')], args: ['disp_1', 1000, 'take'] }),

@@ -28,6 +28,27 @@ class Postings {
   }
 }
 
+interface RestoredTerms {
+  terms: string[];
+  offsets: Int32Array;
+  ids: Int32Array;
+  live: Uint8Array;
+}
+
+/** What a snapshot keeps of a BM25 index (see Bm25Index.exportState). */
+export interface Bm25State {
+  /** Terms in the index's order; `sizes[i]` postings of term i follow those of term i - 1 in `slots`/`tfs`. */
+  terms: string[];
+  sizes: Int32Array;
+  dfs: Int32Array;
+  slots: Int32Array;
+  tfs: Uint16Array;
+  /** Token count of each slot. */
+  lengths: Float32Array;
+  liveDocs: number;
+  totalLength: number;
+}
+
 export interface TermWeight {
   postings: Postings;
   idf: number;
@@ -37,6 +58,12 @@ export class Bm25Index {
   private readonly terms = new Map<string, Postings>();
   /** Unique terms of each slot (to correct df on removal); empty for dead slots. */
   private slotTerms: (string[] | undefined)[] = [];
+  /**
+   * The unique terms of slots restored from a snapshot, as term numbers in one flat array (slot i's are
+   * ids[offsets[i]..offsets[i + 1])), until the slot is removed: a million small arrays cost more to
+   * build than the rest of a restore (bench/profile-cold-start.ts). `live[slot]` = 1 while they hold.
+   */
+  private restored: RestoredTerms | undefined;
   private lengths = new Float32Array(64);
   private liveDocs = 0;
   private totalLength = 0;
@@ -70,25 +97,45 @@ export class Bm25Index {
     }
     this.lengths[slot] = tokens.length;
     this.slotTerms[slot] = terms;
+    if (this.restored && slot < this.restored.live.length) this.restored.live[slot] = 0;
     this.liveDocs++;
     this.totalLength += tokens.length;
   }
 
   remove(slot: number): void {
-    const terms = this.slotTerms[slot];
+    const terms = this.termsOf(slot);
     if (!terms) return;
     for (const term of terms) {
       const postings = this.terms.get(term);
       if (postings) postings.df--;
     }
     this.slotTerms[slot] = undefined;
+    if (this.restored && slot < this.restored.live.length) this.restored.live[slot] = 0;
     this.liveDocs--;
     this.totalLength -= this.lengths[slot] ?? 0;
   }
 
   /** Whether the document in `slot` contains `term`. */
   hasTerm(slot: number, term: string): boolean {
-    return this.slotTerms[slot]?.includes(term) ?? false;
+    const own = this.slotTerms[slot];
+    if (own) return own.includes(term);
+    const r = this.restored;
+    if (!r || slot >= r.live.length || r.live[slot] === 0) return false;
+    for (let k = r.offsets[slot] as number; k < (r.offsets[slot + 1] as number); k++)
+      if (r.terms[r.ids[k] as number] === term) return true;
+    return false;
+  }
+
+  /** The unique terms of a live slot; undefined for a dead one. */
+  private termsOf(slot: number): string[] | undefined {
+    const own = this.slotTerms[slot];
+    if (own) return own;
+    const r = this.restored;
+    if (!r || slot >= r.live.length || r.live[slot] === 0) return undefined;
+    const terms: string[] = [];
+    for (let k = r.offsets[slot] as number; k < (r.offsets[slot + 1] as number); k++)
+      terms.push(r.terms[r.ids[k] as number] as string);
+    return terms;
   }
 
   get documentCount(): number {
@@ -163,11 +210,134 @@ export class Bm25Index {
     }
   }
 
+  /**
+   * Copies of the postings (term by term, concatenated), lengths and counters, for a persisted snapshot
+   * (index-snapshot.ts). A generator: it yields after every `step` postings copied, and the caller must
+   * not change the index until it returns.
+   */
+  *exportState(slots: number, step = 250_000): Generator<undefined, Bm25State> {
+    const terms = [...this.terms.keys()];
+    let total = 0;
+    for (const postings of this.terms.values()) total += postings.size;
+    const sizes = new Int32Array(terms.length);
+    const dfs = new Int32Array(terms.length);
+    const postingSlots = new Int32Array(total);
+    const tfs = new Uint16Array(total);
+    let at = 0;
+    let i = 0;
+    let copied = 0;
+    for (const postings of this.terms.values()) {
+      sizes[i] = postings.size;
+      dfs[i] = postings.df;
+      postingSlots.set(postings.slots.subarray(0, postings.size), at);
+      tfs.set(postings.tfs.subarray(0, postings.size), at);
+      at += postings.size;
+      i++;
+      copied += postings.size;
+      if (copied >= step) {
+        copied = 0;
+        yield;
+      }
+    }
+    const lengths = new Float32Array(slots);
+    lengths.set(this.lengths.subarray(0, Math.min(slots, this.lengths.length)));
+    return {
+      terms,
+      sizes,
+      dfs,
+      slots: postingSlots,
+      tfs,
+      lengths,
+      liveDocs: this.liveDocs,
+      totalLength: this.totalLength,
+    };
+  }
+
+  /**
+   * The index `exportState` described, given which slots hold a live document (`kinds[slot] !== 0`). Each
+   * live slot's unique terms are recovered from the postings (dead slots still listed until compaction are
+   * skipped; slots are reused only after compaction, so a live slot's postings are all its own). Throws on
+   * a state that does not hold together; yields every `step` postings.
+   */
+  static *fromState(state: Bm25State, kinds: Uint8Array, step = 250_000): Generator<undefined, Bm25Index> {
+    const { terms, sizes, dfs, slots, tfs } = state;
+    const slotCount = kinds.length;
+    if (sizes.length !== terms.length || dfs.length !== terms.length || tfs.length !== slots.length)
+      throw new Error('BM25 snapshot: section sizes disagree');
+    if (state.lengths.length !== slotCount) throw new Error('BM25 snapshot: lengths do not cover the slots');
+    const index = new Bm25Index();
+    const live = new Uint8Array(slotCount);
+    let liveCount = 0;
+    for (let slot = 0; slot < slotCount; slot++) {
+      if (kinds[slot] === 0) continue;
+      live[slot] = 1;
+      liveCount++;
+    }
+    if (liveCount !== state.liveDocs)
+      throw new Error('BM25 snapshot: live documents disagree with the slots');
+    // Slot -> terms, counted then filled: offsets[slot + 1] counts the live slot's postings first.
+    const offsets = new Int32Array(slotCount + 1);
+    let at = 0;
+    let done = 0;
+    for (let i = 0; i < terms.length; i++) {
+      const term = terms[i] as string;
+      const size = sizes[i] as number;
+      const df = dfs[i] as number;
+      const malformed = typeof term !== 'string' || size < 1 || df < 0 || df > size;
+      if (malformed || at + size > slots.length || index.terms.has(term))
+        throw new Error('BM25 snapshot: malformed term table');
+      const postings = new Postings();
+      postings.slots = slots.slice(at, at + size);
+      postings.tfs = tfs.slice(at, at + size);
+      postings.size = size;
+      postings.df = df;
+      for (let j = 0; j < size; j++) {
+        const slot = postings.slots[j] as number;
+        if (slot < 0 || slot >= slotCount) throw new Error('BM25 snapshot: a posting names no slot');
+        if (live[slot] === 1) offsets[slot + 1] = (offsets[slot + 1] as number) + 1;
+      }
+      index.terms.set(term, postings);
+      at += size;
+      done += size;
+      if (done >= step) {
+        done = 0;
+        yield;
+      }
+    }
+    if (at !== slots.length) throw new Error('BM25 snapshot: postings left over');
+    for (let slot = 0; slot < slotCount; slot++)
+      offsets[slot + 1] = (offsets[slot + 1] as number) + (offsets[slot] as number);
+    const ids = new Int32Array(offsets[slotCount] as number);
+    const fill = offsets.slice(0, slotCount);
+    at = 0;
+    for (let i = 0; i < terms.length; i++) {
+      const end = at + (sizes[i] as number);
+      for (; at < end; at++) {
+        const slot = slots[at] as number;
+        if (live[slot] !== 1) continue;
+        const k = fill[slot] as number;
+        ids[k] = i;
+        fill[slot] = k + 1;
+      }
+    }
+    yield;
+    index.slotTerms = new Array<string[] | undefined>(slotCount);
+    index.restored = { terms, offsets, ids, live };
+    index.lengths = new Float32Array(Math.max(64, slotCount));
+    index.lengths.set(state.lengths);
+    index.liveDocs = state.liveDocs;
+    index.totalLength = state.totalLength;
+    return index;
+  }
+
   /** Approximate heap bytes, for the index cache's budget. */
   bytes(): number {
     let bytes = this.lengths.byteLength;
     for (const [term, p] of this.terms) bytes += term.length * 2 + 64 + p.slots.byteLength + p.tfs.byteLength;
     bytes += this.slotTerms.length * 8 + this.liveDocs * 48;
+    if (this.restored)
+      bytes +=
+        this.restored.offsets.byteLength + this.restored.ids.byteLength + this.restored.live.byteLength;
     return bytes;
   }
 }

@@ -4,6 +4,7 @@ import type { Keys } from '../../redis/keys.js';
 import type { EventLog } from '../event-log.js';
 import { compareStreamIds, type StoredEvent } from '../events.js';
 import { NO_INDEX_OBSERVER, type IndexObserver } from './index-observer.js';
+import type { IndexSnapshots } from './index-snapshots.js';
 import { toSearchDoc } from './search-doc.js';
 import {
   bufferToVector,
@@ -12,7 +13,8 @@ import {
   type PartitionPolicy,
   type VectorPrecision,
 } from './vector-store.js';
-import { WorkspaceIndex } from './workspace-index.js';
+import { inSlices } from './slices.js';
+import { WorkspaceIndex, type WorkspaceIndexState } from './workspace-index.js';
 import type { Tenant } from '../../tenant.js';
 
 /**
@@ -56,6 +58,12 @@ const SCAN_COUNT = 2000;
  * the index on first use and otherwise catches it up from the workspace stream (one round trip when nothing
  * changed), so a query sees every write acknowledged before it started, on any instance. A stream trimmed
  * past an index's position triggers a rebuild.
+ *
+ * With persisted snapshots (index-snapshots.ts), a load restores the workspace's snapshot when there is a
+ * usable one and catches it up from the stream exactly like a held index (a snapshot the stream was
+ * trimmed past is discarded and the index built from the documents). Rule: an index changes only inside
+ * `build` (before anyone else sees it) and `apply` (one catch-up at a time), so a snapshot captured while
+ * holding the catch-up turn (`exclusive`) is a consistent state.
  */
 export class IndexManager {
   private readonly indexes = new Map<string, WorkspaceIndex>();
@@ -75,6 +83,7 @@ export class IndexManager {
     private readonly log: Logger,
     private readonly precision: VectorPrecision = 'int8',
     private readonly observer: IndexObserver = NO_INDEX_OBSERVER,
+    private readonly snapshots?: IndexSnapshots,
     private readonly partitions: PartitionPolicy = NO_PARTITIONS,
   ) {}
 
@@ -126,7 +135,7 @@ export class IndexManager {
   private partitionIfDue(index: WorkspaceIndex): void {
     const started = performance.now();
     index.vectors.partitionIfDue()?.then(
-      () =>
+      () => {
         this.log.info(
           {
             workspace: index.workspace,
@@ -134,7 +143,9 @@ export class IndexManager {
             ms: Math.round(performance.now() - started),
           },
           'index vectors partitioned',
-        ),
+        );
+        if (this.indexes.get(index.workspace) === index) this.snapshots?.partitioned(index, this.capture);
+      },
       (err: unknown) => {
         if (!(err instanceof PartitioningStopped))
           this.log.error({ err, workspace: index.workspace }, 'partitioning the index vectors failed');
@@ -142,17 +153,44 @@ export class IndexManager {
     );
   }
 
-  private load(workspace: Tenant): Promise<WorkspaceIndex> {
+  /** Resolves when no snapshot write of this instance is running (tests, the benchmark). */
+  snapshotsIdle(): Promise<void> {
+    return this.snapshots?.idle() ?? Promise.resolve();
+  }
+
+  private load(workspace: Tenant, useSnapshot = true): Promise<WorkspaceIndex> {
     let pending = this.loading.get(workspace);
     if (!pending) {
-      pending = this.build(workspace).finally(() => this.loading.delete(workspace));
+      pending = this.build(workspace, useSnapshot).finally(() => this.loading.delete(workspace));
       this.loading.set(workspace, pending);
     }
     return pending;
   }
 
-  private async build(workspace: Tenant): Promise<WorkspaceIndex> {
+  private async build(workspace: Tenant, useSnapshot: boolean): Promise<WorkspaceIndex> {
     const started = performance.now();
+    const restored = useSnapshot ? await this.restore(workspace) : undefined;
+    const index = restored ?? (await this.scan(workspace));
+    this.indexes.set(workspace, index);
+    await this.catchUp(index);
+    this.enforceBudget(workspace);
+    this.partitionIfDue(index);
+    this.observer.built((performance.now() - started) / 1000);
+    this.log.debug(
+      {
+        workspace,
+        docs: index.size,
+        restored: restored !== undefined,
+        ms: Math.round(performance.now() - started),
+      },
+      'index built',
+    );
+    if (!restored) this.snapshots?.built(index, this.capture);
+    return this.indexes.get(workspace) ?? index;
+  }
+
+  /** The index from the documents and vectors HASHes. */
+  private async scan(workspace: Tenant): Promise<WorkspaceIndex> {
     const index = new WorkspaceIndex(workspace, this.dim, this.precision, this.partitions);
     // Position first: events after it are applied on top of the scan (applying twice is harmless).
     const position = await this.events.read(workspace, '0-0', 0);
@@ -160,16 +198,52 @@ export class IndexManager {
     index.entriesAdded = position.entriesAdded;
     await this.scanDocuments(workspace, index);
     await this.scanVectors(workspace, index);
-    this.indexes.set(workspace, index);
-    await this.catchUp(index);
-    this.enforceBudget(workspace);
-    this.partitionIfDue(index);
-    this.observer.built((performance.now() - started) / 1000);
-    this.log.debug(
-      { workspace, docs: index.size, ms: Math.round(performance.now() - started) },
-      'index built',
+    return index;
+  }
+
+  /**
+   * The index from the workspace's snapshot, caught up with the stream; undefined when there is no usable
+   * snapshot or the stream was trimmed past it. Nobody else sees the index yet, so it is caught up here
+   * directly, not through `catchUp`.
+   */
+  private async restore(workspace: Tenant): Promise<WorkspaceIndex | undefined> {
+    const index = await this.snapshots?.restore(workspace, this.partitions);
+    if (!index) return undefined;
+    const applied = await this.applyPages(index);
+    if (applied === 'behind') {
+      this.log.info(
+        { workspace },
+        'index snapshot older than the event stream keeps: building from the documents',
+      );
+      this.snapshots?.tooOld(index);
+      return undefined;
+    }
+    this.snapshots?.applied(index, applied, this.capture);
+    return index;
+  }
+
+  /** A copy of the index's state, taken in its catch-up turn (nothing changes it meanwhile), in slices. */
+  private readonly capture = (index: WorkspaceIndex): Promise<WorkspaceIndexState> =>
+    this.exclusive(index, () => inSlices(index.captureState()));
+
+  /**
+   * Runs `work` as the index's catch-up turn: after the running one, and catch-ups arriving meanwhile
+   * wait for it (catchUp queues behind whatever `syncing` holds).
+   */
+  private async exclusive<T>(index: WorkspaceIndex, work: () => Promise<T>): Promise<T> {
+    for (let running = this.syncing.get(index); running; running = this.syncing.get(index))
+      await running.catch(() => undefined);
+    const run = work();
+    const held = run.then(
+      () => undefined,
+      () => undefined,
     );
-    return this.indexes.get(workspace) ?? index;
+    this.syncing.set(index, held);
+    try {
+      return await run;
+    } finally {
+      if (this.syncing.get(index) === held) this.syncing.delete(index);
+    }
   }
 
   // Both scans ask for the next page before indexing the current one, so Redis works while we do.
@@ -243,11 +317,25 @@ export class IndexManager {
   private async applyNewEvents(index: WorkspaceIndex): Promise<void> {
     const started = performance.now();
     const applied = await this.applyPages(index);
+    if (applied === 'behind') {
+      // The stream was trimmed past our position (or recreated): rebuild from the documents (a snapshot
+      // would be at least as old as this index).
+      this.log.info({ workspace: index.workspace }, 'event stream moved past the index: rebuilding');
+      this.rebuilds++;
+      this.forget(index.workspace);
+      const rebuilt = await this.load(index.workspace, false);
+      this.indexes.set(index.workspace, rebuilt);
+      return;
+    }
     this.observer.caughtUp(applied, (performance.now() - started) / 1000);
+    if (this.indexes.get(index.workspace) === index) this.snapshots?.applied(index, applied, this.capture);
   }
 
-  /** Applies the events after the index's position; returns how many it applied. */
-  private async applyPages(index: WorkspaceIndex): Promise<number> {
+  /**
+   * Applies the events after the index's position; returns how many it applied, or 'behind' when the
+   * stream no longer holds every event after the index's position (then the index is left as it was).
+   */
+  private async applyPages(index: WorkspaceIndex): Promise<number | 'behind'> {
     let applied = 0;
     for (;;) {
       const page = await this.events.readNew(index.workspace, index.lastEventId, PAGE);
@@ -256,15 +344,7 @@ export class IndexManager {
       // every kept entry is after us: if fewer are kept than were added since, some we never saw are gone.
       const expected = page.entriesAdded - index.entriesAdded;
       const behindRetention = compareStreamIds(index.lastEventId, page.firstId) < 0;
-      if (expected < 0 || (behindRetention && expected > page.length)) {
-        // The stream was trimmed past our position (or recreated): rebuild from the documents.
-        this.log.info({ workspace: index.workspace }, 'event stream moved past the index: rebuilding');
-        this.rebuilds++;
-        this.forget(index.workspace);
-        const rebuilt = await this.load(index.workspace);
-        this.indexes.set(index.workspace, rebuilt);
-        return applied;
-      }
+      if (expected < 0 || (behindRetention && expected > page.length)) return 'behind';
       await this.apply(index, page.events);
       applied += page.events.length;
       if (page.events.length > 0) index.lastEventId = (page.events[page.events.length - 1] as StoredEvent).id;

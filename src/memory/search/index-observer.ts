@@ -12,10 +12,16 @@ export interface IndexObserver {
    * took (one Redis round trip when nothing was new).
    */
   caughtUp(events: number, seconds: number): void;
+  /** A build tried the workspace's persisted snapshot (index-snapshots.ts): restored, or why not. */
+  snapshotLoaded(outcome: 'restored' | 'incompatible' | 'unreadable', seconds: number): void;
+  /** A snapshot write ended: committed, refused as older than the current one (stale), or failed. */
+  snapshotWritten(outcome: 'committed' | 'stale' | 'failed', seconds: number, bytes: number): void;
 }
 
 export const NO_INDEX_OBSERVER: IndexObserver = {
   built: () => undefined,
   evicted: () => undefined,
   caughtUp: () => undefined,
+  snapshotLoaded: () => undefined,
+  snapshotWritten: () => undefined,
 };

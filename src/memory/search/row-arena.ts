@@ -42,7 +42,7 @@ const roundUp = (value: number, multiple: number): number => Math.ceil(value / m
 
 export class RowArena {
   /** Lanes per row: the dimension padded to what the SIMD loop steps by. */
-  private readonly stride: number;
+  readonly lanes: number;
   private readonly rowBytes: number;
   /** The query area at the start of the memory: one float32 query, or the widened int16 one. */
   private readonly queryBytes: number;
@@ -66,9 +66,9 @@ export class RowArena {
     capacity: number,
   ) {
     if (dim > MAX_DIM) throw new Error(`vectors of ${dim} dimensions are not supported (at most 4096)`);
-    this.stride = precision === 'int8' ? roundUp(dim, 16) : roundUp(dim, 4);
-    this.rowBytes = precision === 'int8' ? this.stride : this.stride * 4;
-    this.queryBytes = roundUp(this.stride * 4, 16);
+    this.lanes = precision === 'int8' ? roundUp(dim, 16) : roundUp(dim, 4);
+    this.rowBytes = precision === 'int8' ? this.lanes : this.lanes * 4;
+    this.queryBytes = roundUp(this.lanes * 4, 16);
     this.allocate(Math.max(1, capacity));
   }
 
@@ -89,8 +89,8 @@ export class RowArena {
     const invNorms = new Float32Array(memory.buffer, invNormsOffset, capacity);
     const data =
       this.precision === 'int8'
-        ? new Int8Array(memory.buffer, dataOffset, capacity * this.stride)
-        : new Float32Array(memory.buffer, dataOffset, capacity * this.stride);
+        ? new Int8Array(memory.buffer, dataOffset, capacity * this.lanes)
+        : new Float32Array(memory.buffer, dataOffset, capacity * this.lanes);
     if (this.capacity > 0) {
       invNorms.set(this.invNorms);
       data.set(this.data);
@@ -108,7 +108,7 @@ export class RowArena {
 
   /** Stores a vector in `row` (which must exist); returns whether it is non-zero. */
   write(row: number, vector: Float32Array): boolean {
-    const base = row * this.stride;
+    const base = row * this.lanes;
     let sum = 0;
     if (this.data instanceof Int8Array) {
       const scale = quantizationScale(vector);
@@ -125,27 +125,39 @@ export class RowArena {
     return sum > 0;
   }
 
+  /** A view of `count` rows from `first`, as stored (valid until the arena grows). */
+  rows(first: number, count: number): Int8Array | Float32Array {
+    return this.data.subarray(first * this.lanes, (first + count) * this.lanes);
+  }
+
+  /** Zeroed room for `count` rows of this arena's type and lanes, outside it. */
+  emptyRows(count: number): Int8Array | Float32Array {
+    return this.precision === 'int8'
+      ? new Int8Array(count * this.lanes)
+      : new Float32Array(count * this.lanes);
+  }
+
   /** Copies row `from` over row `to` (as stored: no quantization again). */
   copy(from: number, to: number): void {
-    this.data.copyWithin(to * this.stride, from * this.stride, (from + 1) * this.stride);
+    this.data.copyWithin(to * this.lanes, from * this.lanes, (from + 1) * this.lanes);
     this.invNorms[to] = this.invNorms[from] as number;
   }
 
   clear(row: number): void {
-    this.data.fill(0, row * this.stride, (row + 1) * this.stride);
+    this.data.fill(0, row * this.lanes, (row + 1) * this.lanes);
     this.invNorms[row] = 0;
   }
 
   /** The row's vector scaled to unit length, into `out`. */
   readUnit(row: number, out: Float32Array): void {
-    const base = row * this.stride;
+    const base = row * this.lanes;
     const inv = this.invNorms[row] as number;
     for (let i = 0; i < this.dim; i++) out[i] = (this.data[base + i] as number) * inv;
   }
 
   /** Cosine of a unit-length query with one row, in JavaScript (for a few rows; see `score`). */
   cosine(row: number, query: Float32Array): number {
-    const base = row * this.stride;
+    const base = row * this.lanes;
     const data = this.data;
     let dot = 0;
     for (let i = 0; i < this.dim; i++) dot += (query[i] as number) * (data[base + i] as number);
@@ -156,7 +168,7 @@ export class RowArena {
   prepare(query: Float32Array): void {
     if (this.data instanceof Int8Array) {
       // The query is quantized like the rows, then stored widened to int16 (see vector-dots.wat).
-      const probe = new Int16Array(this.memory.buffer, 0, this.stride);
+      const probe = new Int16Array(this.memory.buffer, 0, this.lanes);
       const scale = quantizationScale(query);
       let sum = 0;
       for (let i = 0; i < this.dim; i++) {
@@ -167,7 +179,7 @@ export class RowArena {
       probe.fill(0, this.dim);
       this.queryInv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
     } else {
-      const probe = new Float32Array(this.memory.buffer, 0, this.stride);
+      const probe = new Float32Array(this.memory.buffer, 0, this.lanes);
       probe.set(query);
       probe.fill(0, this.dim);
     }
@@ -180,12 +192,12 @@ export class RowArena {
     const out = this.outOffset + first * 4;
     if (this.precision === 'float32') {
       // Embedders return unit vectors (normalize), so the dot product is the cosine.
-      this.dots.dotsF32(data, 0, this.stride, count, out);
+      this.dots.dotsF32(data, 0, this.lanes, count, out);
       return;
     }
     const invNorms = this.invNormsOffset + first * 4;
-    if (this.stride === 128) this.dots.dotsI8x128(data, 0, count, invNorms, out, this.queryInv);
-    else this.dots.dotsI8(data, 0, this.stride, count, invNorms, out, this.queryInv);
+    if (this.lanes === 128) this.dots.dotsI8x128(data, 0, count, invNorms, out, this.queryInv);
+    else this.dots.dotsI8(data, 0, this.lanes, count, invNorms, out, this.queryInv);
   }
 
   bytes(): number {

@@ -138,6 +138,16 @@ export class VectorPartitions {
     return slot < this.partitionOf.length && (this.partitionOf[slot] as number) >= 0;
   }
 
+  /** The partition of `slot`, -1 when it has no vector. */
+  partitionAt(slot: number): number {
+    return slot < this.partitionOf.length ? (this.partitionOf[slot] as number) : -1;
+  }
+
+  /** The arena row of `slot`, -1 when it has no vector. */
+  rowAt(slot: number): number {
+    return slot < this.rowOf.length ? (this.rowOf[slot] as number) : -1;
+  }
+
   /**
    * Lays out `vectors` slots at once, each partition in consecutive blocks (the layout scans best):
    * `partition[i]` is the partition of `slots[i]`, `read` gives each one's unit vector.

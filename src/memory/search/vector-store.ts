@@ -58,6 +58,8 @@ export class VectorStore {
   private flat: RowArena | undefined;
   private partitions: VectorPartitions | undefined;
   private training: Training | undefined;
+  /** Partitions a snapshot described, laid out by the next `partitionIfDue` instead of training. */
+  private adopted: PartitionState | undefined;
   private count = 0;
   private highest = -1;
   /** The query whose scores the flat arena holds for slots below `scannedSlots` (see cosineAt). */
@@ -90,7 +92,14 @@ export class VectorStore {
     if (!had && stored) this.count++;
     if (had && !stored) this.count--;
     if (slot > this.highest) this.highest = slot;
+    this.touched(slot);
+  }
+
+  /** A write or removal: the background work (or adopted partitions) must place the slot afresh. */
+  private touched(slot: number): void {
     this.training?.dirty.add(slot);
+    const known = this.adopted?.partitionOf;
+    if (known && slot < known.length) known[slot] = -1;
   }
 
   has(slot: number): boolean {
@@ -105,7 +114,7 @@ export class VectorStore {
     if (this.partitions) this.partitions.remove(slot);
     else (this.flat as RowArena).clear(slot);
     this.count--;
-    this.training?.dirty.add(slot);
+    this.touched(slot);
   }
 
   get size(): number {
@@ -173,7 +182,8 @@ export class VectorStore {
    */
   partitionIfDue(): Promise<void> | undefined {
     const { minVectors } = this.policy;
-    if (minVectors <= 0 || this.training || this.count < minVectors) return undefined;
+    if (minVectors <= 0 || this.training) return undefined;
+    if (!this.adopted && this.count < minVectors) return undefined;
     if (this.partitions && this.count < this.partitions.trainedOn * RETRAIN_GROWTH) return undefined;
     const training: Training = { dirty: new Set(), stopped: false };
     this.training = training;
@@ -199,17 +209,26 @@ export class VectorStore {
       searchFor: (c, n) => this.centroidSearch(c, n),
       pause,
     };
-    const trainedOn = this.count;
-    const count = partitionCountFor(trainedOn);
-    const centroids = await trainCentroids(source, count);
+    // A snapshot's partitions are taken as they were (a slot written since is assigned afresh).
+    const adopted = this.adopted;
+    this.adopted = undefined;
+    const trainedOn = adopted?.trainedOn ?? this.count;
+    const count = adopted?.count ?? partitionCountFor(trainedOn);
+    const centroids = adopted?.centroids ?? (await trainCentroids(source, count));
     const search = this.centroidSearch(centroids, count);
     // Assign every vector to its partition (the slow part: a centroid scan each), then lay them out.
     const slots = this.filledSlots();
     const partition = new Int32Array(slots.length);
     const vector = new Float32Array(this.dim);
+    const known = adopted?.partitionOf;
     for (let i = 0; i < slots.length; i++) {
-      if (i % SLICE === SLICE - 1) await pause();
       const slot = slots[i] as number;
+      const given = known && slot < known.length ? (known[slot] as number) : -1;
+      if (given >= 0 && !training.dirty.has(slot)) {
+        partition[i] = given;
+        continue;
+      }
+      if (i % SLICE === SLICE - 1) await pause();
       if (!this.has(slot)) continue; // removed meanwhile: dirty, handled below
       this.readUnit(slot, vector);
       partition[i] = search.best(vector);
@@ -269,6 +288,115 @@ export class VectorStore {
   bytes(): number {
     return (this.flat?.bytes() ?? 0) + (this.partitions?.bytes() ?? 0);
   }
+
+  // --- persisted snapshots (index-snapshot.ts) -------------------------------------------------------
+  // Only `data`, `invNorms`, `capacity`, `highest` and `count` are read or written here: a restored store
+  // is the one that was exported, row for row, with nothing re-quantized.
+
+  /**
+   * What a snapshot keeps: every slot's row (slot order, as stored) and inverse norm, and when partitioned
+   * the centroids and each slot's partition, so a restored store is partitioned again without training.
+   * Copies (the caller may keep it while the store changes).
+   */
+  exportState(): VectorStoreState {
+    const rows = this.highest + 1;
+    if (!this.partitions) {
+      const flat = this.flat as RowArena;
+      return {
+        rows,
+        count: this.count,
+        invNorms: flat.invNorms.slice(0, rows),
+        data: flat.rows(0, rows).slice(),
+      };
+    }
+    const partitions = this.partitions;
+    const arena = partitions.arena;
+    const invNorms = new Float32Array(rows);
+    const data = arena.emptyRows(rows);
+    const partitionOf = new Int32Array(rows).fill(-1);
+    for (let slot = 0; slot < rows; slot++) {
+      const row = partitions.rowAt(slot);
+      if (row < 0) continue;
+      invNorms[slot] = arena.invNorms[row] as number;
+      data.set(arena.rows(row, 1), slot * arena.lanes);
+      partitionOf[slot] = partitions.partitionAt(slot);
+    }
+    return {
+      rows,
+      count: this.count,
+      invNorms,
+      data,
+      partitions: {
+        count: partitions.count,
+        trainedOn: partitions.trainedOn,
+        centroids: partitions.centroids.slice(),
+        partitionOf,
+      },
+    };
+  }
+
+  /**
+   * A store holding exactly `state`, flat; its partitions, if it had some and the policy partitions, are
+   * laid out again by the next `partitionIfDue` (no training). Throws when the state does not hold
+   * together or was exported from another dimension or precision.
+   */
+  static fromState(
+    dim: number,
+    precision: VectorPrecision,
+    state: VectorStoreState,
+    policy: PartitionPolicy = NO_PARTITIONS,
+  ): VectorStore {
+    const store = new VectorStore(dim, precision, Math.max(64, state.rows), policy);
+    const flat = store.flat as RowArena;
+    const sameType = state.data instanceof Int8Array === (precision === 'int8');
+    if (!sameType || state.invNorms.length !== state.rows || state.data.length !== state.rows * flat.lanes)
+      throw new Error("the snapshot's vectors do not fit this store (dimension or precision)");
+    let count = 0;
+    for (let slot = 0; slot < state.rows; slot++) if (state.invNorms[slot] !== 0) count++;
+    if (count !== state.count) throw new Error("the snapshot's vector count does not match its rows");
+    flat.invNorms.set(state.invNorms);
+    flat.rows(0, state.rows).set(state.data);
+    store.highest = state.rows - 1;
+    store.count = count;
+    const partitions = state.partitions;
+    if (partitions) {
+      const { count: n, centroids, partitionOf } = partitions;
+      if (
+        !Number.isInteger(n) ||
+        n < 1 ||
+        centroids.length !== n * dim ||
+        partitionOf.length !== state.rows ||
+        !Number.isInteger(partitions.trainedOn) ||
+        partitions.trainedOn < 1
+      )
+        throw new Error("the snapshot's vector partitions do not fit its vectors");
+      for (let slot = 0; slot < state.rows; slot++) {
+        const p = partitionOf[slot] as number;
+        if (p < -1 || p >= n || p >= 0 !== (state.invNorms[slot] !== 0))
+          throw new Error("the snapshot's vector partitions disagree with its rows");
+      }
+      if (policy.minVectors > 0 && precision === 'int8') store.adopted = partitions;
+    }
+    return store;
+  }
+}
+
+/** What a snapshot keeps of a vector store (see VectorStore.exportState). */
+export interface VectorStoreState {
+  /** Slots covered: `data` holds `rows` rows of the store's lanes, `invNorms` one per row (0 = none). */
+  rows: number;
+  count: number;
+  invNorms: Float32Array;
+  data: Int8Array | Float32Array;
+  partitions?: PartitionState;
+}
+
+/** A partitioned store's centroids and each slot's partition (-1 = no vector). */
+export interface PartitionState {
+  count: number;
+  trainedOn: number;
+  centroids: Float32Array;
+  partitionOf: Int32Array;
 }
 
 /** Scales a vector to unit length in place (a zero vector stays zero). */

@@ -1,8 +1,14 @@
-import { Bm25Index, type TermWeight } from './bm25.js';
+import { Bm25Index, type Bm25State, type TermWeight } from './bm25.js';
 import { DOC_KINDS, KIND_CODE, type DocKind, type SearchDoc } from './search-doc.js';
 import { tokenize } from './tokenizer.js';
 import { TopK } from './top-k.js';
-import { NO_PARTITIONS, VectorStore, type PartitionPolicy, type VectorPrecision } from './vector-store.js';
+import {
+  NO_PARTITIONS,
+  VectorStore,
+  type PartitionPolicy,
+  type VectorPrecision,
+  type VectorStoreState,
+} from './vector-store.js';
 import type { Tenant } from '../../tenant.js';
 
 /**
@@ -56,6 +62,24 @@ export interface SearchResult {
 
 const COMPACT_MIN_DEAD = 512;
 
+/**
+ * Everything an index is made of, as a persisted snapshot keeps it (index-snapshot.ts): documents by slot
+ * (undefined = a free or dead slot), each slot's kind code, the slots waiting for reuse, the pinned ids, the
+ * BM25 and vector states, and the stream position they reflect. Slot numbers are kept as they were, so a
+ * restored index answers exactly like the one captured (same postings order, same ties).
+ */
+export interface WorkspaceIndexState {
+  docs: (SearchDoc | undefined)[];
+  kinds: Uint8Array;
+  free: number[];
+  dead: number[];
+  pinned: string[];
+  bm25: Bm25State;
+  vectors: VectorStoreState;
+  lastEventId: string;
+  entriesAdded: number;
+}
+
 export class WorkspaceIndex {
   private docs: (SearchDoc | undefined)[] = [];
   private readonly slotOf = new Map<string, number>();
@@ -64,7 +88,7 @@ export class WorkspaceIndex {
   /** Ids of documents whose record says `pinned: true` (engrams): found without a scan. */
   private readonly pinnedIds = new Set<string>();
   private dead: number[] = [];
-  private readonly bm25 = new Bm25Index();
+  private bm25 = new Bm25Index();
   readonly vectors: VectorStore;
   private scores = new Float64Array(64);
   private approxBytes = 0;
@@ -79,9 +103,10 @@ export class WorkspaceIndex {
     readonly dim: number,
     precision: VectorPrecision = 'int8',
     partitions: PartitionPolicy = NO_PARTITIONS,
+    vectors?: VectorStore,
   ) {
     // Small first: a workspace of 100 memories holds one 64 KB page of vectors, not 1,024 slots' worth.
-    this.vectors = new VectorStore(dim, precision, 64, partitions);
+    this.vectors = vectors ?? new VectorStore(dim, precision, 64, partitions);
   }
 
   get size(): number {
@@ -236,6 +261,83 @@ export class WorkspaceIndex {
   /** Every live document (for listings that do not need Redis). */
   *documents(kinds?: readonly DocKind[]): IterableIterator<SearchDoc> {
     for (const doc of this.docs) if (doc && (!kinds || kinds.includes(doc.kind))) yield doc;
+  }
+
+  /**
+   * A copy of the index's state for a snapshot. Documents are shared, not copied (an upsert replaces a
+   * slot's document, it never changes one); the typed arrays are copied. A generator: it yields between
+   * slices of the postings, and the caller must not change the index until it returns.
+   */
+  *captureState(): Generator<undefined, WorkspaceIndexState> {
+    const slots = this.docs.length;
+    const vectors = this.vectors.exportState();
+    const bm25 = yield* this.bm25.exportState(slots);
+    return {
+      docs: this.docs.slice(),
+      kinds: this.kinds.slice(0, slots),
+      free: [...this.free],
+      dead: [...this.dead],
+      pinned: [...this.pinnedIds],
+      bm25,
+      vectors,
+      lastEventId: this.lastEventId,
+      entriesAdded: this.entriesAdded,
+    };
+  }
+
+  /**
+   * The index a captured state describes. Throws when the state does not hold together (a document whose
+   * kind disagrees with its slot's, a duplicate id, a free slot that holds a document, ...): a snapshot is
+   * checked as it is restored, never trusted.
+   */
+  static *restore(
+    workspace: Tenant,
+    dim: number,
+    precision: VectorPrecision,
+    state: WorkspaceIndexState,
+    partitions: PartitionPolicy = NO_PARTITIONS,
+  ): Generator<undefined, WorkspaceIndex> {
+    const slots = state.docs.length;
+    if (state.kinds.length !== slots) throw new Error('index snapshot: kinds do not cover the slots');
+    const index = new WorkspaceIndex(
+      workspace,
+      dim,
+      precision,
+      partitions,
+      VectorStore.fromState(dim, precision, state.vectors, partitions),
+    );
+    index.kinds = new Uint8Array(Math.max(64, slots));
+    index.kinds.set(state.kinds);
+    index.scores = new Float64Array(index.kinds.length);
+    index.docs = state.docs;
+    for (let slot = 0; slot < slots; slot++) {
+      const doc = state.docs[slot];
+      const code = state.kinds[slot] as number;
+      if (!doc) {
+        if (code !== 0) throw new Error('index snapshot: a slot has a kind but no document');
+        continue;
+      }
+      if (KIND_CODE[doc.kind] !== code || index.slotOf.has(doc.id))
+        throw new Error('index snapshot: a document disagrees with its slot or repeats an id');
+      index.slotOf.set(doc.id, slot);
+      index.approxBytes += docBytes(doc);
+    }
+    const { rows, invNorms } = state.vectors;
+    if (rows > slots) throw new Error('index snapshot: vectors beyond the slots');
+    for (let slot = 0; slot < rows; slot++)
+      if (invNorms[slot] !== 0 && state.kinds[slot] === 0)
+        throw new Error('index snapshot: a vector without a document');
+    for (const slot of [...state.free, ...state.dead]) {
+      if (!Number.isInteger(slot) || slot < 0 || slot >= slots || state.kinds[slot] !== 0)
+        throw new Error('index snapshot: a reusable slot is not free');
+    }
+    index.free.push(...state.free);
+    index.dead = [...state.dead];
+    for (const id of state.pinned) if (index.slotOf.has(id)) index.pinnedIds.add(id);
+    index.bm25 = yield* Bm25Index.fromState(state.bm25, state.kinds);
+    index.lastEventId = state.lastEventId;
+    index.entriesAdded = state.entriesAdded;
+    return index;
   }
 
   /** Approximate heap bytes, for the index cache budget. */
