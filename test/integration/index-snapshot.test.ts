@@ -243,6 +243,14 @@ async function seededWithSnapshot(label: string, count = 600): Promise<{ ws: Ten
   return { ws, writer };
 }
 
+/** Runs a sliced generator to its end at once. */
+function drain<T>(work: Generator<undefined, T>): T {
+  for (;;) {
+    const next = work.next();
+    if (next.done) return next.value;
+  }
+}
+
 /** Lets the background work run until the index's vectors are partitioned (bounded, not timed). */
 async function partitioned(index: WorkspaceIndex): Promise<void> {
   for (let turn = 0; turn < 100_000 && !index.vectors.partitioned; turn++)
@@ -269,7 +277,7 @@ describe('persisted index snapshots', () => {
     await write(ws, [episode('ep600', 'pelican harbor after partitioning')]);
     const captured = await writer.indexes.fresh(ws);
     await writer.indexes.snapshotsIdle();
-    const written = captured.vectors.exportState().partitions;
+    const written = drain(captured.vectors.exportState()).partitions;
     expect(written?.trainedOn).toBe(600);
 
     await write(ws, [episode('ep601', 'violin garden written after the snapshot')]);
@@ -277,7 +285,7 @@ describe('persisted index snapshots', () => {
     const restored = await reader.indexes.fresh(ws);
     expect(reader.observer.loads).toEqual(['restored']);
     await partitioned(restored);
-    const adopted = restored.vectors.exportState().partitions;
+    const adopted = drain(restored.vectors.exportState()).partitions;
     // Trained afresh it would have been on 602 vectors; adopted, its centroids are the snapshot's.
     expect(adopted?.trainedOn).toBe(600);
     expect(adopted?.centroids).toEqual(written?.centroids);

@@ -189,17 +189,17 @@ export async function* encodeSnapshot(
   out.write(bytesOf(state.bm25.sizes));
   out.write(bytesOf(state.bm25.dfs));
   yield* out.take();
-  out.write(bytesOf(state.bm25.slots));
-  yield* out.take();
-  out.write(bytesOf(state.bm25.tfs));
-  out.write(bytesOf(state.vectors.invNorms));
-  yield* out.take();
-  out.write(bytesOf(state.vectors.data));
-  yield* out.take();
-  if (state.vectors.partitions) {
-    out.write(bytesOf(state.vectors.partitions.centroids));
-    out.write(bytesOf(state.vectors.partitions.partitionOf));
-    yield* out.take();
+  // The large arrays go a chunk's worth at a time, each sealed chunk handed over before the next is
+  // copied: one write of 128 MB of rows kept the event loop for ~0.2 s at 1M.
+  const large = [state.bm25.slots, state.bm25.tfs, state.vectors.invNorms, state.vectors.data];
+  if (state.vectors.partitions)
+    large.push(state.vectors.partitions.centroids, state.vectors.partitions.partitionOf);
+  for (const array of large) {
+    const bytes = bytesOf(array);
+    for (let at = 0; at < bytes.length; at += MAX_CHUNK_BYTES) {
+      out.write(bytes.subarray(at, at + MAX_CHUNK_BYTES));
+      yield* out.take();
+    }
   }
   for (let block = 0; block < docBlocks; block++) {
     const flat: unknown[] = [];

@@ -270,7 +270,7 @@ export class WorkspaceIndex {
    */
   *captureState(): Generator<undefined, WorkspaceIndexState> {
     const slots = this.docs.length;
-    const vectors = this.vectors.exportState();
+    const vectors = yield* this.vectors.exportState();
     const bm25 = yield* this.bm25.exportState(slots);
     return {
       docs: this.docs.slice(),
