@@ -243,6 +243,19 @@ async function seededWithSnapshot(label: string, count = 600): Promise<{ ws: Ten
   return { ws, writer };
 }
 
+/** A meta `info` for a hand-made snapshot of `bytes` bytes. */
+const snapshotInfo = (bytes: number) => ({
+  format: SNAPSHOT_FORMAT,
+  tokenizer: TOKENIZER_VERSION,
+  dim: DIM,
+  precision: 'int8' as const,
+  embedder: embedder.name,
+  entriesAdded: 0,
+  docs: 1,
+  bytes,
+  createdAt: new Date().toISOString(),
+});
+
 /** Runs a sliced generator to its end at once. */
 function drain<T>(work: Generator<undefined, T>): T {
   for (;;) {
@@ -420,17 +433,7 @@ describe('persisted index snapshots', () => {
     const snapshots = new SnapshotStore(redis, scripts, keys);
     const gen = SnapshotStore.newGeneration();
     await snapshots.putChunk(ws, gen, 0, Buffer.from('stale'));
-    const info = {
-      format: SNAPSHOT_FORMAT,
-      tokenizer: TOKENIZER_VERSION,
-      dim: DIM,
-      precision: 'int8' as const,
-      embedder: embedder.name,
-      entriesAdded: 0,
-      docs: 1,
-      bytes: 5,
-      createdAt: new Date().toISOString(),
-    };
+    const info = snapshotInfo(5);
     expect(await snapshots.commit(ws, { gen, position, chunks: 1, info, partitioned: false })).toBe(false);
     expect(await redis.exists(keys.indexSnapshotChunk(ws, gen, 0))).toBe(0);
   });
@@ -446,17 +449,7 @@ describe('persisted index snapshots', () => {
   it('keeps the newest snapshot when two instances commit out of order', async () => {
     const ws = layerTenant(`order-${randomHex(4)}`);
     const snapshots = new SnapshotStore(redis, scripts, keys);
-    const info = {
-      format: SNAPSHOT_FORMAT,
-      tokenizer: TOKENIZER_VERSION,
-      dim: DIM,
-      precision: 'int8' as const,
-      embedder: embedder.name,
-      entriesAdded: 0,
-      docs: 1,
-      bytes: 1,
-      createdAt: new Date().toISOString(),
-    };
+    const info = snapshotInfo(1);
     const newer = SnapshotStore.newGeneration();
     const older = SnapshotStore.newGeneration();
     await snapshots.putChunk(ws, newer, 0, Buffer.from('n'));
