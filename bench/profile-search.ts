@@ -26,7 +26,7 @@ for (let i = 0; i < size; i++) {
     kind: 'episodic',
     text,
     ts: i,
-    record: { id: `d${i}`, layer: 'episodic', content: text },
+    record: { id: `d${i}`, layer: 'episodic', content: text, user_id: `user${i % 10}` },
   });
   index.setVector(`d${i}`, embedder.embedOne(text));
 }
@@ -74,4 +74,23 @@ time('hybrid, recall filter by kind', (q) =>
     acceptKinds: ['working', 'semantic'],
   }),
 );
-t = performance.now();
+// One user of ten (a multi-user workspace): the filter recall used to pass, reading each candidate's
+// record, against the index's interned owners (slot-owners.ts).
+time('hybrid, user filter, records', (q) =>
+  index.search({
+    ...base,
+    tokens: tokenize(q),
+    vector: vectors.get(q),
+    accept: (d) => d.record.user_id === 'user3',
+  }),
+);
+time('hybrid, user filter, owners', (q) =>
+  index.search({
+    ...base,
+    tokens: tokenize(q),
+    vector: vectors.get(q),
+    owner: { userId: 'user3', agentId: null },
+    accept: recallFilter,
+    acceptKinds: ['working', 'semantic'],
+  }),
+);

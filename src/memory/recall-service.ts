@@ -201,11 +201,11 @@ export class RecallService {
       tokens,
       vector,
       kinds: input.layers,
+      // The user and agent are tested by the index; what is left, expiry (working) and supersession
+      // (semantic), can refuse those two kinds only.
+      owner: { userId: input.filter.userId, agentId: input.filter.agentId },
       accept: this.acceptFor(input.filter, now),
-      // Without a user or agent filter only expiry (working) and supersession (semantic) can refuse.
-      ...(input.filter.userId === null && input.filter.agentId === null
-        ? { acceptKinds: ['working', 'semantic'] as const }
-        : {}),
+      acceptKinds: ['working', 'semantic'],
       vectorFloor: embedder.noiseFloor,
       // Measured on LoCoMo (bench/fusion-study.ts): wider legs than 5 × top_k do not change what is found.
       perLeg: Math.max(50, input.topK * 5),

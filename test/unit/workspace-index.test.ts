@@ -160,3 +160,73 @@ describe('filters that concern some kinds only (acceptKinds)', () => {
     expect(ids(episodicOnly)).toEqual(['e1', 'e2']);
   });
 });
+
+describe('owner filter (interned user and agent of each slot)', () => {
+  const owned = (i: number): SearchDoc =>
+    doc(`d${i}`, `pelican harbor note ${i}`, i % 3 === 0 ? 'working' : 'episodic', {
+      user_id: i % 2 === 0 ? 'alice' : 'bob',
+      agent_id: i % 5 === 0 ? 'planner' : null,
+    });
+  const ids = (result: ReturnType<typeof search>): string[] => result.candidates.map((c) => c.doc.id).sort();
+
+  it('finds what a filter reading each record finds, for a user, an agent, or both', () => {
+    const idx = index(Array.from({ length: 60 }, (_, i) => owned(i)));
+    for (const [userId, agentId] of [
+      ['alice', null],
+      ['bob', null],
+      [null, 'planner'],
+      ['bob', 'planner'],
+    ] as const) {
+      const byOwner = search(idx, 'pelican harbor', { owner: { userId, agentId } });
+      const byRecord = search(idx, 'pelican harbor', {
+        accept: (d) =>
+          (userId === null || d.record.user_id === userId) &&
+          (agentId === null || d.record.agent_id === agentId),
+      });
+      expect(ids(byOwner)).toEqual(ids(byRecord));
+      expect(byOwner.matched).toBe(byRecord.matched);
+      expect(byOwner.candidates.length).toBeGreaterThan(0);
+    }
+    // No filter at all: everything.
+    expect(search(idx, 'pelican harbor', { owner: { userId: null, agentId: null } }).candidates).toHaveLength(
+      60,
+    );
+  });
+
+  it('returns nothing for an owner no document has, and follows updates and removals', () => {
+    const idx = index(Array.from({ length: 10 }, (_, i) => owned(i)));
+    expect(search(idx, 'pelican', { owner: { userId: 'carol', agentId: null } })).toEqual({
+      candidates: [],
+      matched: 0,
+    });
+    // The same text with another owner (an update that keeps the slot).
+    idx.upsert(doc('d1', 'pelican harbor note 1', 'episodic', { user_id: 'carol', agent_id: null }));
+    expect(ids(search(idx, 'pelican', { owner: { userId: 'carol', agentId: null } }))).toEqual(['d1']);
+    expect(ids(search(idx, 'pelican', { owner: { userId: 'bob', agentId: null } }))).not.toContain('d1');
+    idx.remove('d1');
+    expect(search(idx, 'pelican', { owner: { userId: 'carol', agentId: null } }).candidates).toEqual([]);
+    // A reused slot takes its new document's owner.
+    idx.upsert(doc('new', 'pelican in a new slot', 'episodic', { user_id: 'dave' }));
+    expect(ids(search(idx, 'pelican', { owner: { userId: 'dave', agentId: null } }))).toEqual(['new']);
+  });
+
+  it('keeps the owners through a snapshot round trip', () => {
+    const idx = index(Array.from({ length: 30 }, (_, i) => owned(i)));
+    const run = <T>(work: Generator<undefined, T>): T => {
+      for (;;) {
+        const next = work.next();
+        if (next.done) return next.value;
+      }
+    };
+    const restored = run(
+      WorkspaceIndex.restore(layerTenant('w'), embedder.dim, 'int8', run(idx.captureState())),
+    );
+    for (const userId of ['alice', 'bob']) {
+      const filter = { owner: { userId, agentId: 'planner' } };
+      expect(ids(search(restored, 'pelican harbor', filter))).toEqual(
+        ids(search(idx, 'pelican harbor', filter)),
+      );
+      expect(search(restored, 'pelican harbor', filter).candidates.length).toBeGreaterThan(0);
+    }
+  });
+});

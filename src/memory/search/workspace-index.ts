@@ -1,6 +1,7 @@
 import { Bm25Index, type Bm25State, type TermWeight } from './bm25.js';
 import { DOC_KINDS, KIND_CODE, type DocKind, type SearchDoc } from './search-doc.js';
 import { tokenize } from './tokenizer.js';
+import { SlotOwners, type OwnerFilter } from './slot-owners.js';
 import { TopK } from './top-k.js';
 import {
   NO_PARTITIONS,
@@ -23,7 +24,12 @@ export interface SearchRequest {
   tokens: string[];
   vector?: Float32Array | undefined;
   kinds: readonly DocKind[];
-  /** Further filter (namespace, scope, status, expiry). */
+  /**
+   * Only documents of this user and/or agent (their records' `user_id`, `agent_id`): tested from an
+   * interned copy of those fields, without reading records (slot-owners.ts).
+   */
+  owner?: OwnerFilter;
+  /** Further filter (scope, status, expiry). */
   accept?: (doc: SearchDoc) => boolean;
   /**
    * Kinds whose documents `accept` must see (default: every kind); documents of other kinds pass without
@@ -88,6 +94,7 @@ export class WorkspaceIndex {
   /** Ids of documents whose record says `pinned: true` (engrams): found without a scan. */
   private readonly pinnedIds = new Set<string>();
   private dead: number[] = [];
+  private readonly owners = new SlotOwners();
   private bm25 = new Bm25Index();
   readonly vectors: VectorStore;
   private scores = new Float64Array(64);
@@ -125,6 +132,7 @@ export class WorkspaceIndex {
       const old = this.docs[existing] as SearchDoc;
       if (old.text === doc.text && old.kind === doc.kind) {
         this.docs[existing] = doc;
+        this.owners.set(existing, doc.record);
         if (doc.record.pinned === true) this.pinnedIds.add(doc.id);
         else this.pinnedIds.delete(doc.id);
         return;
@@ -140,6 +148,7 @@ export class WorkspaceIndex {
     }
     this.docs[slot] = doc;
     this.kinds[slot] = KIND_CODE[doc.kind];
+    this.owners.set(slot, doc.record);
     this.slotOf.set(doc.id, slot);
     if (doc.record.pinned === true) this.pinnedIds.add(doc.id);
     this.bm25.add(slot, tokenize(doc.text));
@@ -154,6 +163,7 @@ export class WorkspaceIndex {
     this.pinnedIds.delete(id);
     this.docs[slot] = undefined;
     this.kinds[slot] = 0;
+    this.owners.clear(slot);
     this.bm25.remove(slot);
     this.vectors.remove(slot);
     this.dead.push(slot);
@@ -190,9 +200,15 @@ export class WorkspaceIndex {
     const accept = request.accept;
     let checked = 0;
     for (const kind of request.acceptKinds ?? DOC_KINDS) checked |= 1 << KIND_CODE[kind];
+    const owned = request.owner ? this.owners.matcher(request.owner) : undefined;
+    if (owned === null) return { candidates: [], matched: 0 }; // an owner no document has
     const acceptSlot = (slot: number): boolean => {
       const bit = 1 << (kinds[slot] as number);
-      return (bit & mask) !== 0 && (!accept || (bit & checked) === 0 || accept(docs[slot] as SearchDoc));
+      return (
+        (bit & mask) !== 0 &&
+        (!owned || owned(slot)) &&
+        (!accept || (bit & checked) === 0 || accept(docs[slot] as SearchDoc))
+      );
     };
 
     // BM25 leg: score every posting of the query terms, keep the best perLeg.
@@ -320,6 +336,7 @@ export class WorkspaceIndex {
       if (KIND_CODE[doc.kind] !== code || index.slotOf.has(doc.id))
         throw new Error('index snapshot: a document disagrees with its slot or repeats an id');
       index.slotOf.set(doc.id, slot);
+      index.owners.set(slot, doc.record);
       index.approxBytes += docBytes(doc);
     }
     const { rows, invNorms } = state.vectors;
@@ -342,7 +359,13 @@ export class WorkspaceIndex {
 
   /** Approximate heap bytes, for the index cache budget. */
   bytes(): number {
-    return this.approxBytes + this.vectors.bytes() + this.kinds.byteLength + this.scores.byteLength;
+    return (
+      this.approxBytes +
+      this.vectors.bytes() +
+      this.kinds.byteLength +
+      this.scores.byteLength +
+      this.owners.bytes()
+    );
   }
 }
 
