@@ -25,6 +25,7 @@ const CLUSTER_SUITE = [
   'test/integration/audit-log.test.ts',
   'test/integration/webhooks-layer.test.ts',
   'test/integration/webhooks-engram.test.ts',
+  'test/integration/vector-partitions.test.ts',
 ];
 
 export default defineConfig({

@@ -6,6 +6,7 @@ import {
   uniqueWorkspace,
   type TestServer,
 } from '../helpers/server.js';
+import { parsePrometheusText, sumOf } from '../helpers/prometheus-text.js';
 
 /**
  * A workspace past MNEMO_VECTOR_PARTITION_MIN gets its vectors partitioned in the background by the
@@ -49,10 +50,24 @@ async function expectSameRecall(token: string, query: string) {
   return [...got.keys()];
 }
 
-async function indexState(workspace: string) {
-  const res = await partitioned.request('GET', '/admin/metrics', { token: ADMIN_KEY });
+async function indexState(workspace: string, server = partitioned) {
+  const res = await server.request('GET', '/admin/metrics', { token: ADMIN_KEY });
   const all = res.json.indexes.by_workspace as { workspace: string; partitioned: boolean; vectors: number }[];
   return all.find((w) => w.workspace.endsWith(workspace));
+}
+
+/** Polls until the server's index of `workspace` scans partitions (bounded, not timed). */
+async function waitPartitioned(workspace: string, server: TestServer): Promise<void> {
+  for (let attempt = 0; attempt < 500 && !(await indexState(workspace, server))?.partitioned; attempt++)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  expect((await indexState(workspace, server))?.partitioned).toBe(true);
+}
+
+/** One counter of the server's /metrics, summed over the label sets that match. */
+async function counter(server: TestServer, name: string, labels: Record<string, string>): Promise<number> {
+  const res = await server.request('GET', '/metrics', { token: ADMIN_KEY });
+  expect(res.status).toBe(200);
+  return sumOf(parsePrometheusText(res.text), name, labels);
 }
 
 describe('vector partitions through the service', () => {
@@ -94,5 +109,42 @@ describe('vector partitions through the service', () => {
       expect(await expectSameRecall(key, q)).not.toContain(ids[0]);
     }
     expect((await indexState(workspace))?.partitioned).toBe(true);
+  });
+
+  it('writes the partitioned index as a snapshot that a fresh instance restores and partitions again', async () => {
+    const settings = { vectorPartitionMin: 40, vectorPartitionScan: 1, indexSnapshotMinDocs: 40 };
+    const writer = await startServer(settings);
+    let reader: TestServer | undefined;
+    try {
+      const workspace = uniqueWorkspace('ivf-snap');
+      const key = await createLayerKey(writer, workspace, { rate_limit_rpm: 1_000_000 });
+      for (let i = 0; i < 60; i++)
+        await writer.request('POST', '/v1/remember', { token: key, body: { content: content(i) } });
+      await recall(writer, key, 'harbor');
+      await waitPartitioned(workspace, writer);
+      // Written at the build, then again with the partitions: wait for the second commit.
+      const writes = { outcome: 'committed' };
+      for (let attempt = 0; attempt < 500; attempt++) {
+        if ((await counter(writer, 'mnemo_search_index_snapshot_writes_total', writes)) >= 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await counter(writer, 'mnemo_search_index_snapshot_writes_total', writes)).toBe(2);
+
+      reader = await startServer(settings);
+      const queries = ['harbor lantern', 'velvet', 'orchard pepper canyon'];
+      const restoredRecall = await recall(reader, key, queries[0] as string);
+      expect(await counter(reader, 'mnemo_search_index_snapshot_loads_total', { outcome: 'restored' })).toBe(
+        1,
+      );
+      await waitPartitioned(workspace, reader);
+      expect(restoredRecall.length).toBeGreaterThan(0);
+      for (const q of queries) {
+        const got = new Map(await recall(reader, key, q));
+        const want = new Map(await recall(exact, key, q));
+        expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+      }
+    } finally {
+      await Promise.all([writer.close(), reader?.close()]);
+    }
   });
 });
