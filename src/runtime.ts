@@ -92,6 +92,7 @@ export async function openMemoryRuntime(
       tracing,
       ...(options.observer ? { indexObserver: options.observer.indexes } : {}),
     });
+    closers.push(async () => engine.indexes.close());
     if (options.workers) {
       const workers = await startWorkers(engine, {
         connection: () => factory.create('bullmq'),

@@ -72,6 +72,8 @@ function instance(options: {
   dim?: number;
   maxLen?: number;
   partitions?: PartitionPolicy;
+  eventsBetween?: number;
+  removalRewriteMs?: number;
 }): Instance {
   const dim = options.dim ?? DIM;
   const events = new EventLog(redis, scripts, keys, options.maxLen ?? 100_000);
@@ -82,7 +84,8 @@ function instance(options: {
       minDocs: options.minDocs,
       embedder: `builtin-${dim}`,
       streamMaxLen: options.maxLen ?? 100_000,
-      eventsBetween: 1,
+      eventsBetween: options.eventsBetween ?? 1,
+      ...(options.removalRewriteMs === undefined ? {} : { removalRewriteMs: options.removalRewriteMs }),
     },
     dim,
     'int8',
@@ -272,6 +275,46 @@ async function partitioned(index: WorkspaceIndex): Promise<void> {
 }
 
 describe('persisted index snapshots', () => {
+  it('is written again soon after a removal, so a deleted memory does not stay in the old snapshot', async () => {
+    const ws = layerTenant(`removal-${randomHex(4)}`);
+    await store(
+      ws,
+      Array.from({ length: 300 }, (_, i) => episode(`ep${i}`, text(i))),
+    );
+    // Writes every million events only: what follows is the removal rule alone.
+    const writer = instance({ minDocs: 10, eventsBetween: 1_000_000, removalRewriteMs: 0 });
+    await writer.indexes.fresh(ws);
+    await writer.indexes.snapshotsIdle();
+    expect(writer.observer.writes).toEqual(['committed']);
+    await write(ws, [episode('ep300', 'an addition removes nothing')]);
+    await writer.indexes.fresh(ws);
+    await writer.indexes.snapshotsIdle();
+    expect(writer.observer.writes).toEqual(['committed']);
+
+    await remove(ws, ['ep7']);
+    await writer.indexes.fresh(ws);
+    for (let turn = 0; turn < 1000 && writer.observer.writes.length < 2; turn++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await writer.indexes.snapshotsIdle();
+    }
+    expect(writer.observer.writes).toEqual(['committed', 'committed']);
+    const snapshots = new SnapshotStore(redis, scripts, keys);
+    const meta = await snapshots.meta(ws);
+    const identity = {
+      format: SNAPSHOT_FORMAT,
+      tokenizer: TOKENIZER_VERSION,
+      dim: DIM,
+      precision: 'int8' as const,
+      embedder: `builtin-${DIM}`,
+    };
+    const state = await decodeSnapshot(checkFrames(await snapshots.chunks(ws, meta!), meta!.gen), identity);
+    const ids = state.docs.filter((d) => d !== undefined).map((d) => d.id);
+    expect(ids).not.toContain('ep7');
+    expect(ids).toContain('ep300');
+    expect(ids).toHaveLength(300);
+    writer.indexes.close();
+  });
+
   it('keeps vector partitions: a restored index is partitioned again without training, and answers the same', async () => {
     // scan 1: a partitioned search scores every partition, so answers can be compared exactly.
     const partitions: PartitionPolicy = { minVectors: 100, scan: 1 };

@@ -158,6 +158,12 @@ export class IndexManager {
     return this.snapshots?.idle() ?? Promise.resolve();
   }
 
+  /** At shutdown: no new background work (snapshot rewrites waiting for their time, partitionings). */
+  close(): void {
+    this.snapshots?.cancelScheduled();
+    for (const index of this.indexes.values()) index.vectors.stopPartitioning();
+  }
+
   private load(workspace: Tenant, useSnapshot = true): Promise<WorkspaceIndex> {
     let pending = this.loading.get(workspace);
     if (!pending) {

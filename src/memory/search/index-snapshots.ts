@@ -27,7 +27,10 @@ import { WorkspaceIndex, type WorkspaceIndexState } from './workspace-index.js';
  *   restored from): a tenth of the documents, so a restore replays at most ~10% of a full build's work on
  *   top of loading, but at least 1,000 (a small busy workspace does not rewrite megabytes every few writes)
  *   and at most half of MNEMO_EVENT_STREAM_MAXLEN, so the snapshot is renewed well before the stream is
- *   trimmed past it (after which a restore could not catch up and would rebuild from the documents).
+ *   trimmed past it (after which a restore could not catch up and would rebuild from the documents);
+ * - soon after a document was removed or replaced (at most once per `removalRewriteMs`, a minute by
+ *   default, per workspace and instance), so a deleted memory does not stay in Redis in an old snapshot
+ *   until the next tenth of the documents has changed.
  *
  * The capture (`capture`, provided by the index manager) copies the index under its one-catch-up-at-a-time
  * rule, in slices; encoding and writing happen after, on the copy, in slices too. Nothing here throws into
@@ -40,7 +43,11 @@ export interface SnapshotSettings {
   streamMaxLen: number;
   /** Events between two snapshots of an index, instead of the rule above (tests). */
   eventsBetween?: number;
+  /** Least time between the start of a write and one caused by removals (default 60 s; tests). */
+  removalRewriteMs?: number;
 }
+
+const REMOVAL_REWRITE_MS = 60_000;
 
 export type CaptureIndex = (index: WorkspaceIndex) => Promise<WorkspaceIndexState>;
 
@@ -48,6 +55,11 @@ export class IndexSnapshots {
   /** Events applied to an index since the snapshot it matches (absent: it matches none). */
   private readonly since = new WeakMap<WorkspaceIndex, number>();
   private readonly writing = new Map<string, Promise<void>>();
+  /** `removals` of each index when its last snapshot write started. */
+  private readonly removalsWritten = new WeakMap<WorkspaceIndex, number>();
+  /** When the last write of each workspace started, and rewrites waiting for removals. */
+  private readonly lastStarted = new Map<string, number>();
+  private readonly scheduled = new Map<string, NodeJS.Timeout>();
   /** Writes asked for while one was running: started when it ends (so the newer state is not lost). */
   private readonly again = new Map<string, { index: WorkspaceIndex; capture: CaptureIndex }>();
   readonly identity: SnapshotIdentity;
@@ -145,8 +157,29 @@ export class IndexSnapshots {
     const since = this.since.get(index);
     const total = (since ?? Number.POSITIVE_INFINITY) + events;
     if (since !== undefined) this.since.set(index, total);
-    if (index.size >= this.settings.minDocs && total >= this.eventsBetween(index.size))
+    if (index.size < this.settings.minDocs) return;
+    if (total >= this.eventsBetween(index.size)) this.start(index, capture);
+    else if (index.removals > (this.removalsWritten.get(index) ?? 0)) this.rewriteSoon(index, capture);
+  }
+
+  /** A write once `removalRewriteMs` has passed since the last one started (one timer per workspace). */
+  private rewriteSoon(index: WorkspaceIndex, capture: CaptureIndex): void {
+    const workspace = index.workspace;
+    if (this.scheduled.has(workspace) || this.writing.has(workspace)) return;
+    const every = this.settings.removalRewriteMs ?? REMOVAL_REWRITE_MS;
+    const wait = Math.max(0, (this.lastStarted.get(workspace) ?? 0) + every - Date.now());
+    const timer = setTimeout(() => {
+      this.scheduled.delete(workspace);
       this.start(index, capture);
+    }, wait);
+    timer.unref();
+    this.scheduled.set(workspace, timer);
+  }
+
+  /** Cancels the rewrites waiting for their time (shutdown). */
+  cancelScheduled(): void {
+    for (const timer of this.scheduled.values()) clearTimeout(timer);
+    this.scheduled.clear();
   }
 
   /** Resolves when no snapshot write of this instance is running (tests, the benchmark, shutdown). */
@@ -162,6 +195,7 @@ export class IndexSnapshots {
     }
     // Counted again from here: a write that fails is retried after as many events, not at every catch-up.
     this.since.set(index, 0);
+    this.lastStarted.set(workspace, Date.now());
     const run = this.write(index, capture)
       .catch((err: unknown) => {
         this.observer.snapshotWritten('failed', 0, 0);
@@ -191,9 +225,12 @@ export class IndexSnapshots {
       (order > 0 || (order === 0 && (current.partitioned || !index.vectors.partitioned)))
     ) {
       this.since.set(index, 0);
+      this.removalsWritten.set(index, index.removals);
       return;
     }
+    const removals = index.removals;
     const state = await capture(index);
+    this.removalsWritten.set(index, removals);
     // Counted from the capture: events applied while this write runs count towards the next one.
     this.since.set(index, 0);
     const gen = SnapshotStore.newGeneration();

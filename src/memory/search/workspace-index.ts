@@ -100,6 +100,8 @@ export class WorkspaceIndex {
   private scores = new Float64Array(64);
   private approxBytes = 0;
 
+  /** Documents removed or replaced so far (a snapshot taken before holds their old content). */
+  removals = 0;
   /** Stream position this index reflects (see index-manager.ts). */
   lastEventId = '0-0';
   entriesAdded = 0;
@@ -159,6 +161,7 @@ export class WorkspaceIndex {
     const slot = this.slotOf.get(id);
     if (slot === undefined) return;
     this.approxBytes -= docBytes(this.docs[slot] as SearchDoc);
+    this.removals++;
     this.slotOf.delete(id);
     this.pinnedIds.delete(id);
     this.docs[slot] = undefined;
