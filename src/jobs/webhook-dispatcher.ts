@@ -126,10 +126,17 @@ export class WebhookDispatcher {
       (await store.cursor(tenant)) ??
       active.map((w) => w.config.from_event).sort(compareStreamIds)[0] ??
       '0-0';
-    const matchers = await this.matchers(tenant, active);
     for (let page = 0; page < PAGES_PER_ROUND && !this.closed; page++) {
       const read = await this.deps.events.readNew(tenant, cursor, this.settings.pageSize);
       if (!read || read.events.length === 0) return;
+      // The webhooks are listed after the page is read: one registered before an event of the page was
+      // written is then in the list, and one registered later starts after that event (its from_event).
+      // Listed before the read, a webhook registered in between missed the page's events for good (the
+      // cursor moves past them; CI caught it on the cluster).
+      const matchers = await this.matchers(
+        tenant,
+        (await store.list(tenant)).filter((w) => w.health.active),
+      );
       const jobs: DeliveryJob[] = [];
       const queued: string[] = [];
       for (const event of read.events) {
