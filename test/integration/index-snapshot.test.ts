@@ -17,7 +17,7 @@ import {
 } from '../../src/memory/search/index-snapshot.js';
 import { IndexManager, MEMORY_INDEX_RULES } from '../../src/memory/search/index-manager.js';
 import { NO_INDEX_OBSERVER, type IndexObserver } from '../../src/memory/search/index-observer.js';
-import { IndexSnapshots } from '../../src/memory/search/index-snapshots.js';
+import { IndexSnapshots, removalRewriteMsFor } from '../../src/memory/search/index-snapshots.js';
 import { SnapshotStore } from '../../src/memory/search/snapshot-store.js';
 import { inSlices } from '../../src/memory/search/slices.js';
 import { TOKENIZER_VERSION, tokenize } from '../../src/memory/search/tokenizer.js';
@@ -313,6 +313,10 @@ describe('persisted index snapshots', () => {
     expect(ids).toContain('ep300');
     expect(ids).toHaveLength(300);
     writer.indexes.close();
+    // By default the interval grows with the index: its capture can cost a full GC of the heap.
+    expect([50_000, 200_000, 1_000_000, 5_000_000].map(removalRewriteMsFor)).toEqual([
+      60_000, 60_000, 300_000, 600_000,
+    ]);
   });
 
   it('keeps vector partitions: a restored index is partitioned again without training, and answers the same', async () => {

@@ -28,9 +28,11 @@ import { WorkspaceIndex, type WorkspaceIndexState } from './workspace-index.js';
  *   top of loading, but at least 1,000 (a small busy workspace does not rewrite megabytes every few writes)
  *   and at most half of MNEMO_EVENT_STREAM_MAXLEN, so the snapshot is renewed well before the stream is
  *   trimmed past it (after which a restore could not catch up and would rebuild from the documents);
- * - soon after a document was removed or replaced (at most once per `removalRewriteMs`, a minute by
- *   default, per workspace and instance), so a deleted memory does not stay in Redis in an old snapshot
- *   until the next tenth of the documents has changed.
+ * - soon after a document was removed or replaced (at most once per `removalRewriteMs` per workspace and
+ *   instance: a minute per 200,000 documents, between 1 and 10 minutes), so a deleted memory does not
+ *   stay in Redis in an old snapshot until the next tenth of the documents has changed. The interval
+ *   grows with the index because a capture's allocations can set off a full garbage collection of the
+ *   whole heap, ~0.4 s at 1M documents (README, Scale): once every 5 minutes there, not every minute.
  *
  * The capture (`capture`, provided by the index manager) copies the index under its one-catch-up-at-a-time
  * rule, in slices; encoding and writing happen after, on the copy, in slices too. Nothing here throws into
@@ -43,11 +45,14 @@ export interface SnapshotSettings {
   streamMaxLen: number;
   /** Events between two snapshots of an index, instead of the rule above (tests). */
   eventsBetween?: number;
-  /** Least time between the start of a write and one caused by removals (default 60 s; tests). */
+  /** Least time between the start of a write and one caused by removals (default: by size; tests). */
   removalRewriteMs?: number;
 }
 
-const REMOVAL_REWRITE_MS = 60_000;
+/** The default interval of removal rewrites: a minute per 200,000 documents, within 1–10 minutes. */
+export function removalRewriteMsFor(docs: number): number {
+  return Math.min(600_000, Math.max(60_000, Math.round((60_000 * docs) / 200_000)));
+}
 
 export type CaptureIndex = (index: WorkspaceIndex) => Promise<WorkspaceIndexState>;
 
@@ -166,7 +171,7 @@ export class IndexSnapshots {
   private rewriteSoon(index: WorkspaceIndex, capture: CaptureIndex): void {
     const workspace = index.workspace;
     if (this.scheduled.has(workspace) || this.writing.has(workspace)) return;
-    const every = this.settings.removalRewriteMs ?? REMOVAL_REWRITE_MS;
+    const every = this.settings.removalRewriteMs ?? removalRewriteMsFor(index.size);
     const wait = Math.max(0, (this.lastStarted.get(workspace) ?? 0) + every - Date.now());
     const timer = setTimeout(() => {
       this.scheduled.delete(workspace);
