@@ -12,16 +12,6 @@ import {
 
 export type { VectorPrecision } from './row-arena.js';
 
-/**
- * Embeddings of one workspace, by document slot. Flat, every slot's vector is row `slot` of one RowArena
- * and a nearest-neighbour search is exact: one SIMD call scores every row, then a JavaScript pass keeps
- * the best accepted ones (100k × 128 int8 in about 1 ms). Removed slots are zeroed, so they score 0 and
- * never pass a positive floor.
- *
- * A large store (at least `PartitionPolicy.minVectors` vectors) is partitioned in the background
- * (vector-partitions.ts): from then on a query scores the nearest partitions only, `PartitionPolicy.scan`
- * of the rows, and is approximate. Until the partitions are ready, and below the threshold, it is exact.
- */
 export interface NearestOptions {
   /** Cosine at or below this is not a match. */
   floor: number;
@@ -53,6 +43,16 @@ interface Training {
   stopped: boolean;
 }
 
+/**
+ * Embeddings of one workspace, by document slot. Flat, every slot's vector is row `slot` of one RowArena
+ * and a nearest-neighbour search is exact: one SIMD call scores every row, then a JavaScript pass keeps
+ * the best accepted ones (100k × 128 int8 in about 1 ms). Removed slots are zeroed, so they score 0 and
+ * never pass a positive floor.
+ *
+ * A large store (at least `PartitionPolicy.minVectors` vectors) is partitioned in the background
+ * (vector-partitions.ts): from then on a query scores the nearest partitions only, `PartitionPolicy.scan`
+ * of the rows, and is approximate. Until the partitions are ready, and below the threshold, it is exact.
+ */
 export class VectorStore {
   /** The flat layout (row = slot), until the store is partitioned. */
   private flat: RowArena | undefined;
