@@ -5,6 +5,7 @@ import type { PartitionPolicy } from '../src/memory/search/vector-store.js';
 import { WorkspaceIndex, type Candidate } from '../src/memory/search/workspace-index.js';
 import { layerTenant } from '../src/tenant.js';
 import { Corpus } from './lib/corpus.js';
+import { fillCorpusIndex } from './lib/corpus-index.js';
 
 // What partitioning the vectors (vector-partitions.ts) costs in quality and saves in time, in process on
 // the synthetic corpus with the builtin embedder (no HTTP, no Redis):
@@ -16,13 +17,8 @@ const fractions = (process.argv[3] ?? '0.05,0.1,0.2,0.4').split(',').map(Number)
 const embedder = new BuiltinEmbedder();
 const policy: PartitionPolicy = { minVectors: 1, scan: 1 };
 const index = new WorkspaceIndex(layerTenant('p'), embedder.dim, 'int8', policy);
-const corpus = new Corpus(7);
 let t = performance.now();
-for (let i = 0; i < size; i++) {
-  const text = corpus.memory(i);
-  index.upsert({ id: `d${i}`, kind: 'episodic', text, ts: i, record: {} });
-  index.setVector(`d${i}`, embedder.embedOne(text));
-}
+fillCorpusIndex(index, new Corpus(7), size);
 console.log(`build ${size}: ${(performance.now() - t).toFixed(0)} ms`);
 const queryCorpus = new Corpus(19);
 const texts = Array.from({ length: 300 }, (_, i) => queryCorpus.query(i));

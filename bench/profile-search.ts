@@ -2,39 +2,30 @@ import { BuiltinEmbedder } from '../src/memory/embedders/builtin.js';
 import { tokenize } from '../src/memory/search/tokenizer.js';
 import { WorkspaceIndex } from '../src/memory/search/workspace-index.js';
 import { Corpus } from './lib/corpus.js';
+import { fillCorpusIndex } from './lib/corpus-index.js';
 import { layerTenant } from '../src/tenant.js';
 
 // In-process timing of the search phases on a synthetic workspace (no HTTP, no Redis):
 //   npx tsx bench/profile-search.ts [docs] [float32|int8]
 const size = Number(process.argv[2] ?? 10_000);
 const precision = (process.argv[3] ?? 'int8') as 'int8' | 'float32';
-// A 4th argument partitions the vectors and scans that fraction of the partitions (MNEMO_VECTOR_PARTITION_PROBE).
-const probe = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
+// A 4th argument partitions the vectors, each query scanning that share of them (MNEMO_VECTOR_PARTITION_SCAN).
+const scan = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
 const corpus = new Corpus(7);
 const embedder = new BuiltinEmbedder();
 const index = new WorkspaceIndex(
   layerTenant('p'),
   embedder.dim,
   precision,
-  probe === undefined ? undefined : { minVectors: 1, scan: probe },
+  scan === undefined ? undefined : { minVectors: 1, scan },
 );
 let t = performance.now();
-for (let i = 0; i < size; i++) {
-  const text = corpus.memory(i);
-  index.upsert({
-    id: `d${i}`,
-    kind: 'episodic',
-    text,
-    ts: i,
-    record: { id: `d${i}`, layer: 'episodic', content: text, user_id: `user${i % 10}` },
-  });
-  index.setVector(`d${i}`, embedder.embedOne(text));
-}
+fillCorpusIndex(index, corpus, size);
 console.log(`build ${size}: ${(performance.now() - t).toFixed(0)} ms`);
-if (probe !== undefined) {
+if (scan !== undefined) {
   t = performance.now();
   await index.vectors.partitionIfDue();
-  console.log(`partition: ${(performance.now() - t).toFixed(0)} ms (probing ${probe} of the partitions)`);
+  console.log(`partition: ${(performance.now() - t).toFixed(0)} ms (scanning ${scan} of the vectors)`);
 }
 const queries = Array.from({ length: 300 }, (_, i) => corpus.query(i));
 const time = (name: string, fn: (q: string) => unknown): void => {

@@ -105,22 +105,19 @@ async function measure(
       `  ${deployment} ${name} c${concurrency}: p50 ${percentile(l, 50).toFixed(2)} ms, ${result.rps.toFixed(0)} req/s\n`,
     );
   };
+  /** The same request at concurrency 1 (a fixed count) and 32 (for the scenario's duration). */
+  const measure = async (name: string, request: () => RequestSpec): Promise<void> => {
+    const origin = service.url;
+    keep(name, 1, await runLoad({ origin, concurrency: 1, requests: ctx.c1Requests, warmup: 50, request }));
+    keep(name, 32, await runLoad({ origin, concurrency: 32, durationMs: ctx.durationMs, request }));
+  };
   try {
     const url = service.url;
     const writeKey = await layerKey(url, `${ctx.run}-${deployment}-writes`);
     let n = 0;
     const remember = (): RequestSpec =>
       post(writeKey, '/v1/remember', { content: corpus.memory(n++), user_id: `u${n % 50}` });
-    keep(
-      'remember',
-      1,
-      await runLoad({ origin: url, concurrency: 1, requests: ctx.c1Requests, warmup: 50, request: remember }),
-    );
-    keep(
-      'remember',
-      32,
-      await runLoad({ origin: url, concurrency: 32, durationMs: ctx.durationMs, request: remember }),
-    );
+    await measure('remember', remember);
 
     const readKey = await layerKey(url, `${ctx.run}-${deployment}-ws1k`);
     const seeded = await runLoad({
@@ -132,16 +129,7 @@ async function measure(
     if (seeded.errors > 0) throw new Error(`${deployment}: seeding had ${seeded.errors} errors`);
     let q = 0;
     const recall = (): RequestSpec => post(readKey, '/v1/recall', { query: corpus.query(q++), top_k: 10 });
-    keep(
-      'recall_1k',
-      1,
-      await runLoad({ origin: url, concurrency: 1, requests: ctx.c1Requests, warmup: 50, request: recall }),
-    );
-    keep(
-      'recall_1k',
-      32,
-      await runLoad({ origin: url, concurrency: 32, durationMs: ctx.durationMs, request: recall }),
-    );
+    await measure('recall_1k', recall);
   } finally {
     await service.stop();
   }

@@ -204,7 +204,7 @@ export class RecallService {
       // The user and agent are tested by the index; what is left, expiry (working) and supersession
       // (semantic), can refuse those two kinds only.
       owner: { userId: input.filter.userId, agentId: input.filter.agentId },
-      accept: this.acceptFor(input.filter, now),
+      accept: current(now),
       acceptKinds: ['working', 'semantic'],
       vectorFloor: embedder.noiseFloor,
       // Measured on LoCoMo (bench/fusion-study.ts): wider legs than 5 × top_k do not change what is found.
@@ -266,15 +266,21 @@ export class RecallService {
   /** Namespace narrowing, expiry, and only current facts. */
   private acceptFor(filter: Namespace, now: number): (doc: SearchDoc) => boolean {
     const { userId, agentId } = filter;
-    return (doc) => {
-      const r = doc.record;
-      if (userId !== null && r.user_id !== userId) return false;
-      if (agentId !== null && r.agent_id !== agentId) return false;
-      if (doc.kind === 'working' && typeof r.expires_at === 'number' && r.expires_at <= now) return false;
-      if (doc.kind === 'semantic' && r.status === 'superseded') return false;
-      return true;
-    };
+    const isCurrent = current(now);
+    return (doc) =>
+      (userId === null || doc.record.user_id === userId) &&
+      (agentId === null || doc.record.agent_id === agentId) &&
+      isCurrent(doc);
   }
+}
+
+/** Not an expired working entry, not a superseded fact. */
+function current(now: number): (doc: SearchDoc) => boolean {
+  return (doc) => {
+    const r = doc.record;
+    if (doc.kind === 'working' && typeof r.expires_at === 'number' && r.expires_at <= now) return false;
+    return !(doc.kind === 'semantic' && r.status === 'superseded');
+  };
 }
 
 function normalizeQuery(query: string): string {

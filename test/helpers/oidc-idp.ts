@@ -43,6 +43,22 @@ export class TestIdp {
     readonly accounts: Record<string, IdpAccount>,
   ) {}
 
+  /**
+   * The MNEMO_OIDC_ISSUERS entry of this IdP for the web client, mapping its users into `org` with their
+   * `mnemo_role` claim; `extra` adds or overrides fields.
+   */
+  webIssuer(org: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      issuer: this.issuer,
+      client_id: WEB_CLIENT.id,
+      client_secret: WEB_CLIENT.secret,
+      audience: this.audience,
+      org,
+      role_claim: 'mnemo_role',
+      ...extra,
+    };
+  }
+
   static async start(audience: string, accounts: Record<string, IdpAccount> = {}): Promise<TestIdp> {
     const holder: { idp?: TestIdp } = {};
     const server = http.createServer((req, res) => {

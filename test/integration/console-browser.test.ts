@@ -9,7 +9,7 @@ import { PROJECT_ROOT } from '../../src/paths.js';
 import { ensureConsoleBuilt, launchChromium, type TestBrowser } from '../helpers/browser.js';
 import { randomHex } from '../../src/ids.js';
 import { NO_LIMITS, Org } from '../helpers/engram.js';
-import { TestIdp, WEB_CLIENT } from '../helpers/oidc-idp.js';
+import { TestIdp } from '../helpers/oidc-idp.js';
 import { engrams, skillPack } from '../helpers/packs.js';
 import {
   ADMIN_KEY,
@@ -692,16 +692,7 @@ describe('single sign-on', () => {
     ssoOrg = uniqueWorkspace('console-sso');
     sso = await startServer({
       ...NO_LIMITS,
-      oidcIssuers: JSON.stringify([
-        {
-          issuer: idp.issuer,
-          client_id: WEB_CLIENT.id,
-          client_secret: WEB_CLIENT.secret,
-          audience: AUDIENCE,
-          org: ssoOrg,
-          role_claim: 'mnemo_role',
-        },
-      ]),
+      oidcIssuers: JSON.stringify([idp.webIssuer(ssoOrg)]),
       oidcScopes: 'openid profile email',
       sessionSecrets: [`console-session-secret-${randomHex(16)}`],
     });

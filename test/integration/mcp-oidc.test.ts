@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomHex } from '../../src/ids.js';
 import { NO_LIMITS, Org } from '../helpers/engram.js';
 import { connectMcp } from '../helpers/mcp.js';
-import { Browser, TestIdp, WEB_CLIENT } from '../helpers/oidc-idp.js';
+import { Browser, TestIdp } from '../helpers/oidc-idp.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -24,16 +24,7 @@ beforeAll(async () => {
   const orgId = `mcp-sso-${randomHex(4)}`;
   server = await startServer({
     ...NO_LIMITS,
-    oidcIssuers: JSON.stringify([
-      {
-        issuer: idp.issuer,
-        client_id: WEB_CLIENT.id,
-        client_secret: WEB_CLIENT.secret,
-        audience: AUDIENCE,
-        org: orgId,
-        role_claim: 'mnemo_role',
-      },
-    ]),
+    oidcIssuers: JSON.stringify([idp.webIssuer(orgId)]),
     oidcScopes: 'openid profile email',
     sessionSecrets: [`mcp-session-secret-${randomHex(16)}`],
   });

@@ -32,15 +32,7 @@ let platform: { id: string; scope: string };
 const oidcConfig = (secrets: string[]) => ({
   ...NO_LIMITS,
   oidcIssuers: JSON.stringify([
-    {
-      issuer: idp.issuer,
-      client_id: WEB_CLIENT.id,
-      client_secret: WEB_CLIENT.secret,
-      audience: AUDIENCE,
-      org: org.id,
-      groups_claim: 'groups',
-      role_claim: 'mnemo_role',
-    },
+    idp.webIssuer(org.id, { groups_claim: 'groups' }),
     { issuer: otherIdp.issuer, client_id: 'other-web', audience: AUDIENCE, org: otherOrg.id },
   ]),
   oidcScopes: 'openid profile email',
